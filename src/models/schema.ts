@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { FORMATS, QUALITIES, STYLES } from '../protocol/request.ts';
+
+/**
+ * The shape of one catalogue entry. Entries live as YAML data in `src/models/catalog/*.yaml`;
+ * this schema is the contract between that data and translation.
+ */
+
+export const PROVIDERS = [
+  'openai',
+  'stability',
+  'replicate',
+  'fal',
+  'bfl',
+  'google',
+  'vertex',
+  'bedrock',
+  'a1111',
+  'comfyui',
+  'pixel',
+] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** How the request travels: which native body builder and which adapter handle it. */
+export const TRANSPORTS = [
+  'openai-images',
+  'stability-v2beta',
+  'stability-v1',
+  'replicate',
+  'fal',
+  'bfl',
+  'gemini',
+  'vertex-imagen',
+  'bedrock-titan',
+  'bedrock-nova',
+  'bedrock-stability',
+  'a1111',
+  'comfyui',
+  'local',
+] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** Prompt-style family, used by application template variants. */
+export const FAMILIES = [
+  'gpt-image',
+  'dall-e',
+  'sd3',
+  'sdxl',
+  'sd15',
+  'stable-image',
+  'flux',
+  'imagen',
+  'gemini',
+  'titan',
+  'nova',
+  'sketch',
+] as const;
+export type Family = (typeof FAMILIES)[number];
+
+const ratio = z.string().regex(/^\d+(\.\d+)?:\d+(\.\d+)?$/);
+const size = z.object({ width: z.number().int().positive(), height: z.number().int().positive() });
+
+/**
+ * Sizes a model can produce:
+ * - `list`: a fixed set of width×height pairs (OpenAI, SDXL v1, Titan).
+ * - `ratios`: the caller picks an aspect ratio, the provider picks pixels; `pixels` says what each
+ *   ratio yields so exact-size delivery can plan the crop (Stability v2beta, Imagen, FLUX schnell on Replicate).
+ * - `free`: any width×height within constraints (gpt-image-2, FLUX on fal/BFL, Nova, A1111, ComfyUI).
+ */
+export const SizeSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('list'), sizes: z.array(size).min(1), default: size }),
+  z.object({
+    kind: z.literal('ratios'),
+    ratios: z
+      .array(z.object({ ratio, width: z.number().int().positive(), height: z.number().int().positive() }))
+      .min(1),
+    default: ratio,
+    /** Resolution tiers some models add on top of the ratio (Gemini imageSize 1K/2K/4K): multiplier on the listed pixels. */
+    resolutions: z.record(z.string(), z.number().positive()).optional(),
+  }),
+  z.object({
+    kind: z.literal('free'),
+    multipleOf: z.number().int().positive(),
+    minSide: z.number().int().positive(),
+    maxSide: z.number().int().positive(),
+    maxPixels: z.number().int().positive().optional(),
+    minAspect: z.number().positive().optional(),
+    maxAspect: z.number().positive().optional(),
+    default: size,
+    /** Some free-size models take a named preset instead when one matches (fal image_size enums). */
+    presets: z.record(z.string(), size).optional(),
+  }),
+]);
+export type SizeSpec = z.infer<typeof SizeSpecSchema>;
+
+const range = z.object({ min: z.number(), default: z.number(), max: z.number() });
+
+export const StepsSpecSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('range'),
+    min: z.number().int(),
+    default: z.number().int(),
+    max: z.number().int(),
+  }),
+  /** Quality tiers instead of steps: our draft/standard/high → the native tier value. */
+  z.object({
+    kind: z.literal('tiers'),
+    param: z.string(),
+    tiers: z.record(z.enum(QUALITIES), z.string()),
+    default: z.string(),
+  }),
+]);
+export type StepsSpec = z.infer<typeof StepsSpecSchema>;
+
+const usd = z.number().nonnegative();
+export const PriceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('per_image'), usd }),
+  /** keyed `<quality>:<W>x<H>`, with `*` wildcards, e.g. `high:1024x1536`, `*:1024x1024`. */
+  z.object({ kind: z.literal('by_size_quality'), table: z.record(z.string(), usd) }),
+  z.object({ kind: z.literal('per_megapixel'), usd }),
+  z.object({ kind: z.literal('free') }),
+  z.object({ kind: z.literal('unknown'), note: z.string().optional() }),
+]);
+export type Price = z.infer<typeof PriceSchema>;
+
+export const StatusSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('active') }),
+  z.object({
+    state: z.literal('deprecated'),
+    date: z.string(),
+    replacement: z.string().optional(),
+    note: z.string().optional(),
+  }),
+  z.object({
+    state: z.literal('retired'),
+    date: z.string(),
+    replacement: z.string(),
+    note: z.string().optional(),
+  }),
+]);
+export type ModelStatus = z.infer<typeof StatusSchema>;
+
+export const ModelEntrySchema = z
+  .object({
+    /** `<provider>/<provider model id>`: what callers put in `model`. */
+    id: z.string().min(3),
+    provider: z.enum(PROVIDERS),
+    /** The id the provider itself knows (path segment, `model` field, engine id, Bedrock model id, version hash). */
+    providerModelId: z.string().min(1),
+    transport: z.enum(TRANSPORTS),
+    family: z.enum(FAMILIES),
+    displayName: z.string(),
+    description: z.string().optional(),
+    sizes: SizeSpecSchema,
+    /** Native guidance control; null when the model has none. `param` is the wire field name. */
+    cfg: range.extend({ param: z.string() }).nullable(),
+    steps: StepsSpecSchema.nullable(),
+    /** Native seed range; null when seeds are not accepted. `zeroMeansRandom` marks providers where 0 is not a seed. */
+    seed: z
+      .object({ min: z.number().int(), max: z.number().int(), zeroMeansRandom: z.boolean().default(false) })
+      .nullable(),
+    negativePrompt: z.boolean(),
+    /** Our style → the provider's native preset value (`param` is the wire field). */
+    styles: z.object({ param: z.string(), map: z.record(z.enum(STYLES), z.string()) }).nullable(),
+    imagesPerCall: z.number().int().positive(),
+    formats: z.array(z.enum(FORMATS)).min(1),
+    defaultFormat: z.enum(FORMATS),
+    transparentBackground: z.boolean(),
+    promptMaxLength: z.number().int().positive(),
+    price: PriceSchema,
+    status: StatusSchema,
+    /** Set for self-hosted entries whose capabilities come from configuration. */
+    selfHosted: z.boolean().default(false),
+    /** Free-form facts for `pixel models` (e.g. "seed ignored unless addWatermark=false"). */
+    notes: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type ModelEntryInput = z.input<typeof ModelEntrySchema>;
+export type ModelEntry = z.output<typeof ModelEntrySchema>;
+
+/** An alias names an ordered list of routes (model ids); the first healthy one that can honour the request wins. */
+export const AliasSchema = z
+  .object({ alias: z.string(), description: z.string().optional(), routes: z.array(z.string()).min(1) })
+  .strict();
+export type Alias = z.infer<typeof AliasSchema>;
+
+export const CatalogFileSchema = z
+  .object({ models: z.array(ModelEntrySchema).default([]), aliases: z.array(AliasSchema).default([]) })
+  .strict();
+export type CatalogFile = z.infer<typeof CatalogFileSchema>;

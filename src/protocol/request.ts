@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { zodToPixelError } from './validation.ts';
+
+export const STYLES = [
+  'photographic',
+  'studio-product',
+  'lifestyle',
+  'illustration',
+  'flat-vector',
+  '3d-render',
+  'cinematic',
+  'line-art',
+  'anime',
+] as const;
+export type Style = (typeof STYLES)[number];
+
+export const FORMATS = ['png', 'jpeg', 'webp'] as const;
+export type ImageFormat = (typeof FORMATS)[number];
+
+export const QUALITIES = ['draft', 'standard', 'high'] as const;
+export type Quality = (typeof QUALITIES)[number];
+
+export const BACKGROUNDS = ['auto', 'opaque', 'transparent'] as const;
+export type Background = (typeof BACKGROUNDS)[number];
+
+export const SEED_MAX = 4_294_967_295;
+export const PROMPT_MAX = 32_000;
+export const SIDE_MIN = 64;
+export const SIDE_MAX = 8192;
+export const N_MAX = 16;
+export const CFG_MIN = 1;
+export const CFG_MAX = 20;
+export const CFG_DEFAULT = 7;
+
+const ASPECT_RE = /^(\d{1,3}(?:\.\d{1,3})?):(\d{1,3}(?:\.\d{1,3})?)$/;
+
+const aspectRatio = z
+  .string()
+  .regex(ASPECT_RE, { message: 'must look like W:H (e.g. 16:9)' })
+  .refine(
+    (value) => {
+      const match = ASPECT_RE.exec(value);
+      if (!match) return false;
+      const ratio = Number(match[1]) / Number(match[2]);
+      return Number.isFinite(ratio) && ratio >= 1 / 8 && ratio <= 8;
+    },
+    { message: 'must be between 1:8 and 8:1' },
+  );
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** The unified request: one shape for every model. */
+export const GenerateRequestSchema = z
+  .object({
+    model: z.string().trim().min(1).max(200).optional(),
+    prompt: z.string().trim().min(1, { message: 'must not be empty' }).max(PROMPT_MAX),
+    negativePrompt: z.string().trim().max(10_000).optional(),
+    width: int(SIDE_MIN, SIDE_MAX).optional(),
+    height: int(SIDE_MIN, SIDE_MAX).optional(),
+    aspectRatio: aspectRatio.optional(),
+    fit: z.enum(['exact', 'native']).optional(),
+    cfgScale: z.number().min(CFG_MIN).max(CFG_MAX).optional(),
+    style: z.enum(STYLES).optional(),
+    quality: z.enum(QUALITIES).optional(),
+    steps: int(1, 500).optional(),
+    seed: int(0, SEED_MAX).optional(),
+    n: int(1, N_MAX).default(1),
+    format: z.enum(FORMATS).optional(),
+    background: z.enum(BACKGROUNDS).optional(),
+    providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    onUnsupported: z.enum(['warn', 'error']).default('warn'),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.aspectRatio !== undefined && value.width !== undefined && value.height !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aspectRatio'],
+        message: 'cannot be combined with both width and height; give one or the other',
+      });
+    }
+    if (value.fit === 'exact' && value.width === undefined && value.height === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['fit'], message: '"exact" needs width or height' });
+    }
+  });
+
+export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
+export type GenerateRequest = z.output<typeof GenerateRequestSchema>;
+
+/** Parses and validates, throwing a PixelError naming the field, the rule and the value given. */
+export function parseGenerateRequest(input: unknown): GenerateRequest {
+  const result = GenerateRequestSchema.safeParse(input);
+  if (!result.success) throw zodToPixelError(result.error, input);
+  return result.data;
+}
