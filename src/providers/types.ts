@@ -41,3 +41,12 @@ export interface ProviderAdapter {
   readonly name: ProviderName;
   generate(call: ProviderCall): Promise<ProviderResult>;
 }
+
+/** What each provider folder exports from its `index.ts`: how to build its adapter from the environment. */
+export interface ProviderModule {
+  readonly name: ProviderName;
+  /** Environment variables it reads, for the README and `npm run smoke:providers` (secrets marked). */
+  readonly env: ReadonlyArray<{ name: string; secret: boolean; description: string }>;
+  /** Undefined when the provider is not configured (no key / no URL). */
+  fromEnv(env: NodeJS.ProcessEnv): ProviderAdapter | undefined;
+}
