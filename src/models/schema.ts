@@ -160,8 +160,11 @@ export const ModelEntrySchema = z
       .object({ min: z.number().int(), max: z.number().int(), zeroMeansRandom: z.boolean().default(false) })
       .nullable(),
     negativePrompt: z.boolean(),
-    /** Our style → the provider's native preset value (`param` is the wire field). */
-    styles: z.object({ param: z.string(), map: z.record(z.enum(STYLES), z.string()) }).nullable(),
+    /**
+     * Our style → the provider's native preset value (`param` is the wire field). Partial: a style
+     * with no fitting native preset is left out and translation emulates it with a prompt fragment.
+     */
+    styles: z.object({ param: z.string(), map: z.partialRecord(z.enum(STYLES), z.string()) }).nullable(),
     imagesPerCall: z.number().int().positive(),
     formats: z.array(z.enum(FORMATS)).min(1),
     defaultFormat: z.enum(FORMATS),

@@ -44,6 +44,11 @@ export interface ProviderContract {
   modelIds: string[];
   /** True when jobs are async and have a cancel endpoint. */
   async: boolean;
+  /**
+   * Signals the real API never gives, so the suite skips those checks: `moderation` (self-hosted
+   * servers have no content filter), `retry_hint` (no wait in a 429, e.g. Bedrock), `auth`.
+   */
+  lacks?: ReadonlyArray<'moderation' | 'retry_hint' | 'auth'>;
   startFake(): Promise<FakeServer>;
   createAdapter(fake: FakeServer, options?: { pollIntervalMs?: number }): ProviderAdapter;
 }

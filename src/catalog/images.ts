@@ -1,0 +1,297 @@
+import { invalidArgument } from '../protocol/errors.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { Queryable } from './db.ts';
+import { isImageId, newImageId } from './ids.ts';
+import { scrubSecrets } from './scrub.ts';
+
+/** `rejected`: kept but failed the quality gate; `deleted`: soft-deleted, its blob may be swept. */
+export type ImageStatus = 'stored' | 'rejected' | 'deleted';
+export const IMAGE_STATUSES: readonly ImageStatus[] = ['stored', 'rejected', 'deleted'];
+
+/** One catalogue row, as the service returns it (the URL is derived from blobKey by the blob store). */
+export interface ImageRecord {
+  id: string;
+  team: string;
+  application: string | null;
+  appVersion: number | null;
+  /** The model as requested (alias, `provider/model`, `ft/<name>`). */
+  model: string;
+  /** The catalogue model id actually used. */
+  route: string;
+  provider: string;
+  status: ImageStatus;
+  blobKey: string;
+  sha256: string;
+  byteSize: number;
+  mediaType: string;
+  width: number;
+  height: number;
+  prompt: string;
+  negativePrompt: string | null;
+  seed: number | null;
+  params: Record<string, unknown>;
+  nativeRequest: unknown;
+  report: unknown;
+  costUsd: number | null;
+  latencyMs: number | null;
+  parentId: string | null;
+  judge: unknown;
+  review: unknown;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  deletedAt: Date | null;
+}
+
+type Optional = 'id' | 'status' | 'createdAt' | 'deletedAt' | NullableKeys;
+type NullableKeys = {
+  [K in keyof ImageRecord]: null extends ImageRecord[K] ? K : never;
+}[keyof ImageRecord];
+
+/** What insert takes: required facts plus optional ones; `id` and `createdAt` are generated when absent. */
+export type NewImageRecord = Omit<ImageRecord, Optional | 'params'> & {
+  id?: string;
+  status?: Exclude<ImageStatus, 'deleted'>;
+  createdAt?: Date;
+  params?: Record<string, unknown>;
+} & { [K in NullableKeys]?: ImageRecord[K] };
+
+export interface ListImagesOptions {
+  team?: string;
+  application?: string;
+  /** Matches the requested model or the route taken. */
+  model?: string;
+  /** Default: every status except `deleted`. */
+  status?: ImageStatus;
+  /** Inclusive lower bound on created_at. */
+  createdAfter?: Date;
+  /** Exclusive upper bound on created_at. */
+  createdBefore?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListImagesResult {
+  images: ImageRecord[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+export const MAX_LIST_LIMIT = 1000;
+
+const COLUMNS = `id, team, application, app_version, model, route, provider, status, blob_key, sha256,
+  byte_size, media_type, width, height, prompt, negative_prompt, seed, params, native_request, report,
+  cost_usd, latency_ms, parent_id, judge, review, idempotency_key, created_at, deleted_at`;
+
+type Row = Record<string, unknown>;
+
+export class ImageRepo {
+  readonly #db: Queryable;
+
+  /** `db` may be a Db or the `tx` of a transaction. */
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  async insert(record: NewImageRecord): Promise<ImageRecord> {
+    const id = record.id ?? newImageId();
+    if (!isImageId(id)) throw invalidArgument('id', `"${id}" is not an image id (img_ + 26 base32 characters)`);
+    requireText(record.team, 'team');
+    requireText(record.model, 'model');
+    requireText(record.route, 'route');
+    requireText(record.provider, 'provider');
+    requireText(record.blobKey, 'blobKey');
+    if (!/^[0-9a-f]{64}$/.test(record.sha256)) throw invalidArgument('sha256', 'must be 64 lowercase hex digits');
+    for (const field of ['byteSize', 'width', 'height'] as const) {
+      if (!Number.isInteger(record[field]) || record[field] < 0) {
+        throw invalidArgument(field, 'must be a non-negative integer');
+      }
+    }
+    if (record.parentId != null && !isImageId(record.parentId)) {
+      throw invalidArgument('parentId', 'must be an image id');
+    }
+    const json = (value: unknown) => (value == null ? null : JSON.stringify(scrubSecrets(value)));
+    const rows = await this.#db.query<Row>(
+      `INSERT INTO images (id, team, application, app_version, model, route, provider, status, blob_key, sha256,
+        byte_size, media_type, width, height, prompt, negative_prompt, seed, params, native_request, report,
+        cost_usd, latency_ms, parent_id, judge, review, idempotency_key, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+        $18::jsonb, $19::jsonb, $20::jsonb, $21, $22, $23, $24::jsonb, $25::jsonb, $26, $27)
+       RETURNING ${COLUMNS}`,
+      [
+        id,
+        record.team,
+        record.application ?? null,
+        record.appVersion ?? null,
+        record.model,
+        record.route,
+        record.provider,
+        record.status ?? 'stored',
+        record.blobKey,
+        record.sha256,
+        record.byteSize,
+        record.mediaType,
+        record.width,
+        record.height,
+        record.prompt,
+        record.negativePrompt ?? null,
+        record.seed ?? null,
+        json(record.params ?? {}),
+        json(record.nativeRequest),
+        json(record.report),
+        record.costUsd ?? null,
+        record.latencyMs ?? null,
+        record.parentId ?? null,
+        json(record.judge),
+        json(record.review),
+        record.idempotencyKey ?? null,
+        // Milliseconds only: the column and cursors must agree exactly with JavaScript Dates.
+        new Date(Math.floor((record.createdAt ?? new Date()).getTime())),
+      ],
+    );
+    return toRecord(rows[0]!);
+  }
+
+  /** Team-scoped when `team` is given: another team's image is not found. Deleted images only on request. */
+  async get(id: string, options: { team?: string; includeDeleted?: boolean } = {}): Promise<ImageRecord | undefined> {
+    if (!isImageId(id)) return undefined;
+    const rows = await this.#db.query<Row>(
+      `SELECT ${COLUMNS} FROM images
+       WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND ($3::boolean OR deleted_at IS NULL)`,
+      [id, options.team ?? null, options.includeDeleted === true],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Newest first, by (created_at, id) descending. The cursor is the last row's position, so rows inserted
+   * while a caller pages (all newer) neither repeat nor shift later pages.
+   */
+  async list(options: ListImagesOptions): Promise<ListImagesResult> {
+    const { limit } = options;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw invalidArgument('limit', `must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    }
+    if (options.status !== undefined && !IMAGE_STATUSES.includes(options.status)) {
+      throw invalidArgument('status', `must be one of ${IMAGE_STATUSES.join(', ')}`);
+    }
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (options.team !== undefined) add((p) => `team = ${p}`, options.team);
+    if (options.application !== undefined) add((p) => `application = ${p}`, options.application);
+    if (options.model !== undefined) add((p) => `(model = ${p} OR route = ${p})`, options.model);
+    if (options.status !== undefined) add((p) => `status = ${p}`, options.status);
+    else where.push(`status <> 'deleted'`);
+    if (options.createdAfter !== undefined) add((p) => `created_at >= ${p}`, validDate(options.createdAfter, 'createdAfter'));
+    if (options.createdBefore !== undefined) add((p) => `created_at < ${p}`, validDate(options.createdBefore, 'createdBefore'));
+    if (options.cursor !== undefined) {
+      const position = decodeCursor(options.cursor);
+      params.push(position.createdAt, position.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::text)`);
+    }
+    params.push(limit + 1);
+    const rows = await this.#db.query<Row>(
+      `SELECT ${COLUMNS} FROM images WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const images = rows.slice(0, limit).map(toRecord);
+    const last = images.at(-1);
+    return rows.length > limit && last ? { images, nextCursor: encodeCursor(last) } : { images };
+  }
+
+  /**
+   * Soft delete: status `deleted`. The row keeps its blob key, but no longer counts as a live reference,
+   * so the sweeper removes the blob once no other live row shares it. Returns false when not found.
+   */
+  async delete(id: string, options: { team?: string }): Promise<boolean> {
+    if (!isImageId(id)) return false;
+    const rows = await this.#db.query(
+      `UPDATE images SET status = 'deleted', deleted_at = date_trunc('milliseconds', now())
+       WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND deleted_at IS NULL RETURNING id`,
+      [id, options.team ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records the quality gate's answers, a human verdict, or a gate outcome on an existing live row. */
+  async updateEvaluation(
+    id: string,
+    patch: { judge?: unknown; review?: unknown; status?: Exclude<ImageStatus, 'deleted'> },
+  ): Promise<ImageRecord | undefined> {
+    if (patch.status !== undefined && patch.status !== 'stored' && patch.status !== 'rejected') {
+      throw invalidArgument('status', 'must be stored or rejected');
+    }
+    const json = (value: unknown) => (value === undefined ? null : JSON.stringify(scrubSecrets(value)));
+    const rows = await this.#db.query<Row>(
+      `UPDATE images SET judge = COALESCE($2::jsonb, judge), review = COALESCE($3::jsonb, review),
+         status = COALESCE($4, status)
+       WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+      [id, json(patch.judge), json(patch.review), patch.status ?? null],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async isBlobReferenced(key: string): Promise<boolean> {
+    return (await this.referencedBlobKeys([key])).has(key);
+  }
+
+  /** The subset of `keys` that at least one live (not deleted) row references. */
+  async referencedBlobKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.#db.query<{ blob_key: string }>(
+      'SELECT DISTINCT blob_key FROM images WHERE blob_key = ANY($1::text[]) AND deleted_at IS NULL',
+      [keys],
+    );
+    return new Set(rows.map((r) => r.blob_key));
+  }
+}
+
+function requireText(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(field, 'must be a non-empty string');
+}
+
+function validDate(value: Date, field: string): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw invalidArgument(field, 'must be a valid date');
+  return value;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Both drivers return the same shapes except int8/numeric (string in pg, number in PGlite): normalise. */
+function toRecord(row: Row): ImageRecord {
+  return {
+    id: String(row.id),
+    team: String(row.team),
+    application: str(row.application),
+    appVersion: num(row.app_version),
+    model: String(row.model),
+    route: String(row.route),
+    provider: String(row.provider),
+    status: row.status as ImageStatus,
+    blobKey: String(row.blob_key),
+    sha256: String(row.sha256),
+    byteSize: Number(row.byte_size),
+    mediaType: String(row.media_type),
+    width: Number(row.width),
+    height: Number(row.height),
+    prompt: String(row.prompt),
+    negativePrompt: str(row.negative_prompt),
+    seed: num(row.seed),
+    params: (row.params ?? {}) as Record<string, unknown>,
+    nativeRequest: row.native_request ?? null,
+    report: row.report ?? null,
+    costUsd: num(row.cost_usd),
+    latencyMs: num(row.latency_ms),
+    parentId: str(row.parent_id),
+    judge: row.judge ?? null,
+    review: row.review ?? null,
+    idempotencyKey: str(row.idempotency_key),
+    createdAt: new Date(row.created_at as Date),
+    deletedAt: row.deleted_at == null ? null : new Date(row.deleted_at as Date),
+  };
+}

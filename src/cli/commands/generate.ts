@@ -1,0 +1,90 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { type GenerateOutcome, generate } from '../../generate/generate.ts';
+import { defaultCatalog, defaultModelId } from '../../models/catalog.ts';
+import { createAdapters } from '../../providers/registry.ts';
+import { failWith, printJson, progressLine } from '../output.ts';
+import { formatReport } from '../report-format.ts';
+import { addRequestFlags, type RequestFlags, requestFromFlags } from '../request-flags.ts';
+
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
+
+export function registerGenerate(program: Command): void {
+  addRequestFlags(program.command('generate'))
+    .description('generate images and write them to a folder')
+    .option('-o, --out <dir>', 'folder for the images', '.')
+    .action(async (prompt: string, flags: RequestFlags & { out: string }) => {
+      const json = Boolean(flags.json);
+      const progress = progressLine(!json);
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      try {
+        const adapters = createAdapters(process.env);
+        const outcome = await generate(
+          requestFromFlags(prompt, flags),
+          { catalog: defaultCatalog(), adapter: (name) => adapters.get(name), defaultModel: defaultModelId(process.env) },
+          {
+            signal: controller.signal,
+            onProgress: (event) => {
+              if (event.stage === 'generating') {
+                const p = event.provider;
+                const detail = p ? ` ${p.status}${p.fraction !== undefined ? ` ${Math.round(p.fraction * 100)}%` : ''}` : '';
+                progress(`generating on ${event.route}: call ${event.call}/${event.calls}${detail}`);
+              } else if (event.stage === 'post-processing') {
+                progress(`post-processing ${event.done}/${event.total}`);
+              }
+            },
+          },
+        );
+        progress('');
+        const files = await writeImages(outcome, flags.out);
+        if (json) {
+          printJson({
+            model: outcome.route,
+            requested: outcome.translation.requestedModel,
+            seed: outcome.translation.request.seed,
+            images: outcome.images.map((image, i) => ({
+              path: files[i],
+              mediaType: image.mediaType,
+              width: image.width,
+              height: image.height,
+              seed: image.seed,
+              native: image.native,
+              operations: image.operations,
+            })),
+            report: outcome.translation.report,
+            notes: outcome.notes,
+            costEstimateUsd: outcome.translation.costEstimateUsd,
+            latencyMs: Math.round(outcome.latencyMs),
+          });
+          return;
+        }
+        for (const [i, image] of outcome.images.entries()) {
+          console.log(`${files[i]}  ${image.width}x${image.height} ${image.mediaType}${image.seed !== undefined ? ` seed ${image.seed}` : ''}`);
+        }
+        console.log(`model ${outcome.route} in ${Math.round(outcome.latencyMs)} ms`);
+        for (const note of outcome.notes) console.log(`note: ${note}`);
+        console.log('report');
+        console.log(formatReport(outcome.translation.report));
+      } catch (error) {
+        progress('');
+        failWith(error, json);
+      }
+    });
+}
+
+async function writeImages(outcome: GenerateOutcome, dir: string): Promise<string[]> {
+  const folder = resolve(dir);
+  await mkdir(folder, { recursive: true });
+  const slug = outcome.route.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const stamp = Date.now().toString(36);
+  const files: string[] = [];
+  for (const image of outcome.images) {
+    const name = `${slug}-${image.seed ?? 'noseed'}-${stamp}-${image.index}.${EXTENSIONS[image.mediaType] ?? 'bin'}`;
+    const path = join(folder, name);
+    await writeFile(path, image.bytes);
+    files.push(path);
+  }
+  return files;
+}

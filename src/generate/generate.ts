@@ -1,0 +1,196 @@
+import type { Catalog } from '../models/catalog.ts';
+import type { ModelEntry, ProviderName } from '../models/schema.ts';
+import { deliver } from '../postprocess/deliver.ts';
+import { PixelError, toPixelError } from '../protocol/errors.ts';
+import { type GenerateRequestInput, parseGenerateRequest } from '../protocol/request.ts';
+import { type FallbackAttempt, runWithFallback } from '../providers/reliability/index.ts';
+import type { ProviderAdapter, ProviderProgress } from '../providers/types.ts';
+import { type TranslateOptions, translateFor } from '../translate/translate.ts';
+import type { Translation } from '../translate/types.ts';
+
+export type ProgressEvent =
+  | { stage: 'translating' }
+  | { stage: 'generating'; route: string; call: number; calls: number; provider?: ProviderProgress }
+  | { stage: 'post-processing'; done: number; total: number };
+
+export interface GeneratedImage {
+  index: number;
+  bytes: Uint8Array;
+  mediaType: string;
+  width: number;
+  height: number;
+  seed?: number;
+  /** What the provider returned before post-processing. */
+  native: { mediaType: string; width: number; height: number };
+  operations: string[];
+  providerRequestId?: string;
+}
+
+export interface GenerateOutcome {
+  translation: Translation;
+  /** The model id that produced the images (an alias's route). */
+  route: string;
+  images: GeneratedImage[];
+  attempts: FallbackAttempt[];
+  notes: string[];
+  usage: Record<string, unknown>[];
+  latencyMs: number;
+}
+
+export interface GenerateDeps {
+  catalog: Catalog;
+  adapter: (provider: ProviderName) => ProviderAdapter | undefined;
+  defaultModel?: string;
+  randomSeed?: TranslateOptions['randomSeed'];
+  /** Provider calls run at once for one request (n split into calls). */
+  callConcurrency?: number;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * One request end to end, short of storage: translate for each eligible route, call the provider
+ * (n split into calls, bounded concurrency), fall back along an alias's routes on retryable
+ * failures, then post-process every image to the delivery plan.
+ */
+export async function generate(
+  input: GenerateRequestInput,
+  deps: GenerateDeps,
+  options: GenerateOptions = {},
+): Promise<GenerateOutcome> {
+  const started = performance.now();
+  options.onProgress?.({ stage: 'translating' });
+  const request = parseGenerateRequest(input);
+  const requested = request.model ?? deps.defaultModel ?? 'pixel/sketch';
+  const { routes } = deps.catalog.resolve(requested);
+  const translateOptions: TranslateOptions = { randomSeed: deps.randomSeed };
+
+  // The first route decides what the caller gets; a fallback route must honour at least as much.
+  const primary = translateFor(request, routes[0]!, requested, translateOptions);
+  const seeded = { ...request, seed: primary.request.seed };
+  const plans: Translation[] = [primary];
+  for (const route of routes.slice(1)) {
+    try {
+      const candidate = translateFor(seeded, route, requested, translateOptions);
+      if (honoursAsMuch(candidate, primary)) plans.push(candidate);
+    } catch {
+      // A route that cannot take this request (strict mode, prompt too long…) is simply not eligible.
+    }
+  }
+
+  const fallbackRoutes = plans.map((plan) => ({
+    id: plan.model.id,
+    run: (signal: AbortSignal | undefined) => runCalls(plan, deps, { ...options, signal }),
+  }));
+  const result = await runWithFallback(fallbackRoutes, { signal: options.signal });
+  const { plan, raw } = result.value;
+
+  const images: GeneratedImage[] = [];
+  let done = 0;
+  for (const image of raw) {
+    const delivered = await deliver(image, plan.delivery);
+    images.push({
+      index: images.length,
+      bytes: delivered.bytes,
+      mediaType: delivered.mediaType,
+      width: delivered.width,
+      height: delivered.height,
+      ...(image.seed !== undefined && { seed: image.seed }),
+      native: { mediaType: image.mediaType, width: image.width, height: image.height },
+      operations: delivered.operations,
+      ...(image.requestId !== undefined && { providerRequestId: image.requestId }),
+    });
+    options.onProgress?.({ stage: 'post-processing', done: ++done, total: raw.length });
+  }
+  return {
+    translation: plan,
+    route: result.route,
+    images,
+    attempts: result.attempts,
+    notes: [...new Set(raw.flatMap((r) => r.notes))],
+    usage: raw.flatMap((r) => (r.usage ? [r.usage] : [])),
+    latencyMs: performance.now() - started,
+  };
+}
+
+interface RawImage {
+  bytes: Uint8Array;
+  mediaType: string;
+  width: number;
+  height: number;
+  seed?: number;
+  requestId?: string;
+  notes: string[];
+  usage?: Record<string, unknown>;
+}
+
+async function runCalls(
+  plan: Translation,
+  deps: GenerateDeps,
+  options: GenerateOptions,
+): Promise<{ plan: Translation; raw: RawImage[] }> {
+  const adapter = deps.adapter(plan.model.provider);
+  if (!adapter) {
+    throw new PixelError({
+      code: 'failed_precondition',
+      reason: 'provider_not_configured',
+      field: 'model',
+      retryable: true, // another route of an alias may be configured
+      message: `provider ${plan.model.provider} is not configured (see the README for its environment variables)`,
+    });
+  }
+  const calls = plan.calls;
+  const results: RawImage[][] = new Array(calls.length);
+  const limit = Math.max(1, deps.callConcurrency ?? 4);
+  let next = 0;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const worker = async () => {
+    while (next < calls.length) {
+      const index = next++;
+      const call = calls[index]!;
+      options.onProgress?.({ stage: 'generating', route: plan.model.id, call: index + 1, calls: calls.length });
+      const result = await adapter.generate({
+        model: plan.model,
+        body: call.body,
+        count: call.count,
+        signal,
+        onProgress: (provider) =>
+          options.onProgress?.({ stage: 'generating', route: plan.model.id, call: index + 1, calls: calls.length, provider }),
+      });
+      if (result.images.length === 0) {
+        throw new PixelError({
+          code: 'unavailable',
+          reason: 'malformed_response',
+          provider: plan.model.provider,
+          message: `${plan.model.id} returned no images`,
+        });
+      }
+      results[index] = result.images.map((image, i) => ({
+        ...image,
+        seed: image.seed ?? (call.seed !== undefined ? call.seed + i : undefined),
+        requestId: result.requestId,
+        notes: result.notes ?? [],
+        usage: i === 0 ? result.usage : undefined,
+      }));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(limit, calls.length) }, worker));
+  } catch (error) {
+    controller.abort(toPixelError(error));
+    throw error;
+  }
+  return { plan, raw: results.flat() };
+}
+
+/** A fallback may not drop or emulate anything the primary route honoured natively. */
+function honoursAsMuch(candidate: Translation, primary: Translation): boolean {
+  const weaker = new Set(candidate.report.filter((l) => l.status === 'dropped' || l.status === 'emulated').map((l) => l.param));
+  return primary.report.every((line) => !(weaker.has(line.param) && (line.status === 'native' || line.status === 'adjusted')));
+}
+
+export type { ModelEntry };

@@ -1,0 +1,56 @@
+import { cancelled } from '../shared/http.ts';
+import type { Clock } from './clock.ts';
+
+interface Timer {
+  at: number;
+  fire: () => void;
+}
+
+/**
+ * A clock for tests: time moves only when someone sleeps (the sleep advances it at once) or calls
+ * `advance`. Every sleep is recorded, so a test can assert the exact waits the layer chose.
+ */
+export class ManualClock implements Clock {
+  private current: number;
+  private timers: Timer[] = [];
+  readonly sleeps: number[] = [];
+  randomValue: number;
+
+  constructor(start = 1_000_000, randomValue = 0.5) {
+    this.current = start;
+    this.randomValue = randomValue;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  random(): number {
+    return this.randomValue;
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    if (signal?.aborted) throw cancelled(signal);
+    // Yield first so concurrent work interleaves as it would with real time.
+    await Promise.resolve();
+    this.advance(ms);
+    if (signal?.aborted) throw cancelled(signal);
+  }
+
+  advance(ms: number): void {
+    this.current += Math.max(0, ms);
+    const due = this.timers.filter((t) => t.at <= this.current);
+    this.timers = this.timers.filter((t) => t.at > this.current);
+    for (const timer of due) timer.fire();
+  }
+
+  timeout(ms: number): AbortSignal {
+    const controller = new AbortController();
+    this.timers.push({
+      at: this.current + ms,
+      fire: () => controller.abort(new DOMException('The operation timed out', 'TimeoutError')),
+    });
+    return controller.signal;
+  }
+}

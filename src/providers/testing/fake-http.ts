@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Fault, RecordedRequest } from './types.ts';
+
+/** Small pieces shared by the `node:http` fake provider servers. */
+
+export interface ParsedRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  raw: Buffer;
+  /** Parsed JSON when the body is JSON, else the raw text (or undefined when empty). */
+  body: unknown;
+}
+
+export async function readRequest(req: IncomingMessage): Promise<ParsedRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  let body: unknown;
+  if (raw.length > 0) {
+    const text = raw.toString('utf8');
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  return {
+    method: req.method ?? 'GET',
+    url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+    headers,
+    raw,
+    body,
+  };
+}
+
+export function record(requests: RecordedRequest[], request: ParsedRequest): void {
+  requests.push({
+    method: request.method,
+    path: request.url.pathname + request.url.search,
+    headers: request.headers,
+    body: request.body,
+  });
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  bytes: Uint8Array,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.byteLength), ...headers });
+  res.end(bytes);
+}
+
+/** Starts a server on 127.0.0.1 with a free port; `close` also drops kept-alive connections. */
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The queue of injected faults: each `take` consumes one use of the oldest fault. */
+export class FaultQueue {
+  #faults: Array<{ fault: Fault; left: number }> = [];
+
+  add(fault: Fault): void {
+    if (fault.times > 0) this.#faults.push({ fault, left: fault.times });
+  }
+
+  /** Consumes and returns the next fault, optionally only among the given kinds. */
+  take(kinds?: ReadonlyArray<Fault['kind']>): Fault | undefined {
+    const entry = this.#faults.find((item) => !kinds || kinds.includes(item.fault.kind));
+    if (!entry) return undefined;
+    entry.left -= 1;
+    if (entry.left <= 0) this.#faults.splice(this.#faults.indexOf(entry), 1);
+    return entry.fault;
+  }
+
+  clear(): void {
+    this.#faults = [];
+  }
+}
+
+/** Waits, resolving early when the client goes away (so a slow fake never outlives its test). */
+export function delay(ms: number, res?: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      res?.off('close', done);
+      resolve();
+    }
+    res?.on('close', done);
+  });
+}

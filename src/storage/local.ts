@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { PixelError } from '../protocol/errors.ts';
+import { assertSafeKey, checkPut, KEY_PATTERN, mediaTypeForKey } from './keys.ts';
+import type { BlobListing, BlobStore, StoredBlob } from './types.ts';
+
+export interface LocalStoreConfig {
+  /** Folder that holds `images/…`; created on first write. */
+  dir: string;
+  /** Base of the server that serves `/files/<key>`, e.g. `http://127.0.0.1:8080`. */
+  publicBaseUrl: string;
+}
+
+/** Blobs in a local folder, served by Pixel under `/files/`. Writes are atomic (temp file + rename). */
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local' as const;
+  readonly dir: string;
+  readonly #base: string;
+
+  constructor(config: LocalStoreConfig) {
+    this.dir = resolve(config.dir);
+    this.#base = config.publicBaseUrl.replace(/\/+$/, '');
+  }
+
+  #path(key: string): string {
+    assertSafeKey(key);
+    const path = join(this.dir, ...key.split('/'));
+    // Belt and braces: the key pattern already forbids escaping the folder.
+    if (!path.startsWith(this.dir + sep)) throw new PixelError({ code: 'invalid_argument', field: 'key', message: 'key escapes the store' });
+    return path;
+  }
+
+  async put(bytes: Uint8Array, opts: { mediaType: string }): Promise<StoredBlob> {
+    const { sha256, key, mediaType } = checkPut(bytes, opts?.mediaType);
+    const path = this.#path(key);
+    const existing = await statOrUndefined(path);
+    if (existing?.size === bytes.length) {
+      // Already there: refresh the mtime so an orphan sweep racing with this put keeps the blob.
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
+    } else {
+      await wrap('put', async () => {
+        await mkdir(dirname(path), { recursive: true });
+        const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+        try {
+          await writeFile(tmp, bytes, { flag: 'wx' });
+          await rename(tmp, path);
+        } catch (error) {
+          await rm(tmp, { force: true });
+          throw error;
+        }
+      });
+    }
+    return { key, sha256, size: bytes.length, mediaType, url: this.#url(key) };
+  }
+
+  async get(key: string): Promise<{ bytes: Uint8Array; mediaType: string } | undefined> {
+    const path = this.#path(key);
+    try {
+      const buffer = await readFile(path);
+      return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), mediaType: mediaTypeForKey(key) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw storageError('get', error);
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await statOrUndefined(this.#path(key))) !== undefined;
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.#path(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (!isNotFound(error)) throw storageError('delete', error);
+    }
+  }
+
+  async *list(): AsyncIterable<BlobListing> {
+    // Fixed depth (images/ab/cd/file), so the walk is bounded by the folder layout itself.
+    const root = join(this.dir, 'images');
+    for (const a of await readDirNames(root)) {
+      for (const b of await readDirNames(join(root, a))) {
+        for (const name of await readDirNames(join(root, a, b))) {
+          const key = `images/${a}/${b}/${name}`;
+          if (!KEY_PATTERN.test(key)) continue; // temp files and strangers are not ours to list
+          const info = await statOrUndefined(join(root, a, b, name));
+          if (info?.isFile()) yield { key, lastModified: info.mtime, size: info.size };
+        }
+      }
+    }
+  }
+
+  async url(key: string): Promise<string> {
+    assertSafeKey(key);
+    return this.#url(key);
+  }
+
+  #url(key: string): string {
+    return `${this.#base}/files/${key}`;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function statOrUndefined(path: string) {
+  try {
+    return await stat(path);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw storageError('stat', error);
+  }
+}
+
+async function readDirNames(path: string): Promise<string[]> {
+  try {
+    return (await readdir(path)).sort();
+  } catch (error) {
+    if (isNotFound(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw storageError('list', error);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+async function wrap(op: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    throw storageError(op, error);
+  }
+}
+
+function storageError(op: string, error: unknown): PixelError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = `local blob store ${op} failed: ${code ?? (error instanceof Error ? error.message : String(error))}`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new PixelError({ code: 'failed_precondition', reason: 'storage', message, cause: error });
+  }
+  if (code === 'ENOSPC') return new PixelError({ code: 'resource_exhausted', reason: 'storage', retryable: false, message, cause: error });
+  return new PixelError({ code: 'unavailable', reason: 'storage', message, cause: error });
+}
