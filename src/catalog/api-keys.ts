@@ -54,11 +54,16 @@ export class ApiKeyRepo {
   }
 
   /** Creates a key. The plaintext is returned here once and never stored: only its sha256 is. */
-  async createKey(input: { team: string; role: Role; name?: string }): Promise<{ id: string; key: string; prefix: string }> {
+  async createKey(input: {
+    team: string;
+    role: Role;
+    name?: string;
+  }): Promise<{ id: string; key: string; prefix: string }> {
     validateTeam(input.team);
     if (!ROLES.includes(input.role)) throw invalidArgument('role', `must be one of ${ROLES.join(', ')}`);
     const name = input.name ?? '';
-    if (typeof name !== 'string' || name.length > 200) throw invalidArgument('name', 'must be at most 200 characters');
+    if (typeof name !== 'string' || name.length > 200)
+      throw invalidArgument('name', 'must be at most 200 characters');
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
     return insertKey(this.#db, key, input.team, input.role, name);
   }
@@ -123,7 +128,9 @@ export class ApiKeyRepo {
     return this.#db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [BOOTSTRAP_LOCK_KEY]);
       if (envKey) {
-        const rows = await tx.query<Row>('SELECT id, revoked_at FROM api_keys WHERE key_hash = $1', [hashKey(envKey)]);
+        const rows = await tx.query<Row>('SELECT id, revoked_at FROM api_keys WHERE key_hash = $1', [
+          hashKey(envKey),
+        ]);
         if (rows[0]) {
           // A revoked bootstrap key stays revoked: revocation is a deliberate act; the caller warns.
           return { id: String(rows[0].id), created: false, revoked: rows[0].revoked_at != null };
@@ -149,14 +156,11 @@ async function insertKey(
 ): Promise<{ id: string; key: string; prefix: string }> {
   const id = newId('key');
   // A generated key shows 8 of its 43 random characters; an operator-chosen one (maybe short) shows 4.
-  const prefix = key.startsWith(KEY_PREFIX) && key.length >= 40 ? key.slice(0, DISPLAY_PREFIX_LEN) : `${key.slice(0, 4)}…`;
-  await db.query('INSERT INTO api_keys (id, key_hash, prefix, team, role, name) VALUES ($1, $2, $3, $4, $5, $6)', [
-    id,
-    hashKey(key),
-    prefix,
-    team,
-    role,
-    name,
-  ]);
+  const prefix =
+    key.startsWith(KEY_PREFIX) && key.length >= 40 ? key.slice(0, DISPLAY_PREFIX_LEN) : `${key.slice(0, 4)}…`;
+  await db.query(
+    'INSERT INTO api_keys (id, key_hash, prefix, team, role, name) VALUES ($1, $2, $3, $4, $5, $6)',
+    [id, hashKey(key), prefix, team, role, name],
+  );
   return { id, key, prefix };
 }

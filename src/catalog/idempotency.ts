@@ -1,7 +1,10 @@
 import { invalidArgument } from '../protocol/errors.ts';
 import type { Queryable } from './db.ts';
 
-export type BeginResult = { state: 'new' } | { state: 'replay'; response: unknown } | { state: 'in_progress' };
+export type BeginResult =
+  | { state: 'new' }
+  | { state: 'replay'; response: unknown }
+  | { state: 'in_progress' };
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const PENDING_TIMEOUT_MS = 15 * 60 * 1000;
@@ -77,7 +80,10 @@ export class IdempotencyStore {
 
   /** The attempt failed: forget it, so a retry with the same key runs again. */
   async abandon(team: string, key: string): Promise<void> {
-    await this.#db.query(`DELETE FROM idempotency WHERE team = $1 AND key = $2 AND state = 'pending'`, [team, key]);
+    await this.#db.query(`DELETE FROM idempotency WHERE team = $1 AND key = $2 AND state = 'pending'`, [
+      team,
+      key,
+    ]);
   }
 
   /** Deletes expired records; returns how many. */
@@ -91,5 +97,6 @@ function validateKey(key: unknown): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     throw invalidArgument('idempotency_key', `must be 1 to ${MAX_KEY_LENGTH} characters`);
   }
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw invalidArgument('idempotency_key', 'must not contain control characters');
+  if (/[\u0000-\u001f\u007f]/.test(key))
+    throw invalidArgument('idempotency_key', 'must not contain control characters');
 }

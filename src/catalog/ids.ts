@@ -65,7 +65,12 @@ export function newImageId(now?: number): string {
 }
 
 export function isImageId(value: unknown): value is string {
-  return typeof value === 'string' && value.length === 30 && value.startsWith('img_') && ULID_RE.test(value.slice(4));
+  return (
+    typeof value === 'string' &&
+    value.length === 30 &&
+    value.startsWith('img_') &&
+    ULID_RE.test(value.slice(4))
+  );
 }
 
 /** Generic prefixed id for other tables (`key_…`, `app_…`). */

@@ -94,13 +94,15 @@ export class ImageRepo {
 
   async insert(record: NewImageRecord): Promise<ImageRecord> {
     const id = record.id ?? newImageId();
-    if (!isImageId(id)) throw invalidArgument('id', `"${id}" is not an image id (img_ + 26 base32 characters)`);
+    if (!isImageId(id))
+      throw invalidArgument('id', `"${id}" is not an image id (img_ + 26 base32 characters)`);
     requireText(record.team, 'team');
     requireText(record.model, 'model');
     requireText(record.route, 'route');
     requireText(record.provider, 'provider');
     requireText(record.blobKey, 'blobKey');
-    if (!/^[0-9a-f]{64}$/.test(record.sha256)) throw invalidArgument('sha256', 'must be 64 lowercase hex digits');
+    if (!/^[0-9a-f]{64}$/.test(record.sha256))
+      throw invalidArgument('sha256', 'must be 64 lowercase hex digits');
     for (const field of ['byteSize', 'width', 'height'] as const) {
       if (!Number.isInteger(record[field]) || record[field] < 0) {
         throw invalidArgument(field, 'must be a non-negative integer');
@@ -152,7 +154,10 @@ export class ImageRepo {
   }
 
   /** Team-scoped when `team` is given: another team's image is not found. Deleted images only on request. */
-  async get(id: string, options: { team?: string; includeDeleted?: boolean } = {}): Promise<ImageRecord | undefined> {
+  async get(
+    id: string,
+    options: { team?: string; includeDeleted?: boolean } = {},
+  ): Promise<ImageRecord | undefined> {
     if (!isImageId(id)) return undefined;
     const rows = await this.#db.query<Row>(
       `SELECT ${COLUMNS} FROM images
@@ -185,8 +190,10 @@ export class ImageRepo {
     if (options.model !== undefined) add((p) => `(model = ${p} OR route = ${p})`, options.model);
     if (options.status !== undefined) add((p) => `status = ${p}`, options.status);
     else where.push(`status <> 'deleted'`);
-    if (options.createdAfter !== undefined) add((p) => `created_at >= ${p}`, validDate(options.createdAfter, 'createdAfter'));
-    if (options.createdBefore !== undefined) add((p) => `created_at < ${p}`, validDate(options.createdBefore, 'createdBefore'));
+    if (options.createdAfter !== undefined)
+      add((p) => `created_at >= ${p}`, validDate(options.createdAfter, 'createdAfter'));
+    if (options.createdBefore !== undefined)
+      add((p) => `created_at < ${p}`, validDate(options.createdBefore, 'createdBefore'));
     if (options.cursor !== undefined) {
       const position = decodeCursor(options.cursor);
       params.push(position.createdAt, position.id);
@@ -251,11 +258,13 @@ export class ImageRepo {
 }
 
 function requireText(value: unknown, field: string): void {
-  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(field, 'must be a non-empty string');
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalidArgument(field, 'must be a non-empty string');
 }
 
 function validDate(value: Date, field: string): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw invalidArgument(field, 'must be a valid date');
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw invalidArgument(field, 'must be a valid date');
   return value;
 }
 

@@ -19,7 +19,11 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   for (const file of readdirSync(dir)) {
     const match = /^(\d{3})_([a-z0-9_]+)\.sql$/.exec(file);
     if (!match) continue;
-    migrations.push({ version: Number(match[1]), name: match[2]!, sql: readFileSync(join(dir, file), 'utf8') });
+    migrations.push({
+      version: Number(match[1]),
+      name: match[2]!,
+      sql: readFileSync(join(dir, file), 'utf8'),
+    });
   }
   migrations.sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {

@@ -1,7 +1,8 @@
 import { redactSecrets } from '../protocol/errors.ts';
 
 /** Field names whose values are credentials wherever they appear in a JSON document. */
-const SECRET_KEY = /^(authorization|x-api-key|x-key|x-goog-api-key|api[_-]?key|apikey|access[_-]?key(_id)?|secret([_-]?access)?[_-]?key|secret|password|token|access[_-]?token|refresh[_-]?token|client[_-]?secret|session[_-]?token|cookie)$/i;
+const SECRET_KEY =
+  /^(authorization|x-api-key|x-key|x-goog-api-key|api[_-]?key|apikey|access[_-]?key(_id)?|secret([_-]?access)?[_-]?key|secret|password|token|access[_-]?token|refresh[_-]?token|client[_-]?secret|session[_-]?token|cookie)$/i;
 const MAX_DEPTH = 32;
 
 /**

@@ -57,7 +57,7 @@ export interface GenerateOptions {
  * failures, then post-process every image to the delivery plan.
  */
 export async function generate(
-  input: GenerateRequestInput,
+  input: GenerateRequestInput | unknown,
   deps: GenerateDeps,
   options: GenerateOptions = {},
 ): Promise<GenerateOutcome> {

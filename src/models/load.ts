@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { type Document, LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { PixelError } from '../protocol/errors.ts';
+import { readCached, writeCached } from './cache.ts';
 import { type CatalogFile, CatalogFileSchema } from './schema.ts';
 
 /** A parsed catalogue file, kept with its YAML document so later checks can point at a line. */
@@ -10,6 +12,9 @@ export interface CatalogSource {
   data: CatalogFile;
   locate(path: ReadonlyArray<string | number>): string;
 }
+
+// `yaml` is loaded on first need: with a warm cache the CLI never pays for importing it.
+const requireYaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -43,19 +48,41 @@ export function readCatalogFile(file: string): CatalogSource {
 }
 
 export function parseCatalogText(file: string, text: string): CatalogSource {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // Line numbers are only needed for error messages: parse the YAML document lazily.
+  let parsed: { doc: Document; lineCounter: LineCounter } | undefined;
+  const document = () => {
+    if (!parsed) {
+      const yaml = requireYaml();
+      const lineCounter = new yaml.LineCounter();
+      parsed = { doc: yaml.parseDocument(text, { lineCounter }), lineCounter };
+    }
+    return parsed;
+  };
+  const locate = (path: YamlPath) => {
+    const { doc, lineCounter } = document();
+    return `${file}:${lineOf(doc, lineCounter, path)}`;
+  };
+
+  const cached = readCached(text);
+  if (cached !== undefined) {
+    const fromCache = CatalogFileSchema.safeParse(cached);
+    if (fromCache.success) return { file, data: fromCache.data, locate };
+  }
+
+  const { doc } = document();
   const syntax = doc.errors[0];
   if (syntax) {
     const pos = syntax.linePos?.[0];
     const at = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw catalogError(at, 'yaml', `invalid YAML: ${syntax.message.split('\n')[0]}`, syntax);
+    // prettyErrors (the default) fills linePos; the message's own "at line …" tail would repeat it.
+    const reason = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw catalogError(at, 'yaml', `invalid YAML: ${reason}`, syntax);
   }
-  const locate = (path: YamlPath) => `${file}:${lineOf(doc, lineCounter, path)}`;
   const raw = doc.toJS({ maxAliasCount: 1000 }) ?? {};
-  const parsed = CatalogFileSchema.safeParse(raw);
-  if (!parsed.success) throw issueToError(parsed.error.issues[0]!, raw, locate);
-  return { file, data: parsed.data, locate };
+  const result = CatalogFileSchema.safeParse(raw);
+  if (!result.success) throw issueToError(result.error.issues[0]!, raw, locate);
+  writeCached(text, raw);
+  return { file, data: result.data, locate };
 }
 
 function issueToError(issue: z.core.$ZodIssue, raw: unknown, locate: (p: YamlPath) => string): PixelError {

@@ -9,14 +9,15 @@ export function suggest(name: string, candidates: readonly string[], limit = 3):
     // Compare with the whole id and with the part after the provider prefix, so `gpt-image-1.5`
     // finds `openai/gpt-image-1.5`.
     const tail = lower.slice(lower.indexOf('/') + 1);
-    let score = Math.min(distance(wanted, lower), distance(wanted, tail));
+    const whole = distance(wanted, lower);
+    let score = Math.min(whole, distance(wanted, tail));
     if (lower.includes(wanted) || (wanted.length >= 3 && wanted.includes(tail))) score = Math.min(score, 1);
-    return { candidate, score };
+    return { candidate, score, whole };
   });
   const threshold = Math.max(2, Math.ceil(wanted.length / 3));
   return scored
     .filter((s) => s.score <= threshold)
-    .sort((a, b) => a.score - b.score || a.candidate.localeCompare(b.candidate))
+    .sort((a, b) => a.score - b.score || a.whole - b.whole || a.candidate.localeCompare(b.candidate))
     .slice(0, limit)
     .map((s) => s.candidate);
 }

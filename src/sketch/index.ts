@@ -1,2 +1,2 @@
-export { parseScene, type ParsedScene, type SceneItem } from './parse.ts';
+export { type ParsedScene, parseScene, type SceneItem } from './parse.ts';
 export { renderSketch, SKETCH_NOTE, type SketchImage, type SketchOptions } from './render.ts';

@@ -14,6 +14,8 @@ export interface SceneItem {
   word: ObjectWord;
   /** The colour word that tinted it, if any. */
   tint?: string;
+  /** The container it was named in ("jar" in "a jar of honey"), whose shape it takes. */
+  container?: string;
 }
 
 export interface ParsedScene {
@@ -70,7 +72,21 @@ function matchAt(tokens: string[], i: number): Match | undefined {
 }
 
 /** Words that end a modifier's reach: in "orange and apple" the orange is a fruit, not a tint. */
-const BREAKS = new Set(['and', 'or', 'with', 'on', 'in', 'of', 'a', 'an', 'the', 'next', 'beside', 'by', 'to']);
+const BREAKS = new Set([
+  'and',
+  'or',
+  'with',
+  'on',
+  'in',
+  'of',
+  'a',
+  'an',
+  'the',
+  'next',
+  'beside',
+  'by',
+  'to',
+]);
 
 /** True when an object starts at `from`, or right after one non-breaking word ("red ripe apple"). */
 function objectFollows(tokens: string[], from: number): boolean {
@@ -79,10 +95,14 @@ function objectFollows(tokens: string[], from: number): boolean {
   return between !== undefined && !BREAKS.has(between) && matchAt(tokens, from + 1)?.kind === 'object';
 }
 
+/** "A <container> of <contents>" draws the contents in the container's shape. */
+const CONTAINERS = new Set(['bottle', 'can', 'jar', 'box', 'bowl', 'cup', 'mug', 'bag', 'plate']);
+
 interface RawTerm {
   kind: 'object' | 'swatch' | 'background';
   term: string;
   tint?: string;
+  container?: string;
   count: number;
   spec?: BackgroundSpec;
 }
@@ -112,10 +132,17 @@ function scan(text: string): RawTerm[] {
     if (match?.kind === 'object') {
       const tinted = tint && i - tint.at <= 2 ? tint.word : undefined;
       const repeat = count && i - count.at <= 2 ? count.value : 1;
-      out.push({ kind: 'object', term: match.term, tint: tinted, count: repeat });
+      const after = i + match.length;
+      const contents = tokens[after] === 'of' ? matchAt(tokens, after + 1) : undefined;
+      if (CONTAINERS.has(match.term) && contents?.kind === 'object') {
+        out.push({ kind: 'object', term: contents.term, container: match.term, tint: tinted, count: repeat });
+        i = after + 1 + contents.length;
+      } else {
+        out.push({ kind: 'object', term: match.term, tint: tinted, count: repeat });
+        i = after;
+      }
       tint = undefined;
       count = undefined;
-      i += match.length;
       continue;
     }
     if (colourWord) {
@@ -160,13 +187,20 @@ export function parseScene(prompt: string, negativePrompt = ''): ParsedScene {
     }
     if (isNegated(raw.term)) continue;
     const tint = raw.tint && !negated.has(raw.tint) ? raw.tint : undefined;
-    const base: ObjectWord =
+    const container = raw.container && !isNegated(raw.container) ? raw.container : undefined;
+    let word: ObjectWord =
       raw.kind === 'swatch'
         ? { shape: 'ellipse', fill: COLOUR_WORDS[raw.term]!, accent: '#ffffff', aspect: 1 }
         : OBJECT_WORDS[raw.term]!;
-    const word = tint ? { ...base, fill: COLOUR_WORDS[tint]! } : base;
-    for (let k = 0; k < raw.count && items.length < MAX_ITEMS; k++) items.push({ term: raw.term, word, tint });
+    if (container) {
+      const outer = OBJECT_WORDS[container]!;
+      word = { ...word, shape: outer.shape, aspect: outer.aspect };
+    }
+    if (tint) word = { ...word, fill: COLOUR_WORDS[tint]! };
+    for (let k = 0; k < raw.count && items.length < MAX_ITEMS; k++)
+      items.push({ term: raw.term, word, tint, container });
     if (tint) note(tint);
+    if (container) note(container);
     note(raw.term);
   }
   return { items, background, recognised };

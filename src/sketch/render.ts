@@ -1,7 +1,15 @@
 import sharp from 'sharp';
-import { invalidArgument } from '../protocol/errors.ts';
-import { FORMATS, type ImageFormat, SEED_MAX, SIDE_MAX, SIDE_MIN, STYLES, type Style } from '../protocol/request.ts';
 import { encodeAs, MEDIA_TYPES } from '../postprocess/formats.ts';
+import { invalidArgument } from '../protocol/errors.ts';
+import {
+  FORMATS,
+  type ImageFormat,
+  SEED_MAX,
+  SIDE_MAX,
+  SIDE_MIN,
+  STYLES,
+  type Style,
+} from '../protocol/request.ts';
 import { buildSceneSvg } from './scene.ts';
 
 export interface SketchOptions {
@@ -69,19 +77,31 @@ function checkOptions(o: SketchOptions): void {
   for (const field of ['width', 'height'] as const) {
     const value = o[field];
     if (!Number.isInteger(value) || value < SIDE_MIN || value > SIDE_MAX)
-      throw invalidArgument(field, `${field} must be an integer between ${SIDE_MIN} and ${SIDE_MAX}, got ${value}`);
+      throw invalidArgument(
+        field,
+        `${field} must be an integer between ${SIDE_MIN} and ${SIDE_MAX}, got ${value}`,
+      );
   }
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > SEED_MAX)
     throw invalidArgument('seed', `seed must be an integer between 0 and ${SEED_MAX}, got ${o.seed}`);
   if (o.style !== undefined && !(STYLES as readonly string[]).includes(o.style))
-    throw invalidArgument('style', `style must be one of ${STYLES.join(', ')}, got ${JSON.stringify(o.style)}`);
+    throw invalidArgument(
+      'style',
+      `style must be one of ${STYLES.join(', ')}, got ${JSON.stringify(o.style)}`,
+    );
   if (!FORMATS.includes(o.format))
-    throw invalidArgument('format', `format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(o.format)}`);
+    throw invalidArgument(
+      'format',
+      `format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(o.format)}`,
+    );
   if (o.background !== 'transparent' && o.background !== 'opaque')
     throw invalidArgument(
       'background',
       `background must be "transparent" or "opaque", got ${JSON.stringify(o.background)}`,
     );
   if (o.background === 'transparent' && o.format === 'jpeg')
-    throw invalidArgument('background', 'background "transparent" cannot be encoded as jpeg; use png or webp');
+    throw invalidArgument(
+      'background',
+      'background "transparent" cannot be encoded as jpeg; use png or webp',
+    );
 }

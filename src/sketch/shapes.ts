@@ -22,11 +22,14 @@ class Svg {
   }
   private style(fill: string, extra = ''): string {
     const { stroke, strokeWidth } = this.paint;
-    const s = stroke === 'none' ? '' : ` stroke="${stroke}" stroke-width="${f(strokeWidth)}" stroke-linejoin="round"`;
+    const s =
+      stroke === 'none' ? '' : ` stroke="${stroke}" stroke-width="${f(strokeWidth)}" stroke-linejoin="round"`;
     return `fill="${fill}"${s}${extra}`;
   }
   ellipse(cx: number, cy: number, rx: number, ry: number, fill: string, extra = ''): this {
-    this.parts.push(`<ellipse cx="${f(cx)}" cy="${f(cy)}" rx="${f(rx)}" ry="${f(ry)}" ${this.style(fill, extra)}/>`);
+    this.parts.push(
+      `<ellipse cx="${f(cx)}" cy="${f(cy)}" rx="${f(rx)}" ry="${f(ry)}" ${this.style(fill, extra)}/>`,
+    );
     return this;
   }
   rect(x: number, y: number, w: number, h: number, r: number, fill: string): this {
@@ -61,7 +64,13 @@ function dots(s: Svg, b: Box, fill: string, rng: Rng, count: number, size: numbe
   for (let i = 0; i < count; i++) {
     const angle = between(rng, 0, Math.PI * 2);
     const radius = Math.sqrt(rng()) * 0.32;
-    s.ellipse(cx(b) + Math.cos(angle) * radius * b.w, cy(b) + Math.sin(angle) * radius * b.h, size, size, fill);
+    s.ellipse(
+      cx(b) + Math.cos(angle) * radius * b.w,
+      cy(b) + Math.sin(angle) * radius * b.h,
+      size,
+      size,
+      fill,
+    );
   }
 }
 

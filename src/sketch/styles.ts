@@ -15,7 +15,12 @@ export interface StyleLook {
 
 /** Each of our styles (protocol STYLES) as a backdrop and a way of painting; `default` when none is given. */
 export const STYLE_LOOKS: Readonly<Record<Style | 'default', StyleLook>> = {
-  default: { background: { top: '#f4f4f4', bottom: '#e0e0e0' }, mode: 'shaded', shadow: true, vignette: false },
+  default: {
+    background: { top: '#f4f4f4', bottom: '#e0e0e0' },
+    mode: 'shaded',
+    shadow: true,
+    vignette: false,
+  },
   photographic: {
     background: { top: '#efece6', bottom: '#d6d0c6' },
     mode: 'shaded',
@@ -64,5 +69,10 @@ export const STYLE_LOOKS: Readonly<Record<Style | 'default', StyleLook>> = {
     shadow: false,
     vignette: false,
   },
-  anime: { background: { top: '#ffe8f0', bottom: '#dff3ff' }, mode: 'outlined', shadow: false, vignette: false },
+  anime: {
+    background: { top: '#ffe8f0', bottom: '#dff3ff' },
+    mode: 'outlined',
+    shadow: false,
+    vignette: false,
+  },
 };

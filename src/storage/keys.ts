@@ -87,7 +87,10 @@ export function sniffMediaType(bytes: Uint8Array): string | undefined {
  * Validates a put: non-empty bytes whose magic numbers match the declared media type, so a
  * mislabelled blob can never be stored under the wrong extension.
  */
-export function checkPut(bytes: Uint8Array, mediaType: unknown): { sha256: string; key: string; mediaType: string } {
+export function checkPut(
+  bytes: Uint8Array,
+  mediaType: unknown,
+): { sha256: string; key: string; mediaType: string } {
   if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'must be a Uint8Array');
   if (bytes.length === 0) throw invalidArgument('bytes', 'must not be empty');
   if (typeof mediaType !== 'string') throw invalidArgument('mediaType', 'must be a string');

@@ -27,7 +27,8 @@ export class LocalBlobStore implements BlobStore {
     assertSafeKey(key);
     const path = join(this.dir, ...key.split('/'));
     // Belt and braces: the key pattern already forbids escaping the folder.
-    if (!path.startsWith(this.dir + sep)) throw new PixelError({ code: 'invalid_argument', field: 'key', message: 'key escapes the store' });
+    if (!path.startsWith(this.dir + sep))
+      throw new PixelError({ code: 'invalid_argument', field: 'key', message: 'key escapes the store' });
     return path;
   }
 
@@ -59,7 +60,10 @@ export class LocalBlobStore implements BlobStore {
     const path = this.#path(key);
     try {
       const buffer = await readFile(path);
-      return { bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), mediaType: mediaTypeForKey(key) };
+      return {
+        bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+        mediaType: mediaTypeForKey(key),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw storageError('get', error);
@@ -142,6 +146,13 @@ function storageError(op: string, error: unknown): PixelError {
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new PixelError({ code: 'failed_precondition', reason: 'storage', message, cause: error });
   }
-  if (code === 'ENOSPC') return new PixelError({ code: 'resource_exhausted', reason: 'storage', retryable: false, message, cause: error });
+  if (code === 'ENOSPC')
+    return new PixelError({
+      code: 'resource_exhausted',
+      reason: 'storage',
+      retryable: false,
+      message,
+      cause: error,
+    });
   return new PixelError({ code: 'unavailable', reason: 'storage', message, cause: error });
 }

@@ -26,7 +26,11 @@ export interface S3StoreConfig {
   presignSeconds?: number;
   /** Explicit credentials; when absent the SDK's default chain (env, profile, IMDS, …) is used. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** HEAD before PUT and skip the upload when the object is already there (default true). */
+  /**
+   * HEAD before PUT and skip the upload when the object is already there. Off by default: measured in
+   * bench/storage.bench.ts, the HEAD slows every new blob to save an upload only on duplicates, and
+   * generated images are almost always new. Turn it on for workloads that re-store the same bytes.
+   */
   skipExisting?: boolean;
   /**
    * An existing object older than this is uploaded again anyway, which refreshes LastModified so an
@@ -52,16 +56,23 @@ export class S3BlobStore implements BlobStore {
 
   constructor(config: S3StoreConfig) {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(config.bucket ?? '')) {
-      throw invalidArgument('bucket', 'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+      throw invalidArgument(
+        'bucket',
+        'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+      );
     }
     this.bucket = config.bucket;
     this.prefix = normalizePrefix(config.prefix ?? '');
     this.#publicBase = config.publicBaseUrl?.replace(/\/+$/, '') || undefined;
     this.#presignSeconds = config.presignSeconds ?? DEFAULT_PRESIGN_SECONDS;
-    if (!Number.isInteger(this.#presignSeconds) || this.#presignSeconds < 1 || this.#presignSeconds > MAX_PRESIGN_SECONDS) {
+    if (
+      !Number.isInteger(this.#presignSeconds) ||
+      this.#presignSeconds < 1 ||
+      this.#presignSeconds > MAX_PRESIGN_SECONDS
+    ) {
       throw invalidArgument('presignSeconds', `must be an integer from 1 to ${MAX_PRESIGN_SECONDS}`);
     }
-    this.#skipExisting = config.skipExisting ?? true;
+    this.#skipExisting = config.skipExisting ?? false;
     this.#refreshAfterMs = config.refreshAfterMs ?? DEFAULT_REFRESH_AFTER_MS;
     this.client = new S3Client({
       region: config.region ?? 'us-east-1',
@@ -183,8 +194,14 @@ export class S3BlobStore implements BlobStore {
 export function normalizePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, '');
   if (trimmed === '') return '';
-  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(trimmed) || trimmed.split('/').some((p) => p === '..' || p === '.')) {
-    throw invalidArgument('prefix', 'must be folder names of letters, digits, ".", "_", "-" separated by "/"');
+  if (
+    !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(trimmed) ||
+    trimmed.split('/').some((p) => p === '..' || p === '.')
+  ) {
+    throw invalidArgument(
+      'prefix',
+      'must be folder names of letters, digits, ".", "_", "-" separated by "/"',
+    );
   }
   return `${trimmed}/`;
 }

@@ -33,7 +33,7 @@ const DEFAULT_MODEL = 'pixel/sketch';
  * report. Pure computation: no I/O. Throws PixelError for bad input, unknown or retired models,
  * and, with `onUnsupported: 'error'`, for anything that would be dropped or emulated.
  */
-export function translate(input: GenerateRequestInput | GenerateRequest, options: TranslateOptions = {}): Translation {
+export function translate(input: GenerateRequestInput | GenerateRequest | unknown, options: TranslateOptions = {}): Translation {
   const request = parseGenerateRequest(input);
   const catalog = options.catalog ?? defaultCatalog();
   const requested = request.model ?? options.defaultModel ?? DEFAULT_MODEL;
@@ -99,9 +99,17 @@ export function translateFor(
     );
   }
 
-  const { size, delivery } = planSize(request, model, report);
-  const format = planFormat(request, model, delivery, report);
+  const { size, delivery: sizeDelivery } = planSize(request, model, report);
+  const format = planFormat(request, model, report);
   const background = planBackground(request, model, format, report);
+  const delivery: DeliveryPlan = {
+    ...sizeDelivery,
+    nativeFormat: format.native,
+    format: format.deliver,
+    background: request.background ?? 'auto',
+    // An opaque request must not come back with alpha, whatever the model did.
+    flatten: request.background === 'opaque' || (format.deliver === 'jpeg' && format.native !== 'jpeg'),
+  };
   const cfg = planCfg(request, model, report);
   const { steps, tier } = planSteps(request, model, report);
   const seed = planSeed(request, model, report, options);
@@ -230,7 +238,6 @@ function describeSize(size: NativeSize): string {
 function planFormat(
   request: GenerateRequest,
   model: ModelEntry,
-  delivery: { fit: string },
   report: ReportLine[],
 ): { native: ImageFormat; deliver: ImageFormat } {
   const wanted = request.format ?? 'png';
@@ -247,7 +254,6 @@ function planFormat(
     sent: source,
     note: `${model.id} cannot output ${wanted}; generated ${source} and converted`,
   });
-  void delivery;
   return { native: source, deliver: wanted };
 }
 

@@ -34,6 +34,8 @@ export interface NativeInputs {
   count: number;
   format: ImageFormat;
   background?: 'transparent' | 'opaque';
+  /** A LoRA to apply (self-hosted fine-tunes): ComfyUI inserts a LoraLoader, A1111 adds `<lora:name:strength>`. */
+  lora?: { name: string; strength?: number };
 }
 
 export interface BodyBuilder {

@@ -52,7 +52,8 @@ const MAX_BATCH_SIZE = 100_000;
  */
 export async function exportToSnowflake(options: SnowflakeExportOptions): Promise<SnowflakeExportResult> {
   const { db, sink, batchSize } = options;
-  if (options.format !== 'ndjson') throw invalidArgument('format', 'only ndjson is supported (Parquet is not)');
+  if (options.format !== 'ndjson')
+    throw invalidArgument('format', 'only ndjson is supported (Parquet is not)');
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
     throw invalidArgument('batchSize', `must be an integer from 1 to ${MAX_BATCH_SIZE}`);
   }
@@ -81,7 +82,9 @@ export async function exportToSnowflake(options: SnowflakeExportOptions): Promis
       await sink.put(key, encoder.encode(sql), 'application/sql');
       result.keys.push(key);
     }
-    await db.query('INSERT INTO export_cursors (target) VALUES ($1) ON CONFLICT (target) DO NOTHING', [target]);
+    await db.query('INSERT INTO export_cursors (target) VALUES ($1) ON CONFLICT (target) DO NOTHING', [
+      target,
+    ]);
   }
   result.cursor = cursor ?? null;
 
@@ -123,7 +126,11 @@ export async function exportToSnowflake(options: SnowflakeExportOptions): Promis
 }
 
 /** undefined: this target never ran; null: it ran but exported nothing yet. */
-async function readCursor(db: Queryable, target: string, lock: boolean): Promise<ExportCursor | null | undefined> {
+async function readCursor(
+  db: Queryable,
+  target: string,
+  lock: boolean,
+): Promise<ExportCursor | null | undefined> {
   const rows = await db.query<{ cursor_created_at: Date | null; cursor_id: string | null }>(
     `SELECT cursor_created_at, cursor_id FROM export_cursors WHERE target = $1${lock ? ' FOR UPDATE' : ''}`,
     [target],
@@ -151,7 +158,15 @@ function compactTime(date: Date): string {
 }
 
 const JSON_COLUMNS = new Set(['params', 'native_request', 'report', 'judge', 'review']);
-const NUMERIC_COLUMNS = new Set(['app_version', 'byte_size', 'width', 'height', 'seed', 'cost_usd', 'latency_ms']);
+const NUMERIC_COLUMNS = new Set([
+  'app_version',
+  'byte_size',
+  'width',
+  'height',
+  'seed',
+  'cost_usd',
+  'latency_ms',
+]);
 
 /**
  * Only the declared columns leave the database (the idempotency key, and any column added later, stay

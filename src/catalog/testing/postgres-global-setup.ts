@@ -17,7 +17,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const bin = findPostgresBin();
   if (!bin) {
-    const reason = 'PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)';
+    const reason =
+      'PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)';
     if (process.env.CI) throw new Error(`CI requires a PostgreSQL server for the catalogue tests: ${reason}`);
     project.provide('postgresSkipReason', reason);
     return async () => {};

@@ -47,7 +47,11 @@ async function postgresIds(): Promise<{ uid: number; gid: number }> {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-export async function startPostgres(bin: string): Promise<PostgresServer> {
+/** `durable: true` keeps PostgreSQL's default fsync/commit settings (benchmarks); tests turn them off. */
+export async function startPostgres(
+  bin: string,
+  options: { durable?: boolean } = {},
+): Promise<PostgresServer> {
   const asRoot = process.getuid?.() === 0;
   const base = mkdtempSync(join(tmpdir(), 'pixel-pg-'));
   const dataDir = join(base, 'data');
@@ -57,11 +61,23 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
     const { uid, gid } = await postgresIds();
     chownSync(base, uid, gid);
     chownSync(dataDir, uid, gid);
-    exec = (cmd, args) => run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { timeout: 60_000 });
+    exec = (cmd, args) =>
+      run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { timeout: 60_000 });
   }
   const cleanup = () => rmSync(base, { recursive: true, force: true });
   try {
-    await exec('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'pixel', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    await exec('initdb', [
+      '-D',
+      dataDir,
+      '-A',
+      'trust',
+      '-U',
+      'pixel',
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ]);
   } catch (error) {
     cleanup();
     throw error;
@@ -70,8 +86,9 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    // Durability is not under test here; fsync off keeps a 2-core machine responsive.
-    const opts = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    // Tests do not test durability; fsync off keeps a 2-core machine responsive.
+    const fast = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+    const opts = `-p ${port} -k ${base} -c listen_addresses=127.0.0.1 -c max_connections=200${fast}`;
     try {
       await exec('pg_ctl', ['-D', dataDir, '-o', opts, '-l', join(base, 'log'), '-w', '-t', '60', 'start']);
       return {

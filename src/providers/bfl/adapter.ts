@@ -64,7 +64,8 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
     );
     if (!submitted.ok) throw await failure(submitted);
     const submit = SubmitResponseSchema.safeParse(await readJson(PROVIDER, submitted));
-    if (!submit.success) throw malformed(PROVIDER, `submit response is missing fields: ${submit.error.message}`);
+    if (!submit.success)
+      throw malformed(PROVIDER, `submit response is missing fields: ${submit.error.message}`);
     const { id, polling_url: pollingUrl, cost } = submit.data;
     const result = await poll(id, pollingUrl, call);
     // The signed sample URL expires (10 min): fetch it at once, without our key (it is not BFL's API host).
@@ -98,7 +99,11 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
     for (let attempt = 0; attempt < maxPolls; attempt++) {
       if (attempt > 0) await sleep(pollIntervalMs, call.signal);
       if (call.signal?.aborted) throw cancelled(call.signal);
-      const response = await send(pollingUrl, { method: 'GET', headers: { accept: 'application/json' } }, call.signal);
+      const response = await send(
+        pollingUrl,
+        { method: 'GET', headers: { accept: 'application/json' } },
+        call.signal,
+      );
       if (!response.ok) throw await failure(response, id);
       const parsed = PollResponseSchema.safeParse(await readJson(PROVIDER, response));
       if (!parsed.success) throw malformed(PROVIDER, `poll response is malformed: ${parsed.error.message}`);
@@ -141,7 +146,8 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
           });
         case 'Ready': {
           const ready = ReadyResultSchema.safeParse(result);
-          if (!ready.success) throw malformed(PROVIDER, `Ready result has no sample URL: ${ready.error.message}`);
+          if (!ready.success)
+            throw malformed(PROVIDER, `Ready result has no sample URL: ${ready.error.message}`);
           return ready.data;
         }
       }
@@ -189,7 +195,9 @@ export function fastApiMessage(body: unknown): string | undefined {
   if (!parsed.success) return undefined;
   const { detail } = parsed.data;
   if (typeof detail === 'string') return detail;
-  return detail.map((d) => `${(d.loc ?? []).filter((p) => p !== 'body').join('.') || 'body'}: ${d.msg}`).join('; ');
+  return detail
+    .map((d) => `${(d.loc ?? []).filter((p) => p !== 'body').join('.') || 'body'}: ${d.msg}`)
+    .join('; ');
 }
 
 async function failure(response: Response, id?: string): Promise<PixelError> {
@@ -200,7 +208,10 @@ async function failure(response: Response, id?: string): Promise<PixelError> {
   } catch {
     // Not JSON: keep the text.
   }
-  const wait = response.status === 429 && !response.headers.has('retry-after') ? parseWaitFromMessage(message) : undefined;
+  const wait =
+    response.status === 429 && !response.headers.has('retry-after')
+      ? parseWaitFromMessage(message)
+      : undefined;
   return classifyHttpFailure({
     provider: PROVIDER,
     status: response.status,

@@ -9,5 +9,9 @@ export const contract: ProviderContract = {
   async: false,
   startFake: () => startBflFake(),
   createAdapter: (fake, options) =>
-    createBflAdapter({ apiKey: fake.apiKey, baseURL: fake.url, pollIntervalMs: options?.pollIntervalMs ?? 10 }),
+    createBflAdapter({
+      apiKey: fake.apiKey,
+      baseURL: fake.url,
+      pollIntervalMs: options?.pollIntervalMs ?? 10,
+    }),
 };

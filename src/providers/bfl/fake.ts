@@ -70,7 +70,8 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
     if (request.method === 'GET' && path.startsWith('/samples/')) return sample(res, path);
     if (request.headers['x-key'] !== apiKey)
       return sendJson(res, 403, { detail: 'Not authenticated - Invalid Authentication' });
-    if (request.method === 'GET' && path === '/v1/get_result') return result(res, request.url.searchParams.get('id'));
+    if (request.method === 'GET' && path === '/v1/get_result')
+      return result(res, request.url.searchParams.get('id'));
     const submit = /^\/v1\/([^/]+)$/.exec(path);
     if (request.method !== 'POST' || !submit) return sendJson(res, 404, { detail: 'Not Found' });
     const model = decodeURIComponent(submit[1]!);
@@ -90,7 +91,8 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
       return sendJson(res, fault.status, {
         detail: fault.status === 500 ? 'Internal Server Error' : 'Service temporarily unavailable',
       });
-    if (fault?.kind === 'invalid') return sendJson(res, 400, { detail: 'Invalid request: prompt was rejected' });
+    if (fault?.kind === 'invalid')
+      return sendJson(res, 400, { detail: 'Invalid request: prompt was rejected' });
 
     const parsed = (schema as z.ZodType<Record<string, unknown>>).safeParse(request.body);
     if (!parsed.success) return sendJson(res, 422, { detail: fastApiDetail(parsed.error, request.body) });
@@ -109,7 +111,11 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
     if (fault?.kind === 'stuck') outcome = { kind: 'stuck' };
     if (fault?.kind === 'malformed') outcome = { kind: 'malformed', variant: fault.variant };
     if (body.prompt.toLowerCase().includes(moderationWord))
-      outcome = { kind: 'status', status: 'Content Moderated', details: { 'Moderation Reasons': ['Derivative Works Filter'] } };
+      outcome = {
+        kind: 'status',
+        status: 'Content Moderated',
+        details: { 'Moderation Reasons': ['Derivative Works Filter'] },
+      };
     seedCounter += 7919;
     jobs.set(id, {
       id,
@@ -131,9 +137,16 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
     });
   }
 
-  function result(res: ServerResponse, id: string | null): void {
+  function result(res: ServerResponse, id: string | null) {
     const job = id ? jobs.get(id) : undefined;
-    if (!job) return sendJson(res, 200, { id, status: 'Task not found', result: null, progress: null, details: null });
+    if (!job)
+      return sendJson(res, 200, {
+        id,
+        status: 'Task not found',
+        result: null,
+        progress: null,
+        details: null,
+      });
     job.polls += 1;
     const base = { id: job.id, details: null, preview: null };
     const { outcome } = job;
@@ -147,7 +160,13 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
         progress: outcome.kind === 'stuck' ? 0 : job.polls / (pendingPolls + 1),
       });
     if (outcome.kind === 'status')
-      return sendJson(res, 200, { ...base, status: outcome.status, result: null, progress: null, details: outcome.details ?? null });
+      return sendJson(res, 200, {
+        ...base,
+        status: outcome.status,
+        result: null,
+        progress: null,
+        details: outcome.details ?? null,
+      });
     const sampleUrl = `${url}/samples/${job.id}.${job.format}?se=${Date.now() + 600_000}&sig=fake`;
     const ready = {
       sample: sampleUrl,
@@ -161,7 +180,12 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
       if (outcome.variant === 'wrong_content_type')
         return sendBytes(res, 200, Buffer.from('<html>maintenance</html>'), 'text/html');
       if (outcome.variant === 'missing_fields')
-        return sendJson(res, 200, { ...base, status: 'Ready', result: { prompt: job.prompt, seed: job.seed }, progress: 1 });
+        return sendJson(res, 200, {
+          ...base,
+          status: 'Ready',
+          result: { prompt: job.prompt, seed: job.seed },
+          progress: 1,
+        });
       if (outcome.variant === 'empty_list')
         return sendJson(res, 200, { ...base, status: 'Ready', result: null, progress: 1 });
     }
@@ -170,10 +194,17 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
 
   async function sample(res: ServerResponse, path: string): Promise<void> {
     const job = jobs.get(/^\/samples\/([^.]+)\./.exec(path)?.[1] ?? '');
-    if (!job) return sendBytes(res, 404, Buffer.from('<Error><Code>NoSuchKey</Code></Error>'), 'application/xml');
+    if (!job)
+      return sendBytes(res, 404, Buffer.from('<Error><Code>NoSuchKey</Code></Error>'), 'application/xml');
     if (job.outcome.kind === 'malformed' && job.outcome.variant === 'not_image')
       return sendBytes(res, 200, Buffer.from('not an image at all'), `image/${job.format}`);
-    const image = await fakeImage({ prompt: job.prompt, width: job.width, height: job.height, seed: job.seed, format: job.format });
+    const image = await fakeImage({
+      prompt: job.prompt,
+      width: job.width,
+      height: job.height,
+      seed: job.seed,
+      format: job.format,
+    });
     sendBytes(res, 200, image.bytes, image.mediaType);
   }
 
@@ -202,9 +233,14 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
 }
 
 /** Native pixels: width/height where the endpoint takes them, else about 1 MP at the aspect ratio. */
-function sizeOf(model: string, body: { width?: number; height?: number; aspect_ratio?: string }): [number, number] {
+function sizeOf(
+  model: string,
+  body: { width?: number; height?: number; aspect_ratio?: string },
+): [number, number] {
   if (body.aspect_ratio !== undefined || model.includes('ultra') || model.includes('kontext')) {
-    const [w, h] = (body.aspect_ratio ?? (model.includes('ultra') ? '16:9' : '1:1')).split(':').map(Number) as [number, number];
+    const [w, h] = (body.aspect_ratio ?? (model.includes('ultra') ? '16:9' : '1:1'))
+      .split(':')
+      .map(Number) as [number, number];
     const scale = Math.sqrt(1_048_576 / (w * h));
     return [Math.round((w * scale) / 32) * 32, Math.round((h * scale) / 32) * 32];
   }

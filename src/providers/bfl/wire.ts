@@ -22,7 +22,12 @@ const common = {
 };
 
 export const FluxPro11Schema = z
-  .object({ ...common, image_prompt: z.string().optional(), width: side32.optional(), height: side32.optional() })
+  .object({
+    ...common,
+    image_prompt: z.string().optional(),
+    width: side32.optional(),
+    height: side32.optional(),
+  })
   .strict();
 
 export const FluxDevSchema = z
@@ -68,7 +73,10 @@ export const FluxKontextSchema = z
 
 const side16 = z.number().int().min(64).multipleOf(16);
 const flux2Images = Object.fromEntries(
-  ['input_image', ...[2, 3, 4, 5, 6, 7, 8].map((i) => `input_image_${i}`)].map((k) => [k, z.string().optional()]),
+  ['input_image', ...[2, 3, 4, 5, 6, 7, 8].map((i) => `input_image_${i}`)].map((k) => [
+    k,
+    z.string().optional(),
+  ]),
 );
 export const Flux2Schema = z
   .object({ ...common, ...flux2Images, width: side16.optional(), height: side16.optional() })

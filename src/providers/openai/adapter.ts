@@ -74,7 +74,10 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
     const parsed = ImagesResponseSchema.safeParse(payload);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw malformed(PROVIDER, `response is not an ImagesResponse (${issue?.path.join('.') || '?'}: ${issue?.message})`);
+      throw malformed(
+        PROVIDER,
+        `response is not an ImagesResponse (${issue?.path.join('.') || '?'}: ${issue?.message})`,
+      );
     }
     return toResult(parsed.data, response.headers.get('x-request-id') ?? undefined, call);
   }
@@ -123,7 +126,12 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
     const { image, mask, ...fields } = call.body;
     if (image !== undefined) {
       const images = Array.isArray(image) ? image : [image];
-      return edit({ ...call, body: fields, images: images as EditImage[], mask: mask as EditImage | undefined });
+      return edit({
+        ...call,
+        body: fields,
+        images: images as EditImage[],
+        mask: mask as EditImage | undefined,
+      });
     }
     if (call.body.stream === true) {
       return Promise.reject(
@@ -141,7 +149,11 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
   function edit(call: OpenAIEditCall): Promise<ProviderResult> {
     if (call.images.length === 0) {
       return Promise.reject(
-        new PixelError({ code: 'invalid_argument', field: 'image', message: 'an edit needs at least one image' }),
+        new PixelError({
+          code: 'invalid_argument',
+          field: 'image',
+          message: 'an edit needs at least one image',
+        }),
       );
     }
     const form = new FormData();
@@ -151,7 +163,9 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
     }
     // Several images go as repeated `image[]` parts (the openai SDK's convention); one as `image`.
     const imageField = call.images.length > 1 ? 'image[]' : 'image';
-    call.images.forEach((img, i) => form.append(imageField, toBlob(img), `image-${i}.${extension(img)}`));
+    for (const [i, img] of call.images.entries()) {
+      form.append(imageField, toBlob(img), `image-${i}.${extension(img)}`);
+    }
     if (call.mask !== undefined) form.append('mask', toBlob(call.mask), 'mask.png');
     return post(call, '/images/edits', form);
   }

@@ -97,8 +97,11 @@ export const ErrorResponseSchema = z.object({
 export type OpenAIErrorBody = z.infer<typeof ErrorResponseSchema>['error'];
 
 /** Error codes OpenAI uses for safety-system refusals (GPT image models / DALL·E). */
-export const MODERATION_CODES: ReadonlySet<string> = new Set(['moderation_blocked', 'content_policy_violation']);
+export const MODERATION_CODES: ReadonlySet<string> = new Set([
+  'moderation_blocked',
+  'content_policy_violation',
+]);
 
 export function isGptImageModel(model: string | undefined): boolean {
-  return model !== undefined && model.startsWith('gpt-image');
+  return model?.startsWith('gpt-image') === true;
 }

@@ -5,8 +5,24 @@ import { runWithFallback } from './fallback.ts';
 const fail = (code: PixelError['code'], reason?: string, retryable?: boolean) => () =>
   Promise.reject(new PixelError({ code, reason, retryable, message: `${code} ${reason ?? ''}` }));
 
+async function failure(promise: Promise<unknown>): Promise<PixelError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (PixelError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
 function counting(run: () => Promise<string>) {
-  const counter = { calls: 0, run: () => (counter.calls++, run()) };
+  const counter = {
+    calls: 0,
+    run: () => {
+      counter.calls++;
+      return run();
+    },
+  };
   return counter;
 }
 
@@ -59,10 +75,12 @@ describe('runWithFallback', () => {
   });
 
   it('fails with the last code and the whole chain when every route fails', async () => {
-    const error = await runWithFallback([
-      { id: 'a', run: fail('unavailable', 'provider_unavailable') },
-      { id: 'b', run: fail('deadline_exceeded', 'timeout') },
-    ]).catch((e: unknown) => e as PixelError);
+    const error = await failure(
+      runWithFallback([
+        { id: 'a', run: fail('unavailable', 'provider_unavailable') },
+        { id: 'b', run: fail('deadline_exceeded', 'timeout') },
+      ]),
+    );
     expect(error.code).toBe('deadline_exceeded');
     expect(error.message).toContain('a: unavailable');
     expect(error.message).toContain('b: deadline_exceeded');
@@ -71,22 +89,24 @@ describe('runWithFallback', () => {
   it('stops when the caller cancels and refuses an empty route list', async () => {
     const controller = new AbortController();
     const second = counting(() => Promise.resolve('never'));
-    const error = await runWithFallback(
-      [
-        {
-          id: 'a',
-          run: () => {
-            controller.abort();
-            return Promise.reject(new Error('aborted'));
+    const error = await failure(
+      runWithFallback(
+        [
+          {
+            id: 'a',
+            run: () => {
+              controller.abort();
+              return Promise.reject(new Error('aborted'));
+            },
           },
-        },
-        { id: 'b', run: second.run },
-      ],
-      { signal: controller.signal },
-    ).catch((e: unknown) => e as PixelError);
+          { id: 'b', run: second.run },
+        ],
+        { signal: controller.signal },
+      ),
+    );
     expect(error.code).toBe('cancelled');
     expect(second.calls).toBe(0);
-    const none = await runWithFallback([]).catch((e: unknown) => e as PixelError);
+    const none = await failure(runWithFallback([]));
     expect(none.reason).toBe('no_route');
   });
 });

@@ -10,7 +10,12 @@ export {
   runWithFallback,
 } from './fallback.ts';
 export { ManualClock } from './manual-clock.ts';
-export { type BreakerPolicy, DEFAULT_POLICY, type ReliabilityPolicy, reliabilityPolicyFromEnv } from './policy.ts';
+export {
+  type BreakerPolicy,
+  DEFAULT_POLICY,
+  type ReliabilityPolicy,
+  reliabilityPolicyFromEnv,
+} from './policy.ts';
 export { Semaphore } from './semaphore.ts';
 export { TokenBucket } from './token-bucket.ts';
 export { type ReliableAdapter, withReliability } from './with-reliability.ts';

@@ -79,7 +79,9 @@ describe('retries', () => {
   it('stops at the attempt limit and returns the last error', async () => {
     const clock = new ManualClock();
     const { adapter, seen } = scripted([unavailable(), unavailable(), unavailable(), unavailable()]);
-    const error = await rejection(withReliability(adapter, policy({ maxAttempts: 3 }), clock).generate(call()));
+    const error = await rejection(
+      withReliability(adapter, policy({ maxAttempts: 3 }), clock).generate(call()),
+    );
     expect(error.code).toBe('unavailable');
     expect(seen).toHaveLength(3);
   });
@@ -224,7 +226,11 @@ describe('concurrency and rate', () => {
 
 describe('circuit breaker', () => {
   const breakerPolicy = (clockPolicy: Partial<ReliabilityPolicy> = {}) =>
-    policy({ maxAttempts: 1, breaker: { failureThreshold: 2, windowMs: 10_000, cooldownMs: 5000 }, ...clockPolicy });
+    policy({
+      maxAttempts: 1,
+      breaker: { failureThreshold: 2, windowMs: 10_000, cooldownMs: 5000 },
+      ...clockPolicy,
+    });
 
   it('opens after consecutive failures, fails fast, lets one probe through, closes on success', async () => {
     const clock = new ManualClock();

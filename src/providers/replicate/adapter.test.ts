@@ -69,7 +69,9 @@ describe('replicate adapter against the fake', () => {
   it('reads a single URL string output (flux-1.1-pro) and honours custom sizes', async () => {
     const result = await adapter(fake).generate({
       model: model('black-forest-labs/flux-1.1-pro'),
-      body: { input: { prompt: 'a pear', aspect_ratio: 'custom', width: 768, height: 512, output_format: 'jpg' } },
+      body: {
+        input: { prompt: 'a pear', aspect_ratio: 'custom', width: 768, height: 512, output_format: 'jpg' },
+      },
       count: 1,
     });
     expect(result.images).toHaveLength(1);
@@ -110,9 +112,9 @@ describe('replicate adapter against the fake', () => {
     const seen: ProviderProgress[] = [];
     const result = await adapter(slow).generate(schnell({ seed: 9 }, { onProgress: (p) => seen.push(p) }));
     expect(result.images).toHaveLength(1);
-    expect(slow.requests.some((r) => r.method === 'GET' && r.path === `/v1/predictions/${result.requestId}`)).toBe(
-      true,
-    );
+    expect(
+      slow.requests.some((r) => r.method === 'GET' && r.path === `/v1/predictions/${result.requestId}`),
+    ).toBe(true);
     const statuses = seen.map((p) => p.status);
     expect(['starting', 'processing']).toContain(statuses[0]);
     expect(statuses.at(-1)).toBe('succeeded');
@@ -181,14 +183,12 @@ describe('replicate adapter against the fake', () => {
     expect(nsfw.providerRequestId).toMatch(/^[a-z2-7]{26}$/);
   });
 
-  it.each([
-    'missing_fields',
-    'not_image',
-    'wrong_content_type',
-    'empty_list',
-  ] as const)('reports a malformed response (%s) as an error, never an empty success', async (variant) => {
-    fake.inject({ kind: 'malformed', times: 1, variant });
-    const error = await failure(adapter(fake).generate(schnell({})));
-    expect(error.reason).toBe('malformed_response');
-  });
+  it.each(['missing_fields', 'not_image', 'wrong_content_type', 'empty_list'] as const)(
+    'reports a malformed response (%s) as an error, never an empty success',
+    async (variant) => {
+      fake.inject({ kind: 'malformed', times: 1, variant });
+      const error = await failure(adapter(fake).generate(schnell({})));
+      expect(error.reason).toBe('malformed_response');
+    },
+  );
 });

@@ -63,7 +63,8 @@ export function createReplicateAdapter(config: ReplicateAdapterConfig): Provider
   async function parsePrediction(response: Response): Promise<Prediction> {
     if (!response.ok) throw await httpError(response);
     const parsed = PredictionSchema.safeParse(await readJson(PROVIDER, response));
-    if (!parsed.success) throw malformed(PROVIDER, `returned a prediction without ${describeIssue(parsed.error)}`);
+    if (!parsed.success)
+      throw malformed(PROVIDER, `returned a prediction without ${describeIssue(parsed.error)}`);
     return parsed.data;
   }
 
@@ -171,7 +172,8 @@ export function createReplicateAdapter(config: ReplicateAdapterConfig): Provider
       const prediction = await poll(call, await create(call));
       const finished = finalOutcome(prediction, config.cancelAfter !== undefined);
       const urls = typeof finished.output === 'string' ? [finished.output] : (finished.output ?? []);
-      if (urls.length === 0) throw malformed(PROVIDER, `prediction ${prediction.id} succeeded with no output`);
+      if (urls.length === 0)
+        throw malformed(PROVIDER, `prediction ${prediction.id} succeeded with no output`);
       const seed = seedOf(prediction, call.body);
       const images = await Promise.all(urls.map((url) => download(url, call.signal)));
       const notes: string[] = [];
@@ -250,7 +252,7 @@ function errorText(error: unknown): string {
 function seedOf(prediction: Prediction, body: Record<string, unknown>): number | undefined {
   const logged = [...(prediction.logs ?? '').matchAll(/Using seed:\s*(\d+)/gi)].at(-1)?.[1];
   if (logged !== undefined) return Number(logged);
-  const input = (prediction.input ?? (body.input as Record<string, unknown> | undefined)) ?? {};
+  const input = prediction.input ?? (body.input as Record<string, unknown> | undefined) ?? {};
   const sent = input.seed;
   return typeof sent === 'number' && Number.isInteger(sent) ? sent : undefined;
 }
@@ -278,7 +280,8 @@ async function httpError(response: Response): Promise<PixelError> {
   let message = problem?.detail ?? problem?.title ?? text.slice(0, 200);
   if (problem?.title && problem.detail && fields.length > 0) message = `${problem.title}: ${problem.detail}`;
   const retryAfterMs =
-    parseRetryAfter(response.headers) ?? (response.status === 429 ? parseWaitFromMessage(message) : undefined);
+    parseRetryAfter(response.headers) ??
+    (response.status === 429 ? parseWaitFromMessage(message) : undefined);
   const error = classifyHttpFailure({
     provider: PROVIDER,
     status: response.status,

@@ -90,7 +90,12 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
   let baseUrl = '';
 
   function problem(res: ServerResponse, status: number, title: string, detail: string, extra = {}) {
-    sendJson(res, status, { title, detail, status, ...extra }, { 'content-type': 'application/problem+json' });
+    sendJson(
+      res,
+      status,
+      { title, detail, status, ...extra },
+      { 'content-type': 'application/problem+json' },
+    );
   }
 
   /** Moves a job along its timeline; Cancel-After wins over everything still running. */
@@ -113,7 +118,9 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
     const done = job.status === 'processing' ? Math.floor(job.steps / 2) : job.steps;
     for (const step of [0, done]) {
       const pct = Math.round((step / job.steps) * 100);
-      lines.push(`${String(pct).padStart(3)}%|${'█'.repeat(pct / 10)}${' '.repeat(10 - pct / 10)}| ${step}/${job.steps}`);
+      lines.push(
+        `${String(pct).padStart(3)}%|${'█'.repeat(pct / 10)}${' '.repeat(10 - pct / 10)}| ${step}/${job.steps}`,
+      );
     }
     return lines.join('\n');
   }
@@ -138,7 +145,9 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
       created_at: iso(job.createdAt),
       started_at: job.status === 'starting' || job.status === 'aborted' ? null : iso(job.createdAt),
       completed_at: iso(job.completedAt),
-      ...(job.status === 'succeeded' ? { metrics: { predict_time: jobMs / 1000, image_count: urls.length } } : {}),
+      ...(job.status === 'succeeded'
+        ? { metrics: { predict_time: jobMs / 1000, image_count: urls.length } }
+        : {}),
       urls: {
         get: `${baseUrl}/v1/predictions/${job.id}`,
         cancel: `${baseUrl}/v1/predictions/${job.id}/cancel`,
@@ -208,7 +217,12 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
     if (headers['cancel-after'] !== undefined) {
       cancelAfterMs = parseGoDuration(headers['cancel-after']);
       if (cancelAfterMs === undefined)
-        return problem(res, 400, 'Invalid Cancel-After header', `could not parse "${headers['cancel-after']}"`);
+        return problem(
+          res,
+          400,
+          'Invalid Cancel-After header',
+          `could not parse "${headers['cancel-after']}"`,
+        );
     }
     const fault = faults.take(['moderation', 'stuck', 'malformed']);
     if (fault?.kind === 'malformed' && fault.variant === 'missing_fields')
@@ -227,7 +241,9 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
       ...(cancelAfterMs !== undefined ? { cancelAfterMs } : {}),
       stuck: fault?.kind === 'stuck',
       moderated: fault?.kind === 'moderation',
-      ...(fault?.kind === 'malformed' && fault.variant !== 'missing_fields' ? { malformed: fault.variant } : {}),
+      ...(fault?.kind === 'malformed' && fault.variant !== 'missing_fields'
+        ? { malformed: fault.variant }
+        : {}),
       files: [],
     };
     if (!job.stuck && !job.moderated) await renderOutputs(job, input.data);
@@ -242,7 +258,8 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
       res.once('close', () => {
         closed = true;
       });
-      while (!TERMINAL_STATUSES.has(advance(job).status) && Date.now() < until && !closed) await delay(5, res);
+      while (!TERMINAL_STATUSES.has(advance(job).status) && Date.now() < until && !closed)
+        await delay(5, res);
     }
     advance(job);
     sendJson(res, TERMINAL_STATUSES.has(job.status) ? 201 : 202, view(job));
@@ -292,12 +309,18 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
       if (fault?.kind === 'rate_limit') {
         // The real API words the wait in the message; fractional seconds keep tests fast.
         const seconds = fault.retryAfterMs / 1000;
-        return sendJson(res, 429, { detail: `Request was throttled. Your rate limit resets in ~${seconds}s.` });
+        return sendJson(res, 429, {
+          detail: `Request was throttled. Your rate limit resets in ~${seconds}s.`,
+        });
       }
       if (fault?.kind === 'server_error')
         return problem(res, fault.status, 'Internal Server Error', 'An unexpected error occurred.');
       if (fault?.kind === 'invalid')
-        return invalid(res, [{ code: 'custom', path: ['num_outputs'], message: 'Must be less than or equal to 4', input: 9 }], 'input.');
+        return invalid(
+          res,
+          [{ code: 'custom', path: ['num_outputs'], message: 'Must be less than or equal to 4', input: 9 }],
+          'input.',
+        );
       if (fault?.kind === 'slow') await delay(fault.delayMs, res);
       return createPrediction(res, official?.[1], request.body, request.headers);
     }

@@ -5,7 +5,14 @@ import { z } from 'zod';
  * these; the adapter validates responses with them.
  */
 
-export const PREDICTION_STATUSES = ['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted'] as const;
+export const PREDICTION_STATUSES = [
+  'starting',
+  'processing',
+  'succeeded',
+  'failed',
+  'canceled',
+  'aborted',
+] as const;
 export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set([
   'succeeded',
@@ -41,7 +48,19 @@ export const VersionPredictionBodySchema = z
 /** `Prefer: wait` or `Prefer: wait=n`, n 1–60. */
 export const PREFER_WAIT_RE = /^wait(=([1-9]|[1-9][0-9]|60))?$/;
 
-const aspectRatios = ['1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21'] as const;
+const aspectRatios = [
+  '1:1',
+  '16:9',
+  '21:9',
+  '3:2',
+  '2:3',
+  '4:5',
+  '5:4',
+  '3:4',
+  '4:3',
+  '9:16',
+  '9:21',
+] as const;
 const outputFormat = z.enum(['webp', 'jpg', 'png']);
 const seed = z.number().int();
 

@@ -9,7 +9,12 @@ import { provider } from './index.ts';
 
 // The adapter reads only these fields of a catalogue entry.
 function model(providerModelId: string, transport: Transport = 'stability-v2beta'): ModelEntry {
-  return { id: `stability/${providerModelId}`, provider: 'stability', providerModelId, transport } as ModelEntry;
+  return {
+    id: `stability/${providerModelId}`,
+    provider: 'stability',
+    providerModelId,
+    transport,
+  } as ModelEntry;
 }
 
 function call(m: ModelEntry, body: Record<string, unknown>, extra: Partial<ProviderCall> = {}): ProviderCall {
@@ -86,8 +91,14 @@ describe('stability v2beta', () => {
 
   it('treats finish-reason CONTENT_FILTERED as moderation in both answer shapes', async () => {
     for (const make of [adapter, jsonAdapter]) {
-      const error = await failure(make().generate(call(model('sd3.5-medium'), { prompt: 'nsfw-test scene' })));
-      expect(error).toMatchObject({ code: 'permission_denied', reason: 'content_moderated', retryable: false });
+      const error = await failure(
+        make().generate(call(model('sd3.5-medium'), { prompt: 'nsfw-test scene' })),
+      );
+      expect(error).toMatchObject({
+        code: 'permission_denied',
+        reason: 'content_moderated',
+        retryable: false,
+      });
       expect(error.message).toContain('CONTENT_FILTERED');
     }
   });
@@ -95,11 +106,17 @@ describe('stability v2beta', () => {
   it('maps 403 content_moderation to moderation', async () => {
     fake.inject({ kind: 'moderation', times: 1 });
     const error = await failure(adapter().generate(call(model('sd3.5-large'), { prompt: 'x' })));
-    expect(error).toMatchObject({ code: 'permission_denied', reason: 'content_moderated', providerStatus: 403 });
+    expect(error).toMatchObject({
+      code: 'permission_denied',
+      reason: 'content_moderated',
+      providerStatus: 403,
+    });
   });
 
   it('rejects an unknown or out-of-range field with the provider message', async () => {
-    const unknown = await failure(adapter().generate(call(model('stable-image-core'), { prompt: 'x', steps: 30 })));
+    const unknown = await failure(
+      adapter().generate(call(model('stable-image-core'), { prompt: 'x', steps: 30 })),
+    );
     expect(unknown).toMatchObject({ code: 'invalid_argument', providerStatus: 400 });
     expect(unknown.message).toContain('bad_request');
     const range = await failure(
@@ -147,7 +164,9 @@ describe('stability v2beta', () => {
     );
     expect(timeout.code).toBe('deadline_exceeded');
     const controller = new AbortController();
-    const pending = adapter().generate(call(model('sd3.5-large'), { prompt: 'x' }, { signal: controller.signal }));
+    const pending = adapter().generate(
+      call(model('sd3.5-large'), { prompt: 'x' }, { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(), 20);
     expect((await failure(pending)).code).toBe('cancelled');
   });

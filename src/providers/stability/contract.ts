@@ -4,7 +4,11 @@ import { startStabilityFake } from './fake.ts';
 
 export const contract: ProviderContract = {
   provider: 'stability',
-  modelIds: ['stability/sd3.5-large', 'stability/stable-image-core'],
+  modelIds: [
+    'stability/sd3.5-large',
+    'stability/stable-image-core',
+    'stability/stable-diffusion-xl-1024-v1-0',
+  ],
   // Synchronous API: no jobs to poll or cancel.
   async: false,
   startFake: () => startStabilityFake(),

@@ -70,7 +70,11 @@ export function sendBytes(
   contentType: string,
   headers: Record<string, string> = {},
 ): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.byteLength), ...headers });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': String(bytes.byteLength),
+    ...headers,
+  });
   res.end(bytes);
 }
 

@@ -46,9 +46,10 @@ export interface ProviderContract {
   async: boolean;
   /**
    * Signals the real API never gives, so the suite skips those checks: `moderation` (self-hosted
-   * servers have no content filter), `retry_hint` (no wait in a 429, e.g. Bedrock), `auth`.
+   * servers have no content filter), `retry_hint` (no wait in a 429, e.g. Bedrock), `auth`,
+   * `request_id` (no request id in responses), `seed` (the seed used is not reported back).
    */
-  lacks?: ReadonlyArray<'moderation' | 'retry_hint' | 'auth'>;
+  lacks?: ReadonlyArray<'moderation' | 'retry_hint' | 'auth' | 'request_id' | 'seed'>;
   startFake(): Promise<FakeServer>;
   createAdapter(fake: FakeServer, options?: { pollIntervalMs?: number }): ProviderAdapter;
 }

@@ -35,7 +35,10 @@ function formatOf(mediaType: string): Format {
     case 'image/webp':
       return 'webp';
     default:
-      throw invalidArgument('mediaType', `lineage can be embedded in image/png, image/jpeg or image/webp, not "${mediaType}"`);
+      throw invalidArgument(
+        'mediaType',
+        `lineage can be embedded in image/png, image/jpeg or image/webp, not "${mediaType}"`,
+      );
   }
 }
 
@@ -44,7 +47,11 @@ function checkBytes(bytes: unknown): asserts bytes is Uint8Array {
 }
 
 /** Returns new bytes carrying `record`; any lineage embedded earlier is replaced, not stacked. */
-export function embedLineage(bytes: Uint8Array, mediaType: string, record: Record<string, unknown>): Uint8Array {
+export function embedLineage(
+  bytes: Uint8Array,
+  mediaType: string,
+  record: Record<string, unknown>,
+): Uint8Array {
   checkBytes(bytes);
   const format = formatOf(mediaType);
   const json = recordJson(record);

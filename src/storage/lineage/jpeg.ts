@@ -31,7 +31,8 @@ function segments(bytes: Uint8Array): { list: Segment[]; scanStart: number } {
     }
     if (p + 3 > bytes.length) break;
     const length = dv.getUint16(p + 1);
-    if (length < 2 || p + 1 + length > bytes.length) throw malformed('JPEG', `segment at byte ${offset} runs past the end`);
+    if (length < 2 || p + 1 + length > bytes.length)
+      throw malformed('JPEG', `segment at byte ${offset} runs past the end`);
     list.push({ marker, start: offset, end: p + 1 + length });
     offset = p + 1 + length;
   }
@@ -40,13 +41,16 @@ function segments(bytes: Uint8Array): { list: Segment[]; scanStart: number } {
 
 /** An APP1 segment whose payload begins with `header` (XMP, extended XMP or Exif). */
 const payloadStarts = (bytes: Uint8Array, s: Segment, header: string) =>
-  s.marker === 0xe1 && s.end - s.start >= 4 + header.length && ascii(bytes, s.start + 4, header.length) === header;
+  s.marker === 0xe1 &&
+  s.end - s.start >= 4 + header.length &&
+  ascii(bytes, s.start + 4, header.length) === header;
 
 export function embedJpeg(bytes: Uint8Array, xmp: string): Uint8Array {
   const { list, scanStart } = segments(bytes);
   const packet = utf8.encode(xmp);
   if (packet.length > MAX_XMP_PACKET_BYTES) throw malformed('JPEG', 'XMP packet too large for one segment');
-  const isXmp = (s: Segment) => payloadStarts(bytes, s, XMP_HEADER) || payloadStarts(bytes, s, EXTENDED_XMP_HEADER);
+  const isXmp = (s: Segment) =>
+    payloadStarts(bytes, s, XMP_HEADER) || payloadStarts(bytes, s, EXTENDED_XMP_HEADER);
   const kept = list.filter((s) => !isXmp(s));
   // After JFIF (APP0) and Exif (APP1) at the head of the file, where readers expect XMP.
   let at = 0;

@@ -171,7 +171,9 @@ describe('lineage format details', () => {
 
   it('replaces an XMP packet written by sharp', async () => {
     const withXmp = await sharp(noise(3, 1), { raw: { width: W, height: H, channels: 3 } })
-      .withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>')
+      .withXmp(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>',
+      )
       .png()
       .toBuffer();
     const out = embedLineage(withXmp, 'image/png', record);
@@ -184,7 +186,10 @@ describe('lineage format details', () => {
     expectPixelError(() => embedLineage(png, 'image/gif', record), 'mediaType');
     expectPixelError(() => embedLineage(png, 'image/jpeg', record), 'bytes');
     expectPixelError(() => readLineage(new Uint8Array(0), 'image/webp'), 'bytes');
-    expectPixelError(() => embedLineage(png, 'image/png', [] as unknown as Record<string, unknown>), 'record');
+    expectPixelError(
+      () => embedLineage(png, 'image/png', [] as unknown as Record<string, unknown>),
+      'record',
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expectPixelError(() => embedLineage(png, 'image/png', cyclic), 'record');

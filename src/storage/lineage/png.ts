@@ -31,7 +31,13 @@ function chunks(bytes: Uint8Array): Chunk[] {
     if (length > 0x7fffffff || offset + 12 + length > bytes.length) {
       throw malformed('PNG', `chunk ${type} runs past the end of the file`);
     }
-    const chunk = { type, start: offset, dataStart: offset + 8, dataEnd: offset + 8 + length, end: offset + 12 + length };
+    const chunk = {
+      type,
+      start: offset,
+      dataStart: offset + 8,
+      dataEnd: offset + 8 + length,
+      end: offset + 12 + length,
+    };
     out.push(chunk);
     offset = chunk.end;
     if (type === 'IEND') break;

@@ -20,7 +20,8 @@ function chunks(bytes: Uint8Array): Chunk[] {
   }
   const dv = view(bytes);
   const riffEnd = 8 + dv.getUint32(4, true);
-  if (riffEnd > bytes.length || riffEnd < 20) throw malformed('WebP', 'RIFF size disagrees with the file length');
+  if (riffEnd > bytes.length || riffEnd < 20)
+    throw malformed('WebP', 'RIFF size disagrees with the file length');
   const out: Chunk[] = [];
   let offset = 12;
   // Each pass advances at least 8 bytes, so the loop ends.
@@ -53,7 +54,13 @@ function simpleCanvas(bytes: Uint8Array, chunk: Chunk): { width: number; height:
   const dv = view(data);
   if (chunk.fourcc === 'VP8 ') {
     // Key frame: 3-byte frame tag, start code 9d 01 2a, then 14-bit width and height.
-    if (data.length < 10 || (data[0]! & 1) !== 0 || data[3] !== 0x9d || data[4] !== 0x01 || data[5] !== 0x2a) {
+    if (
+      data.length < 10 ||
+      (data[0]! & 1) !== 0 ||
+      data[3] !== 0x9d ||
+      data[4] !== 0x01 ||
+      data[5] !== 0x2a
+    ) {
       throw malformed('WebP', 'VP8 bitstream has no key frame header');
     }
     return { width: dv.getUint16(6, true) & 0x3fff, height: dv.getUint16(8, true) & 0x3fff, alpha: false };
@@ -61,7 +68,11 @@ function simpleCanvas(bytes: Uint8Array, chunk: Chunk): { width: number; height:
   // VP8L: signature 0x2f, then 14 bits width-1, 14 bits height-1, 1 bit alpha_is_used.
   if (data.length < 5 || data[0] !== 0x2f) throw malformed('WebP', 'VP8L bitstream has no signature');
   const bits = dv.getUint32(1, true);
-  return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1, alpha: ((bits >>> 28) & 1) === 1 };
+  return {
+    width: (bits & 0x3fff) + 1,
+    height: ((bits >>> 14) & 0x3fff) + 1,
+    alpha: ((bits >>> 28) & 1) === 1,
+  };
 }
 
 function vp8x(width: number, height: number, flags: number): Uint8Array {
@@ -99,7 +110,11 @@ export function embedWebp(bytes: Uint8Array, xmp: string): Uint8Array {
   const rest = all.slice(1).filter((c) => c.fourcc !== 'XMP ');
   let at = 0;
   while (at < rest.length && BEFORE_XMP.has(rest[at]!.fourcc)) at++;
-  parts.push(...rest.slice(0, at).map(slice), makeChunk('XMP ', utf8.encode(xmp)), ...rest.slice(at).map(slice));
+  parts.push(
+    ...rest.slice(0, at).map(slice),
+    makeChunk('XMP ', utf8.encode(xmp)),
+    ...rest.slice(at).map(slice),
+  );
   const body = concat(parts);
   const out = new Uint8Array(12 + body.length);
   out.set(bytes.subarray(0, 12));

@@ -1,7 +1,8 @@
 import { invalidArgument } from '../../protocol/errors.ts';
 import { utf8 } from './bytes.ts';
 
-export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+export const TRAINED_ALGORITHMIC_MEDIA =
+  'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 /** Pixel's XMP namespace (a stable identifier, not a fetched document). */
 export const PIXEL_XMP_NS = 'https://github.com/pixel-platform/pixel/ns/lineage/1.0/';
 
@@ -97,7 +98,9 @@ function unescapeXml(text: string): string {
     if (entity === 'amp') return '&';
     if (entity === 'quot') return '"';
     if (entity === 'apos') return "'";
-    const code = entity.startsWith('#x') ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
+    const code = entity.startsWith('#x')
+      ? Number.parseInt(entity.slice(2), 16)
+      : Number.parseInt(entity.slice(1), 10);
     return code <= 0x10ffff ? String.fromCodePoint(code) : '';
   });
 }

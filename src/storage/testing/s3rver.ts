@@ -37,7 +37,12 @@ export async function startLocalS3(): Promise<LocalS3> {
     endpoint,
     config,
     async createBucket(bucket) {
-      const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+      const client = new S3Client({
+        region: 'us-east-1',
+        endpoint,
+        forcePathStyle: true,
+        credentials: S3RVER_CREDENTIALS,
+      });
       try {
         await client.send(new CreateBucketCommand({ Bucket: bucket }));
       } finally {

@@ -1,0 +1,581 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PixelError } from '../protocol/errors.ts';
+import { ApiKeyRepo, hashKey } from './api-keys.ts';
+import type { Db } from './db.ts';
+import { exportToSnowflake } from './export/snowflake.ts';
+import { IdempotencyStore } from './idempotency.ts';
+import { newImageId } from './ids.ts';
+import { type ImageRecord, ImageRepo, type NewImageRecord } from './images.ts';
+import { applyMigrations, loadMigrations } from './migrate.ts';
+import { sweepOrphanBlobs } from './sweeper.ts';
+
+/** A catalogue backend the shared suite runs against. */
+export interface CatalogTarget {
+  name: string;
+  /** Opens (and migrates) a new, empty catalogue; absent → the suite is skipped with `skipReason`. */
+  create?: () => Promise<Db>;
+  skipReason?: string;
+}
+
+let counter = 0;
+/** Unique per call, so tests sharing one database never see each other's rows. */
+function unique(label: string): string {
+  counter++;
+  return `${label}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function record(overrides: Partial<NewImageRecord> & { team: string }): NewImageRecord {
+  const blob = overrides.blobKey ?? unique('blob');
+  return {
+    model: 'flux-dev',
+    route: 'fal/fal-ai/flux/dev',
+    provider: 'fal',
+    blobKey: blob,
+    sha256: sha(blob),
+    byteSize: 1234,
+    mediaType: 'image/png',
+    width: 512,
+    height: 512,
+    prompt: 'butcher cut: ribeye steak',
+    ...overrides,
+  };
+}
+
+async function expectPixelError(
+  promise: Promise<unknown>,
+  field: string,
+  reason?: string,
+): Promise<PixelError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(PixelError.isInstance(error), `expected a PixelError, got ${String(error)}`).toBe(true);
+  const pixel = error as PixelError;
+  expect(pixel.field).toBe(field);
+  if (reason) expect(pixel.reason).toBe(reason);
+  return pixel;
+}
+
+export function catalogContract(target: CatalogTarget): void {
+  const title = target.create
+    ? `catalogue on ${target.name}`
+    : `catalogue on ${target.name} (skipped: ${target.skipReason})`;
+  describe.skipIf(!target.create)(title, () => {
+    let db: Db;
+    let images: ImageRepo;
+    let keys: ApiKeyRepo;
+    let idempotency: IdempotencyStore;
+
+    beforeAll(async () => {
+      db = await target.create!();
+      images = new ImageRepo(db);
+      keys = new ApiKeyRepo(db);
+      idempotency = new IdempotencyStore(db);
+    });
+    afterAll(async () => {
+      await db?.close();
+    });
+
+    describe('migrations', () => {
+      it('are recorded in order, and applying them again is a no-op', async () => {
+        const expected = loadMigrations().map((m) => m.version);
+        const recorded = await db.query<{ version: number }>(
+          'SELECT version FROM schema_migrations ORDER BY version',
+        );
+        expect(recorded.map((r) => Number(r.version))).toEqual(expected);
+        expect(await applyMigrations(db)).toEqual([]);
+        const again = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+        expect(again[0]!.n).toBe(expected.length);
+      });
+    });
+
+    describe('images', () => {
+      it('round-trips a full record with numbers as numbers and JSON as JSON', async () => {
+        const team = unique('team');
+        const parent = await images.insert(record({ team }));
+        const inserted = await images.insert(
+          record({
+            team,
+            application: 'butcher-cuts',
+            appVersion: 3,
+            negativePrompt: 'bones',
+            seed: 4294967295,
+            params: { cfgScale: 7, style: 'studio-product' },
+            nativeRequest: { prompt: 'x', guidance_scale: 3.5, api_key: 'sk-live-abcdefghijkl' },
+            report: { entries: [{ field: 'seed', outcome: 'applied' }] },
+            costUsd: 0.025,
+            latencyMs: 812,
+            parentId: parent.id,
+            judge: { passed: true, score: 0.9 },
+            idempotencyKey: 'req-1',
+          }),
+        );
+        const got = await images.get(inserted.id);
+        expect(got).toEqual(inserted);
+        expect(got!.id).toMatch(/^img_/);
+        expect(got!.seed).toBe(4294967295);
+        expect(got!.costUsd).toBeCloseTo(0.025, 6);
+        expect(got!.appVersion).toBe(3);
+        expect(got!.params).toEqual({ cfgScale: 7, style: 'studio-product' });
+        expect(got!.report).toEqual({ entries: [{ field: 'seed', outcome: 'applied' }] });
+        expect(got!.parentId).toBe(parent.id);
+        expect(got!.status).toBe('stored');
+        expect(got!.createdAt).toBeInstanceOf(Date);
+        // credentials never reach the stored record
+        expect(JSON.stringify(got!.nativeRequest)).not.toContain('sk-live');
+        expect((got!.nativeRequest as Record<string, unknown>).guidance_scale).toBe(3.5);
+      });
+
+      it('keeps seed 0 as 0 and absent optional fields as null', async () => {
+        const got = await images.insert(record({ team: unique('team'), seed: 0 }));
+        expect(got.seed).toBe(0);
+        expect(got.negativePrompt).toBeNull();
+        expect(got.costUsd).toBeNull();
+        expect(got.params).toEqual({});
+      });
+
+      it('rejects bad records with the field named', async () => {
+        await expectPixelError(images.insert(record({ team: unique('t'), sha256: 'nothex' })), 'sha256');
+        await expectPixelError(images.insert(record({ team: unique('t'), id: 'img_nope' })), 'id');
+        await expectPixelError(images.insert(record({ team: '' })), 'team');
+        await expectPixelError(images.insert(record({ team: unique('t'), width: -1 })), 'width');
+      });
+
+      it('scopes get and list by team', async () => {
+        const mine = unique('team');
+        const theirs = unique('team');
+        const a = await images.insert(record({ team: mine }));
+        const b = await images.insert(record({ team: theirs }));
+        expect((await images.get(a.id, { team: mine }))?.id).toBe(a.id);
+        expect(await images.get(b.id, { team: mine })).toBeUndefined();
+        expect(await images.get(newImageId())).toBeUndefined();
+        expect(await images.get('../../etc/passwd')).toBeUndefined();
+        const listed = await images.list({ team: mine, limit: 100 });
+        expect(listed.images.map((i) => i.id)).toEqual([a.id]);
+      });
+
+      it('filters by application, model or route, status and time', async () => {
+        const team = unique('team');
+        const t0 = Date.UTC(2026, 0, 1);
+        const a = await images.insert(record({ team, application: 'produce', createdAt: new Date(t0) }));
+        const b = await images.insert(
+          record({
+            team,
+            application: 'butcher-cuts',
+            model: 'openai/gpt-image-1.5',
+            route: 'openai/gpt-image-1.5',
+            createdAt: new Date(t0 + 1000),
+          }),
+        );
+        const c = await images.insert(
+          record({ team, application: 'produce', status: 'rejected', createdAt: new Date(t0 + 2000) }),
+        );
+        const ids = async (o: Parameters<ImageRepo['list']>[0]) =>
+          (await images.list(o)).images.map((i) => i.id);
+        expect(await ids({ team, application: 'produce', limit: 10 })).toEqual([c.id, a.id]);
+        expect(await ids({ team, model: 'openai/gpt-image-1.5', limit: 10 })).toEqual([b.id]);
+        expect(await ids({ team, model: 'fal/fal-ai/flux/dev', limit: 10 })).toEqual([c.id, a.id]);
+        expect(await ids({ team, status: 'rejected', limit: 10 })).toEqual([c.id]);
+        expect(await ids({ team, createdAfter: new Date(t0 + 1000), limit: 10 })).toEqual([c.id, b.id]);
+        expect(await ids({ team, createdBefore: new Date(t0 + 1000), limit: 10 })).toEqual([a.id]);
+      });
+
+      it('paginates newest first across pages with no duplicates or gaps, even while rows are inserted', async () => {
+        const team = unique('team');
+        const base = Date.UTC(2026, 5, 1);
+        const inserted: ImageRecord[] = [];
+        // 23 rows; several share a millisecond so the id must break ties.
+        for (let i = 0; i < 23; i++) {
+          inserted.push(
+            await images.insert(record({ team, createdAt: new Date(base + Math.floor(i / 3) * 1000) })),
+          );
+        }
+        const expected = [...inserted]
+          .sort((x, y) => y.createdAt.getTime() - x.createdAt.getTime() || (y.id < x.id ? -1 : 1))
+          .map((r) => r.id);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 10; page++) {
+          const result = await images.list({ team, limit: 5, cursor });
+          seen.push(...result.images.map((r) => r.id));
+          // newer rows arriving between pages must not disturb what follows
+          await images.insert(record({ team, createdAt: new Date(base + 3_600_000 + page) }));
+          cursor = result.nextCursor;
+          if (!cursor) break;
+        }
+        expect(seen).toEqual(expected);
+        await expectPixelError(images.list({ team, limit: 5, cursor: 'not-a-cursor' }), 'cursor');
+        await expectPixelError(images.list({ team, limit: 0 }), 'limit');
+        await expectPixelError(images.list({ team, limit: 5000 }), 'limit');
+      });
+
+      it('soft-deletes within the team; the blob stays referenced only while a live row shares it', async () => {
+        const team = unique('team');
+        const shared = unique('blob');
+        const a = await images.insert(record({ team, blobKey: shared }));
+        const b = await images.insert(record({ team, blobKey: shared }));
+        expect(await images.delete(a.id, { team: unique('other') })).toBe(false);
+        expect(await images.get(a.id)).toBeDefined();
+        expect(await images.delete(a.id, { team })).toBe(true);
+        expect(await images.delete(a.id, { team })).toBe(false);
+        expect(await images.get(a.id)).toBeUndefined();
+        const kept = await images.get(a.id, { includeDeleted: true });
+        expect(kept?.status).toBe('deleted');
+        expect(kept?.deletedAt).toBeInstanceOf(Date);
+        expect(kept?.blobKey).toBe(shared);
+        expect((await images.list({ team, limit: 10 })).images.map((i) => i.id)).toEqual([b.id]);
+        expect((await images.list({ team, status: 'deleted', limit: 10 })).images.map((i) => i.id)).toEqual([
+          a.id,
+        ]);
+        expect(await images.isBlobReferenced(shared)).toBe(true);
+        await images.delete(b.id, { team });
+        expect(await images.isBlobReferenced(shared)).toBe(false);
+      });
+    });
+
+    describe('api keys', () => {
+      it('bootstraps one admin key when there is none, once', async () => {
+        const first = await keys.ensureBootstrapAdmin();
+        expect(first?.created).toBe(true);
+        expect(first?.key).toMatch(/^pxl_[A-Za-z0-9_-]{43}$/);
+        expect(await keys.ensureBootstrapAdmin()).toBeUndefined();
+        expect(await keys.verify(first!.key!)).toEqual({ id: first!.id, team: 'admin', role: 'admin' });
+      });
+
+      it('makes sure PIXEL_ADMIN_KEY exists as an admin, even with two processes at once', async () => {
+        const envKey = `env-admin-${unique('k')}-0123456789`;
+        const results = await Promise.all([
+          keys.ensureBootstrapAdmin(envKey),
+          keys.ensureBootstrapAdmin(envKey),
+        ]);
+        expect(results.filter((r) => r?.created).length).toBe(1);
+        expect(results.every((r) => r?.key === undefined)).toBe(true);
+        const verified = await keys.verify(envKey);
+        expect(verified?.team).toBe('admin');
+        expect(verified?.role).toBe('admin');
+        expect((await keys.ensureBootstrapAdmin(envKey))?.created).toBe(false);
+        await expectPixelError(keys.ensureBootstrapAdmin('short'), 'PIXEL_ADMIN_KEY');
+      });
+
+      it('stores only the hash, verifies, lists without secrets, and revokes', async () => {
+        const team = unique('team');
+        const created = await keys.createKey({ team, role: 'member', name: 'ci' });
+        expect(created.key).toMatch(/^pxl_[A-Za-z0-9_-]{43}$/);
+        expect(created.key.startsWith(created.prefix)).toBe(true);
+
+        const raw = await db.query<Record<string, unknown>>('SELECT * FROM api_keys WHERE id = $1', [
+          created.id,
+        ]);
+        expect(raw[0]!.key_hash).toBe(createHash('sha256').update(created.key).digest('hex'));
+        expect(raw[0]!.key_hash).toBe(hashKey(created.key));
+        expect(JSON.stringify(raw)).not.toContain(created.key.slice(4));
+        expect(raw[0]!.last_used_at).toBeNull();
+
+        expect(await keys.verify(created.key)).toEqual({ id: created.id, team, role: 'member' });
+        const used = await db.query<Record<string, unknown>>(
+          'SELECT last_used_at FROM api_keys WHERE id = $1',
+          [created.id],
+        );
+        expect(used[0]!.last_used_at).not.toBeNull();
+        expect(await keys.verify(`${created.key}x`)).toBeUndefined();
+        expect(await keys.verify('')).toBeUndefined();
+
+        const listed = await keys.list({ team });
+        expect(listed.map((k) => k.id)).toEqual([created.id]);
+        const text = JSON.stringify(listed);
+        expect(text).not.toContain(created.key);
+        expect(text).not.toContain(hashKey(created.key));
+        expect(Object.keys(listed[0]!)).not.toContain('keyHash');
+
+        expect(await keys.revoke(created.id, { team: unique('other') })).toBe(false);
+        expect(await keys.revoke(created.id)).toBe(true);
+        expect(await keys.verify(created.key)).toBeUndefined();
+        expect(await keys.revoke(created.id)).toBe(false);
+        expect((await keys.list({ team, includeRevoked: false })).length).toBe(0);
+        expect((await keys.list({ team }))[0]!.revokedAt).toBeInstanceOf(Date);
+      });
+
+      it('rejects a bad role or team with the field named', async () => {
+        await expectPixelError(keys.createKey({ team: 'x', role: 'owner' as 'admin', name: '' }), 'role');
+        await expectPixelError(keys.createKey({ team: 'Bad Team!', role: 'viewer' }), 'team');
+      });
+    });
+
+    describe('idempotency', () => {
+      it('runs once, then replays the stored response', async () => {
+        const team = unique('team');
+        const key = unique('idem');
+        expect(await idempotency.begin({ team, key, requestHash: 'h1' })).toEqual({ state: 'new' });
+        expect(await idempotency.begin({ team, key, requestHash: 'h1' })).toEqual({ state: 'in_progress' });
+        expect(await idempotency.complete(team, key, { images: [{ id: 'img_1' }] })).toBe(true);
+        expect(await idempotency.begin({ team, key, requestHash: 'h1' })).toEqual({
+          state: 'replay',
+          response: { images: [{ id: 'img_1' }] },
+        });
+        // the same key in another team is another record
+        expect(await idempotency.begin({ team: unique('team'), key, requestHash: 'h2' })).toEqual({
+          state: 'new',
+        });
+      });
+
+      it('refuses the same key with a different body', async () => {
+        const team = unique('team');
+        const key = unique('idem');
+        await idempotency.begin({ team, key, requestHash: 'h1' });
+        const error = await expectPixelError(
+          idempotency.begin({ team, key, requestHash: 'h2' }),
+          'idempotency_key',
+          'idempotency_mismatch',
+        );
+        expect(error.code).toBe('invalid_argument');
+        await expectPixelError(idempotency.begin({ team, key: '', requestHash: 'h' }), 'idempotency_key');
+      });
+
+      it('lets a retry run after abandon', async () => {
+        const team = unique('team');
+        const key = unique('idem');
+        await idempotency.begin({ team, key, requestHash: 'h1' });
+        await idempotency.abandon(team, key);
+        expect(await idempotency.begin({ team, key, requestHash: 'h1' })).toEqual({ state: 'new' });
+      });
+
+      it('has exactly one winner among concurrent begins', async () => {
+        const team = unique('team');
+        const key = unique('idem');
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => idempotency.begin({ team, key, requestHash: 'same' })),
+        );
+        expect(results.filter((r) => r.state === 'new').length).toBe(1);
+        expect(results.filter((r) => r.state === 'in_progress').length).toBe(7);
+      });
+
+      it('replaces an expired record, and takes over a stale pending one', async () => {
+        const team = unique('team');
+        const key = unique('idem');
+        await idempotency.begin({ team, key, requestHash: 'old' });
+        await idempotency.complete(team, key, { old: true });
+        await db.query(
+          `UPDATE idempotency SET expires_at = now() - interval '1 second' WHERE team = $1 AND key = $2`,
+          [team, key],
+        );
+        expect(await idempotency.begin({ team, key, requestHash: 'new' })).toEqual({ state: 'new' });
+        // a pending record whose process died is taken over by a retry of the same request
+        await db.query(
+          `UPDATE idempotency SET created_at = now() - interval '1 hour' WHERE team = $1 AND key = $2`,
+          [team, key],
+        );
+        expect(await idempotency.begin({ team, key, requestHash: 'new' })).toEqual({ state: 'new' });
+        await db.query(
+          `UPDATE idempotency SET expires_at = now() - interval '1 second' WHERE team = $1 AND key = $2`,
+          [team, key],
+        );
+        expect(await idempotency.purgeExpired()).toBeGreaterThanOrEqual(1);
+      });
+    });
+
+    describe('orphan sweeper', () => {
+      it('removes old blobs no live row references and keeps referenced and fresh ones', async () => {
+        const team = unique('team');
+        const now = new Date(Date.UTC(2026, 10, 30, 12));
+        const old = new Date(now.getTime() - 3_600_000);
+        const fresh = new Date(now.getTime() - 5_000);
+        const referenced = unique('blob');
+        const orphan = unique('blob');
+        const freshOrphan = unique('blob');
+        const deletedRowBlob = unique('blob');
+        await images.insert(record({ team, blobKey: referenced }));
+        const gone = await images.insert(record({ team, blobKey: deletedRowBlob }));
+        await images.delete(gone.id, { team });
+        // an in-memory store with the BlobStore's list/delete shape
+        const blobs = new Map<string, Date>([
+          [referenced, old],
+          [orphan, old],
+          [freshOrphan, fresh],
+          [deletedRowBlob, old],
+        ]);
+        const store = {
+          async *list() {
+            for (const [key, lastModified] of [...blobs]) yield { key, lastModified };
+          },
+          async delete(key: string) {
+            blobs.delete(key);
+          },
+        };
+        const result = await sweepOrphanBlobs({ store, images, olderThanMs: 600_000, now, batchSize: 2 });
+        expect(result.scanned).toBe(4);
+        expect(result.deleted).toBe(2);
+        expect([...blobs.keys()].sort()).toEqual([referenced, freshOrphan].sort());
+        expect(result.deletedKeys.sort()).toEqual([orphan, deletedRowBlob].sort());
+      });
+    });
+
+    describe('snowflake export', () => {
+      it('lands DDL once and every row exactly once across runs, with no secrets', async () => {
+        const files = new Map<string, { text: string; contentType: string }>();
+        const sink = {
+          async put(key: string, bytes: Uint8Array, contentType: string) {
+            files.set(key, { text: new TextDecoder().decode(bytes), contentType });
+          },
+        };
+        const prefix = `exports/${unique('sf')}`;
+        const team = unique('team');
+        const past = Date.now() - 3_600_000;
+        const mine: ImageRecord[] = [];
+        for (let i = 0; i < 5; i++)
+          mine.push(await images.insert(record({ team, createdAt: new Date(past + i) })));
+        // a row written around insert()'s scrubbing, to prove the export scrubs on its own
+        const leaky = newImageId();
+        await db.query(
+          `INSERT INTO images (id, team, model, route, provider, blob_key, sha256, byte_size, media_type, width, height,
+             prompt, native_request, idempotency_key, created_at)
+           VALUES ($1, $2, 'm', 'r', 'p', 'k', $3, 1, 'image/png', 1, 1, 'Bearer abcdefghijklmnop', $4::jsonb, 'idem-secret-key', $5)`,
+          [
+            leaky,
+            team,
+            sha('x'),
+            JSON.stringify({ headers: { Authorization: 'Bearer abcdefghijklmnop' } }),
+            new Date(past + 10),
+          ],
+        );
+        const total = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM images'))[0]!.n;
+
+        const first = await exportToSnowflake({
+          db,
+          sink,
+          prefix,
+          batchSize: 4,
+          format: 'ndjson',
+          settleMs: 0,
+        });
+        expect(first.rows).toBe(total);
+        expect(first.batches).toBe(Math.ceil(total / 4));
+        for (const name of ['images.sql', 'copy_into.sql', 'pipe.sql'])
+          expect(files.has(`${prefix}/ddl/${name}`)).toBe(true);
+        expect(files.get(`${prefix}/ddl/images.sql`)!.text).toMatch(
+          /CREATE TABLE[\s\S]*params VARIANT[\s\S]*created_at TIMESTAMP_TZ/,
+        );
+        expect(files.get(`${prefix}/ddl/copy_into.sql`)!.text).toMatch(
+          /TYPE = JSON[\s\S]*CREATE STAGE[\s\S]*COPY INTO[\s\S]*\$1:seed::NUMBER/,
+        );
+        expect(files.get(`${prefix}/ddl/pipe.sql`)!.text).toMatch(
+          /CREATE PIPE[\s\S]*AUTO_INGEST = TRUE[\s\S]*COPY INTO/,
+        );
+
+        // more rows, then a second and third run: only the new rows, and then nothing
+        // newer than every row so far (other tests use fixed and current times)
+        const newest = (await db.query<{ t: Date }>('SELECT max(created_at) AS t FROM images'))[0]!.t;
+        const after = new Date(newest).getTime() + 1;
+        const later: ImageRecord[] = [];
+        for (let i = 0; i < 3; i++)
+          later.push(await images.insert(record({ team, createdAt: new Date(after + i) })));
+        const ddlCount = [...files.keys()].filter((k) => k.includes('/ddl/')).length;
+        const runAt = new Date(after + 3_600_000);
+        const second = await exportToSnowflake({
+          db,
+          sink,
+          prefix,
+          batchSize: 4,
+          format: 'ndjson',
+          settleMs: 0,
+          now: runAt,
+        });
+        expect(second.rows).toBe(3);
+        expect(second.keys.some((k) => k.includes('/ddl/'))).toBe(false);
+        expect([...files.keys()].filter((k) => k.includes('/ddl/')).length).toBe(ddlCount);
+        const third = await exportToSnowflake({
+          db,
+          sink,
+          prefix,
+          batchSize: 4,
+          format: 'ndjson',
+          settleMs: 0,
+          now: runAt,
+        });
+        expect(third).toMatchObject({ rows: 0, batches: 0 });
+        expect(third.cursor?.id).toBe(second.cursor?.id);
+
+        const batchFiles = [...files.entries()].filter(([k]) => k.startsWith(`${prefix}/images/`));
+        for (const [key, file] of batchFiles) {
+          expect(key).toMatch(/\/images\/\d{8}T\d{9}Z-img_[0-9A-Z]{26}\.ndjson$/);
+          expect(file.contentType).toBe('application/x-ndjson');
+        }
+        const rows = batchFiles.flatMap(([, f]) =>
+          f.text
+            .trimEnd()
+            .split('\n')
+            .map((line) => JSON.parse(line)),
+        );
+        const exportedIds = rows.map((r) => r.id as string);
+        expect(new Set(exportedIds).size).toBe(exportedIds.length);
+        expect(exportedIds.length).toBe(total + 3);
+        for (const r of [...mine, ...later]) expect(exportedIds.filter((id) => id === r.id).length).toBe(1);
+        const one = rows.find((r) => r.id === mine[0]!.id);
+        expect(one).toMatchObject({
+          team,
+          width: 512,
+          byte_size: 1234,
+          created_at: mine[0]!.createdAt.toISOString(),
+        });
+        const all = batchFiles.map(([, f]) => f.text).join('\n');
+        expect(all).not.toContain('abcdefghijklmnop');
+        expect(all).not.toContain('idem-secret-key');
+        expect(exportedIds).toContain(leaky);
+      });
+
+      it('leaves rows younger than the settle time for the next run', async () => {
+        const files = new Map<string, string>();
+        const sink = {
+          put: async (key: string, bytes: Uint8Array) => void files.set(key, new TextDecoder().decode(bytes)),
+        };
+        const prefix = `exports/${unique('sf')}`;
+        const now = new Date();
+        const first = await exportToSnowflake({
+          db,
+          sink,
+          prefix,
+          batchSize: 1000,
+          format: 'ndjson',
+          settleMs: 0,
+          now,
+        });
+        const young = await images.insert(
+          record({ team: unique('team'), createdAt: new Date(now.getTime() + 1000) }),
+        );
+        const settled = await exportToSnowflake({
+          db,
+          sink,
+          prefix,
+          batchSize: 1000,
+          format: 'ndjson',
+          now: new Date(now.getTime() + 5000),
+        });
+        expect(settled.rows).toBe(0);
+        const later = await exportToSnowflake({
+          db,
+          sink,
+          prefix,
+          batchSize: 1000,
+          format: 'ndjson',
+          now: new Date(now.getTime() + 20_000),
+        });
+        expect(later.rows).toBe(1);
+        expect(later.cursor?.id).toBe(young.id);
+        expect(first.rows).toBeGreaterThan(0);
+        await expectPixelError(
+          exportToSnowflake({ db, sink, prefix: '../x', batchSize: 10, format: 'ndjson' }),
+          'prefix',
+        );
+        await expectPixelError(
+          exportToSnowflake({ db, sink, prefix, batchSize: 0, format: 'ndjson' }),
+          'batchSize',
+        );
+      });
+    });
+  });
+}

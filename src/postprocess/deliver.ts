@@ -1,0 +1,97 @@
+import sharp, { type Metadata } from 'sharp';
+import { PixelError } from '../protocol/errors.ts';
+import type { ImageFormat } from '../protocol/request.ts';
+import type { DeliveryPlan } from '../translate/types.ts';
+import { encodeAs, formatOfMediaType, MEDIA_TYPES } from './formats.ts';
+
+export interface DeliverableImage {
+  bytes: Uint8Array;
+  mediaType: string;
+  width: number;
+  height: number;
+}
+
+export interface DeliveredImage extends DeliverableImage {
+  /** What was done, in order, for the report (empty when the provider's bytes are handed over as they are). */
+  operations: string[];
+}
+
+const FLATTEN_COLOUR = '#ffffff';
+
+/**
+ * Turns a provider's image into what the caller asked for: exact pixels (scale to cover, then
+ * centre crop), the requested format, and an opaque background when the plan says to flatten.
+ * When nothing needs doing the input bytes are returned untouched, without a re-encode.
+ */
+export async function deliver(image: DeliverableImage, plan: DeliveryPlan): Promise<DeliveredImage> {
+  if (plan.background === 'transparent' && plan.format === 'jpeg') {
+    throw new PixelError({
+      code: 'invalid_argument',
+      field: 'background',
+      reason: 'unsupported_parameter',
+      message: 'a transparent background cannot be delivered as jpeg; ask for png or webp',
+    });
+  }
+  // The header is the truth about the bytes; the declared media type and size may be wrong.
+  let meta: Metadata;
+  try {
+    meta = await sharp(image.bytes).metadata();
+  } catch (cause) {
+    throw new PixelError({
+      code: 'internal',
+      reason: 'malformed_response',
+      message: `the image to deliver could not be decoded (declared ${image.mediaType})`,
+      cause,
+    });
+  }
+  const source: ImageFormat | undefined = formatOfMediaType(`image/${meta.format}`);
+  if (source === undefined || meta.width === undefined || meta.height === undefined) {
+    throw new PixelError({
+      code: 'internal',
+      reason: 'malformed_response',
+      message: `cannot deliver a ${meta.format ?? 'unknown'} image; expected png, jpeg or webp`,
+    });
+  }
+  // EXIF orientations 5–8 swap the sides once the image is turned upright.
+  const oriented = (meta.orientation ?? 1) > 1;
+  const turned = (meta.orientation ?? 1) >= 5;
+  const width = turned ? meta.height : meta.width;
+  const height = turned ? meta.width : meta.height;
+
+  const operations: string[] = [];
+  let pipeline = sharp(image.bytes);
+  if (oriented) {
+    pipeline = pipeline.autoOrient();
+    operations.push(`auto-orient (EXIF orientation ${meta.orientation})`);
+  }
+  const target =
+    plan.fit === 'exact' && plan.width !== undefined && plan.height !== undefined
+      ? { width: plan.width, height: plan.height }
+      : undefined;
+  if (target && (target.width !== width || target.height !== height)) {
+    pipeline = pipeline.resize({
+      width: target.width,
+      height: target.height,
+      fit: 'cover',
+      position: 'centre',
+    });
+    operations.push(`resize ${width}x${height}→${target.width}x${target.height} (cover, centre crop)`);
+  }
+  // JPEG has no alpha: an image with transparency going to JPEG is flattened too, never onto black.
+  if (meta.hasAlpha && (plan.flatten || plan.format === 'jpeg')) {
+    pipeline = pipeline.flatten({ background: FLATTEN_COLOUR });
+    operations.push(`flatten onto ${FLATTEN_COLOUR}`);
+  }
+  if (source !== plan.format) operations.push(`convert ${source}→${plan.format}`);
+
+  if (operations.length === 0) return { ...image, mediaType: MEDIA_TYPES[source], width, height, operations };
+
+  const { data, info } = await encodeAs(pipeline, plan.format).toBuffer({ resolveWithObject: true });
+  return {
+    bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    mediaType: MEDIA_TYPES[plan.format],
+    width: info.width,
+    height: info.height,
+    operations,
+  };
+}

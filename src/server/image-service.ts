@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../catalog/db.ts';
+import { IdempotencyStore } from '../catalog/idempotency.ts';
+import { newImageId } from '../catalog/ids.ts';
+import { type ImageRecord, ImageRepo, type ListImagesOptions } from '../catalog/images.ts';
+import { type GenerateOutcome, generate, type ProgressEvent } from '../generate/generate.ts';
+import type { Catalog } from '../models/catalog.ts';
+import type { ProviderName } from '../models/schema.ts';
+import { invalidArgument, PixelError } from '../protocol/errors.ts';
+import { type GenerateRequest, parseGenerateRequest } from '../protocol/request.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import { embedLineage } from '../storage/lineage/index.ts';
+import type { BlobStore } from '../storage/types.ts';
+import type { ReportLine } from '../translate/types.ts';
+
+/** Who is asking: resolved from the API key (or the local anonymous caller of the embedded profile). */
+export interface Caller {
+  team: string;
+  role: 'admin' | 'member' | 'viewer';
+  keyId?: string;
+}
+
+export interface StoredImage extends ImageRecord {
+  url: string;
+}
+
+export interface GenerateAndStoreResult {
+  images: StoredImage[];
+  report: ReportLine[];
+  model: string;
+  route: string;
+  costEstimateUsd: number | null;
+  notes: string[];
+  replayed: boolean;
+}
+
+export type ServiceProgress = ProgressEvent | { stage: 'queued' } | { stage: 'stored'; count: number };
+
+export interface ImageServiceDeps {
+  db: Db;
+  store: BlobStore;
+  catalog: Catalog;
+  adapter: (provider: ProviderName) => ProviderAdapter | undefined;
+  defaultModel: string;
+  /** Called once per stored image and per failure, for metrics. */
+  observe?: (event: { outcome: 'ok' | 'error'; model: string; provider: string; code?: string; bytes?: number; ms: number }) => void;
+}
+
+/** What the idempotency record keeps: enough to answer a replay without generating again. */
+interface IdempotentResponse {
+  imageIds: string[];
+  report: ReportLine[];
+  model: string;
+  route: string;
+  costEstimateUsd: number | null;
+  notes: string[];
+}
+
+/**
+ * The use cases behind every surface (Connect, REST, CLI): generate and store with lineage,
+ * get, list, delete. Surfaces only translate their wire shapes to these calls.
+ */
+export class ImageService {
+  readonly #deps: ImageServiceDeps;
+  readonly #images: ImageRepo;
+  readonly #idempotency: IdempotencyStore;
+
+  constructor(deps: ImageServiceDeps) {
+    this.#deps = deps;
+    this.#images = new ImageRepo(deps.db);
+    this.#idempotency = new IdempotencyStore(deps.db);
+  }
+
+  async generateAndStore(
+    input: unknown,
+    caller: Caller,
+    options: { idempotencyKey?: string; signal?: AbortSignal; onProgress?: (event: ServiceProgress) => void } = {},
+  ): Promise<GenerateAndStoreResult> {
+    requireRole(caller, 'member');
+    const request = parseGenerateRequest(input);
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+        throw invalidArgument('idempotency_key', 'idempotency_key must be 1–255 visible ASCII characters');
+      }
+      const begun = await this.#idempotency.begin({ team: caller.team, key, requestHash: hashRequest(request) });
+      if (begun.state === 'replay') return this.#replay(begun.response as IdempotentResponse, caller);
+      if (begun.state === 'in_progress') {
+        throw new PixelError({
+          code: 'aborted',
+          reason: 'idempotency_in_progress',
+          field: 'idempotency_key',
+          message: 'a request with this idempotency key is still running; retry later to get its result',
+        });
+      }
+    }
+    options.onProgress?.({ stage: 'queued' });
+    const started = performance.now();
+    try {
+      const outcome = await generate(
+        request,
+        { catalog: this.#deps.catalog, adapter: this.#deps.adapter, defaultModel: this.#deps.defaultModel },
+        { signal: options.signal, onProgress: options.onProgress },
+      );
+      const images = await this.#store(outcome, request, caller, key);
+      options.onProgress?.({ stage: 'stored', count: images.length });
+      const result: GenerateAndStoreResult = {
+        images,
+        report: outcome.translation.report,
+        model: outcome.translation.requestedModel,
+        route: outcome.route,
+        costEstimateUsd: outcome.translation.costEstimateUsd,
+        notes: outcome.notes,
+        replayed: false,
+      };
+      if (key !== undefined) {
+        const saved: IdempotentResponse = {
+          imageIds: images.map((i) => i.id),
+          report: result.report,
+          model: result.model,
+          route: result.route,
+          costEstimateUsd: result.costEstimateUsd,
+          notes: result.notes,
+        };
+        await this.#idempotency.complete(caller.team, key, saved);
+      }
+      const ms = performance.now() - started;
+      for (const image of images) {
+        this.#deps.observe?.({ outcome: 'ok', model: image.route, provider: image.provider, bytes: image.byteSize, ms });
+      }
+      return result;
+    } catch (error) {
+      if (key !== undefined) await this.#idempotency.abandon(caller.team, key).catch(() => {});
+      const code = PixelError.isInstance(error) ? error.code : 'internal';
+      this.#deps.observe?.({ outcome: 'error', model: request.model ?? this.#deps.defaultModel, provider: '', code, ms: performance.now() - started });
+      throw error;
+    }
+  }
+
+  /** Blobs first (content-addressed, harmless if orphaned: the sweeper takes them), then all rows in one transaction. */
+  async #store(outcome: GenerateOutcome, request: GenerateRequest, caller: Caller, key?: string): Promise<StoredImage[]> {
+    const t = outcome.translation;
+    const createdAt = new Date();
+    const perImageMs = Math.round(outcome.latencyMs);
+    const prepared = await Promise.all(
+      outcome.images.map(async (image) => {
+        const id = newImageId();
+        const call = t.calls[Math.min(t.calls.length - 1, callIndexOf(image.index, t.calls))]!;
+        const lineage = {
+          id,
+          model: t.requestedModel,
+          route: outcome.route,
+          prompt: request.prompt,
+          negativePrompt: request.negativePrompt,
+          seed: image.seed,
+          params: paramsOf(request, t.request.seed),
+          createdAt: createdAt.toISOString(),
+          generator: 'pixel',
+        };
+        const bytes = embedLineage(image.bytes, image.mediaType, lineage);
+        const blob = await this.#deps.store.put(bytes, { mediaType: image.mediaType });
+        return { id, image, blob, call };
+      }),
+    );
+    const records = await this.#deps.db.transaction(async (tx) => {
+      const repo = new ImageRepo(tx);
+      const out: ImageRecord[] = [];
+      for (const { id, image, blob, call } of prepared) {
+        out.push(
+          await repo.insert({
+            id,
+            team: caller.team,
+            model: t.requestedModel,
+            route: outcome.route,
+            provider: t.model.provider,
+            blobKey: blob.key,
+            sha256: blob.sha256,
+            byteSize: blob.size,
+            mediaType: blob.mediaType,
+            width: image.width,
+            height: image.height,
+            prompt: request.prompt,
+            negativePrompt: request.negativePrompt ?? null,
+            seed: image.seed ?? null,
+            params: paramsOf(request, t.request.seed),
+            nativeRequest: call.body,
+            report: t.report,
+            costUsd: t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
+            latencyMs: perImageMs,
+            idempotencyKey: key ?? null,
+            createdAt,
+          }),
+        );
+      }
+      return out;
+    });
+    return Promise.all(records.map((record, i) => this.#withUrl(record, prepared[i]!.blob.url)));
+  }
+
+  async #replay(saved: IdempotentResponse, caller: Caller): Promise<GenerateAndStoreResult> {
+    const images: StoredImage[] = [];
+    for (const id of saved.imageIds) {
+      const record = await this.#images.get(id, { team: caller.team, includeDeleted: true });
+      if (record) images.push(await this.#withUrl(record));
+    }
+    return { ...saved, images, replayed: true };
+  }
+
+  async get(id: string, caller: Caller): Promise<StoredImage> {
+    requireRole(caller, 'viewer');
+    const record = await this.#images.get(id, { team: caller.role === 'admin' ? undefined : caller.team });
+    if (!record) throw new PixelError({ code: 'not_found', field: 'id', message: `image ${id} not found` });
+    return this.#withUrl(record);
+  }
+
+  async list(options: ListImagesOptions, caller: Caller): Promise<{ images: StoredImage[]; nextCursor?: string }> {
+    requireRole(caller, 'viewer');
+    // Only admins may look at another team (or all teams); everyone else is pinned to their own.
+    const team = caller.role === 'admin' ? options.team : caller.team;
+    if (caller.role !== 'admin' && options.team !== undefined && options.team !== caller.team) {
+      throw new PixelError({ code: 'permission_denied', field: 'team', message: `you may list only team ${caller.team}'s images` });
+    }
+    const result = await this.#images.list({ ...options, team });
+    return { images: await Promise.all(result.images.map((r) => this.#withUrl(r))), nextCursor: result.nextCursor };
+  }
+
+  async delete(id: string, caller: Caller): Promise<boolean> {
+    requireRole(caller, 'member');
+    const deleted = await this.#images.delete(id, { team: caller.role === 'admin' ? undefined : caller.team });
+    if (!deleted) throw new PixelError({ code: 'not_found', field: 'id', message: `image ${id} not found` });
+    return true;
+  }
+
+  async #withUrl(record: ImageRecord, url?: string): Promise<StoredImage> {
+    return { ...record, url: url ?? (await this.#deps.store.url(record.blobKey)) };
+  }
+}
+
+const RANK = { viewer: 0, member: 1, admin: 2 } as const;
+
+export function requireRole(caller: Caller, role: Caller['role']): void {
+  if (RANK[caller.role] < RANK[role]) {
+    throw new PixelError({
+      code: 'permission_denied',
+      reason: 'role',
+      message: `this needs the ${role} role; your key has ${caller.role}`,
+    });
+  }
+}
+
+/** The unified parameters after defaults, as stored on the row (prompt and model have their own columns). */
+function paramsOf(request: GenerateRequest, seed: number | undefined): Record<string, unknown> {
+  const { prompt: _p, model: _m, negativePrompt: _n, ...rest } = request;
+  return seed === undefined ? rest : { ...rest, seed };
+}
+
+function callIndexOf(imageIndex: number, calls: ReadonlyArray<{ count: number }>): number {
+  let seen = 0;
+  for (let i = 0; i < calls.length; i++) {
+    seen += calls[i]!.count;
+    if (imageIndex < seen) return i;
+  }
+  return calls.length - 1;
+}
+
+/** A stable hash of the validated request: the same body in another key order is the same request. */
+export function hashRequest(request: GenerateRequest): string {
+  return createHash('sha256').update(stableJson(request)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

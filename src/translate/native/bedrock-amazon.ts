@@ -1,0 +1,46 @@
+import type { ModelEntry } from '../../models/schema.ts';
+import type { BodyBuilder, NativeInputs } from '../types.ts';
+import { compact, pixelsOf } from './shared.ts';
+
+/** Titan Image Generator and Nova Canvas share the TEXT_IMAGE envelope; only Nova has `style`. */
+function build(entry: ModelEntry, inputs: NativeInputs, withStyle: boolean): Record<string, unknown> {
+  return {
+    taskType: 'TEXT_IMAGE',
+    textToImageParams: compact({
+      text: inputs.prompt,
+      negativeText: inputs.negativePrompt,
+      style: withStyle ? inputs.style : undefined,
+    }),
+    imageGenerationConfig: compact({
+      numberOfImages: inputs.count,
+      quality: inputs.tier,
+      cfgScale: entry.cfg ? inputs.cfg : undefined,
+      ...pixelsOf(inputs.size),
+      seed: inputs.seed,
+    }),
+  };
+}
+
+const MANAGED = [
+  'taskType',
+  'textToImageParams',
+  'imageGenerationConfig',
+  'numberOfImages',
+  'quality',
+  'cfgScale',
+  'width',
+  'height',
+  'seed',
+] as const;
+
+export const bedrockTitan: BodyBuilder = {
+  managedFields: MANAGED,
+  passthroughFields: {},
+  build: (entry, inputs) => build(entry, inputs, false),
+};
+
+export const bedrockNova: BodyBuilder = {
+  managedFields: MANAGED,
+  passthroughFields: {},
+  build: (entry, inputs) => build(entry, inputs, true),
+};

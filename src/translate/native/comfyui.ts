@@ -1,0 +1,30 @@
+import type { BodyBuilder } from '../types.ts';
+import { type Workflow, fillWorkflow } from './comfyui-fill.ts';
+import template from './comfyui-workflow.json' with { type: 'json' };
+
+/** The default SDXL txt2img graph (CheckpointLoaderSimple → CLIPTextEncode ×2 → KSampler → VAEDecode → SaveImage). */
+export const DEFAULT_WORKFLOW = template as Workflow;
+
+/** POST /prompt body: `{ prompt: <API-format graph> }` (the adapter adds client_id). */
+export const comfyui: BodyBuilder = {
+  managedFields: ['prompt'],
+  passthroughFields: {},
+  build(entry, inputs) {
+    const graph = fillWorkflow(
+      DEFAULT_WORKFLOW,
+      {
+        prompt: inputs.prompt,
+        negative_prompt: inputs.negativePrompt ?? '',
+        seed: inputs.seed ?? 0,
+        steps: inputs.steps ?? (entry.steps?.kind === 'range' ? entry.steps.default : undefined),
+        cfg: inputs.cfg ?? entry.cfg?.default,
+        width: inputs.size.width,
+        height: inputs.size.height,
+        batch_size: inputs.count,
+        checkpoint: entry.providerModelId,
+      },
+      inputs.lora,
+    );
+    return { prompt: graph };
+  },
+};

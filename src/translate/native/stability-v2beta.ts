@@ -1,0 +1,34 @@
+import type { BodyBuilder } from '../types.ts';
+import { cfgField, compact, ratioOf } from './shared.ts';
+
+/**
+ * /v2beta/stable-image/generate/{ultra,core,sd3}: the multipart form fields as a plain object (the
+ * adapter turns it into FormData). `model` and `cfg_scale` exist only on the sd3 endpoint.
+ */
+export const stabilityV2beta: BodyBuilder = {
+  managedFields: [
+    'prompt',
+    'negative_prompt',
+    'aspect_ratio',
+    'seed',
+    'style_preset',
+    'output_format',
+    'model',
+    'cfg_scale',
+    'mode',
+  ],
+  passthroughFields: {},
+  build(entry, inputs) {
+    const sd3 = entry.family === 'sd3';
+    return compact({
+      prompt: inputs.prompt,
+      negative_prompt: inputs.negativePrompt,
+      aspect_ratio: ratioOf('stability-v2beta', entry, inputs.size),
+      seed: inputs.seed,
+      style_preset: inputs.style,
+      output_format: inputs.format,
+      model: sd3 ? entry.providerModelId : undefined,
+      ...(sd3 ? cfgField(entry, inputs.cfg) : {}),
+    });
+  },
+};
