@@ -207,7 +207,7 @@ function planSize(
   const exactNative = size.width === wantW && size.height === wantH;
   if (exactNative) {
     report.push({ param: 'size', status: 'native', requested: asked, sent: nativeText, note: `${wantW}x${wantH} natively` });
-    return { size, delivery: { fit, width: wantW, height: wantH } };
+    return { size, delivery: fit === 'exact' ? { fit, width: wantW, height: wantH } : { fit } };
   }
   if (fit === 'exact') {
     report.push({

@@ -23,7 +23,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('postgresSkipReason', reason);
     return async () => {};
   }
-  let server: PostgresServer | undefined = await startPostgres(bin);
+  let server: PostgresServer | undefined;
+  try {
+    server = await startPostgres(bin);
+  } catch (error) {
+    // Outside CI a broken local PostgreSQL must not take every other suite down with it.
+    if (process.env.CI) throw error;
+    project.provide(
+      'postgresSkipReason',
+      `PostgreSQL did not start: ${(error as Error).message.split('\n')[0]}`,
+    );
+    return async () => {};
+  }
   project.provide('postgresUrl', server.url);
   return async () => {
     await server?.stop();

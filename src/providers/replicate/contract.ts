@@ -4,7 +4,11 @@ import { startReplicateFake } from './fake.ts';
 
 export const contract: ProviderContract = {
   provider: 'replicate',
-  modelIds: ['replicate/black-forest-labs/flux-schnell', 'replicate/black-forest-labs/flux-1.1-pro'],
+  modelIds: [
+    'replicate/black-forest-labs/flux-schnell',
+    'replicate/black-forest-labs/flux-1.1-pro',
+    'replicate/stability-ai/sdxl',
+  ],
   async: true,
   startFake: () => startReplicateFake(),
   createAdapter: (fake, options) =>
