@@ -9,7 +9,11 @@ export function failWith(error: unknown, json: boolean): never {
     const where = pixel.field ? ` [${pixel.field}]` : '';
     process.stderr.write(`pixel: ${redactSecrets(pixel.message)}${where} (${pixel.code})\n`);
   }
-  process.exit(pixel.code === 'invalid_argument' || pixel.code === 'failed_precondition' || pixel.code === 'not_found' ? 2 : 1);
+  process.exit(
+    pixel.code === 'invalid_argument' || pixel.code === 'failed_precondition' || pixel.code === 'not_found'
+      ? 2
+      : 1,
+  );
 }
 
 export function printJson(value: unknown): void {

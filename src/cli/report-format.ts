@@ -1,6 +1,11 @@
 import type { ReportLine } from '../translate/types.ts';
 
-const MARK: Record<ReportLine['status'], string> = { native: 'native  ', adjusted: 'adjusted', emulated: 'emulated', dropped: 'DROPPED ' };
+const MARK: Record<ReportLine['status'], string> = {
+  native: 'native  ',
+  adjusted: 'adjusted',
+  emulated: 'emulated',
+  dropped: 'DROPPED ',
+};
 
 /** The translation report as aligned text lines for a terminal. */
 export function formatReport(report: ReportLine[]): string {

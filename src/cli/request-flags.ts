@@ -9,7 +9,10 @@ export function addRequestFlags(command: Command): Command {
     .option('-H, --height <px>', 'height in pixels')
     .option('-a, --aspect <W:H>', 'aspect ratio, e.g. 16:9')
     .option('--cfg <1-20>', 'prompt adherence on the unified 1–20 scale (7 = model default)')
-    .option('--style <name>', 'photographic, studio-product, lifestyle, illustration, flat-vector, 3d-render, cinematic, line-art, anime')
+    .option(
+      '--style <name>',
+      'photographic, studio-product, lifestyle, illustration, flat-vector, 3d-render, cinematic, line-art, anime',
+    )
     .option('--negative <text>', 'what must not appear')
     .option('--seed <0-4294967295>', 'seed (0 is a seed like any other)')
     .option('-n, --n <count>', 'number of images', '1')
@@ -18,8 +21,14 @@ export function addRequestFlags(command: Command): Command {
     .option('--format <fmt>', 'png, jpeg or webp')
     .option('--background <bg>', 'auto, opaque or transparent')
     .option('--fit <mode>', 'exact (crop+resize to the exact size) or native (nearest native size)')
-    .option('--on-unsupported <mode>', 'warn (default) or error: fail when a parameter would be dropped or emulated')
-    .option('--provider-option <provider.key=value...>', 'raw native field for one provider, e.g. openai.moderation=low (repeatable)')
+    .option(
+      '--on-unsupported <mode>',
+      'warn (default) or error: fail when a parameter would be dropped or emulated',
+    )
+    .option(
+      '--provider-option <provider.key=value...>',
+      'raw native field for one provider, e.g. openai.moderation=low (repeatable)',
+    )
     .option('--json', 'machine-readable output');
 }
 

@@ -152,14 +152,25 @@ async function runCalls(
     while (next < calls.length) {
       const index = next++;
       const call = calls[index]!;
-      options.onProgress?.({ stage: 'generating', route: plan.model.id, call: index + 1, calls: calls.length });
+      options.onProgress?.({
+        stage: 'generating',
+        route: plan.model.id,
+        call: index + 1,
+        calls: calls.length,
+      });
       const result = await adapter.generate({
         model: plan.model,
         body: call.body,
         count: call.count,
         signal,
         onProgress: (provider) =>
-          options.onProgress?.({ stage: 'generating', route: plan.model.id, call: index + 1, calls: calls.length, provider }),
+          options.onProgress?.({
+            stage: 'generating',
+            route: plan.model.id,
+            call: index + 1,
+            calls: calls.length,
+            provider,
+          }),
       });
       if (result.images.length === 0) {
         throw new PixelError({
@@ -189,8 +200,12 @@ async function runCalls(
 
 /** A fallback may not drop or emulate anything the primary route honoured natively. */
 function honoursAsMuch(candidate: Translation, primary: Translation): boolean {
-  const weaker = new Set(candidate.report.filter((l) => l.status === 'dropped' || l.status === 'emulated').map((l) => l.param));
-  return primary.report.every((line) => !(weaker.has(line.param) && (line.status === 'native' || line.status === 'adjusted')));
+  const weaker = new Set(
+    candidate.report.filter((l) => l.status === 'dropped' || l.status === 'emulated').map((l) => l.param),
+  );
+  return primary.report.every(
+    (line) => !(weaker.has(line.param) && (line.status === 'native' || line.status === 'adjusted')),
+  );
 }
 
 export type { ModelEntry };

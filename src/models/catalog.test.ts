@@ -155,8 +155,15 @@ describe('resolve', () => {
 
   it('expands aliases to their routes in order', () => {
     const ids = (name: string) => catalog.resolve(name).routes.map((r) => r.id);
-    expect(ids('flux-dev')).toEqual(['fal/fal-ai/flux/dev', 'replicate/black-forest-labs/flux-dev', 'bfl/flux-dev']);
-    expect(ids('flux-schnell')).toEqual(['fal/fal-ai/flux/schnell', 'replicate/black-forest-labs/flux-schnell']);
+    expect(ids('flux-dev')).toEqual([
+      'fal/fal-ai/flux/dev',
+      'replicate/black-forest-labs/flux-dev',
+      'bfl/flux-dev',
+    ]);
+    expect(ids('flux-schnell')).toEqual([
+      'fal/fal-ai/flux/schnell',
+      'replicate/black-forest-labs/flux-schnell',
+    ]);
     expect(ids('flux-pro')).toEqual([
       'bfl/flux-pro-1.1',
       'fal/fal-ai/flux-pro/v1.1',
@@ -185,10 +192,10 @@ describe('resolve', () => {
 
   it('skips retired routes of an alias, and refuses an alias whose routes are all retired', () => {
     const dir = folder({
-      'a.yaml': `models:${MINIMAL('pixel/new')}${MINIMAL('pixel/old', "\n    status: { state: retired, date: '2026-01-02', replacement: pixel/new }").replace(
-        '    status: { state: active }\n    status',
-        '    status',
-      )}
+      'a.yaml': `models:${MINIMAL('pixel/new')}${MINIMAL(
+        'pixel/old',
+        "\n    status: { state: retired, date: '2026-01-02', replacement: pixel/new }",
+      ).replace('    status: { state: active }\n    status', '    status')}
 aliases:
   - { alias: mixed, routes: [pixel/old, pixel/new] }
   - { alias: gone, routes: [pixel/old] }
@@ -257,7 +264,9 @@ ${MINIMAL('comfyui/flux-schnell-fp8').replace('transport: local', 'transport: co
 describe('catalogue errors name the file, the line, the entry and the field', () => {
   it('broken YAML', () => {
     // Line 4 is indented one space less than the mapping it should belong to.
-    const dir = folder({ 'broken.yaml': 'models:\n  - id: pixel/x\n    provider: pixel\n   transport: local\n' });
+    const dir = folder({
+      'broken.yaml': 'models:\n  - id: pixel/x\n    provider: pixel\n   transport: local\n',
+    });
     const error = caught(() => loadCatalog({ dir }));
     expect(error.code).toBe('failed_precondition');
     expect(error.reason).toBe('catalog_invalid');
@@ -299,18 +308,25 @@ describe('catalogue errors name the file, the line, the entry and the field', ()
   });
 
   it('an alias route or replacement that does not exist, and duplicates across files', () => {
-    const badAlias = folder({ 'a.yaml': `models:${MINIMAL('pixel/a')}\naliases:\n  - { alias: x, routes: [pixel/a, pixel/zz] }\n` });
+    const badAlias = folder({
+      'a.yaml': `models:${MINIMAL('pixel/a')}\naliases:\n  - { alias: x, routes: [pixel/a, pixel/zz] }\n`,
+    });
     const aliasError = caught(() => loadCatalog({ dir: badAlias }));
     expect(aliasError.field).toBe('aliases[0].routes[1]');
     expect(aliasError.message).toContain('"pixel/zz" is not in the catalogue');
 
     const badReplacement = folder({
-      'a.yaml': `models:${MINIMAL('pixel/a')
-        .replace('    status: { state: active }', "    status: { state: retired, date: '2026-01-01', replacement: pixel/nowhere }")}`,
+      'a.yaml': `models:${MINIMAL('pixel/a').replace(
+        '    status: { state: active }',
+        "    status: { state: retired, date: '2026-01-01', replacement: pixel/nowhere }",
+      )}`,
     });
     expect(caught(() => loadCatalog({ dir: badReplacement })).field).toBe('models[0].status.replacement');
 
-    const dup = folder({ 'a.yaml': `models:${MINIMAL('pixel/a')}`, 'b.yaml': `models:${MINIMAL('pixel/a')}` });
+    const dup = folder({
+      'a.yaml': `models:${MINIMAL('pixel/a')}`,
+      'b.yaml': `models:${MINIMAL('pixel/a')}`,
+    });
     const dupError = caught(() => loadCatalog({ dir: dup }));
     expect(dupError.message).toContain(join(dup, 'b.yaml'));
     expect(dupError.message).toContain(`already defined in ${join(dup, 'a.yaml')}`);
@@ -318,7 +334,10 @@ describe('catalogue errors name the file, the line, the entry and the field', ()
 
   it('extra files add entries and aliases', () => {
     const extra = join(folder({}), 'ft.yaml');
-    writeFileSync(extra, `models:${MINIMAL('pixel/extra-one')}\naliases:\n  - { alias: extra, routes: [pixel/extra-one] }\n`);
+    writeFileSync(
+      extra,
+      `models:${MINIMAL('pixel/extra-one')}\naliases:\n  - { alias: extra, routes: [pixel/extra-one] }\n`,
+    );
     const catalog = loadCatalog({ extraFiles: [extra] });
     expect(catalog.resolve('extra').routes[0]!.id).toBe('pixel/extra-one');
   });
@@ -353,9 +372,8 @@ describe('defaultModelId', () => {
 
   it('knows which providers are configured (AWS needs both halves of a key pair)', () => {
     expect(configuredProviders({ AWS_ACCESS_KEY_ID: 'AKIA' })).toEqual([]);
-    expect(configuredProviders({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's', GEMINI_API_KEY: 'g' })).toEqual([
-      'google',
-      'bedrock',
-    ]);
+    expect(
+      configuredProviders({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's', GEMINI_API_KEY: 'g' }),
+    ).toEqual(['google', 'bedrock']);
   });
 });

@@ -47,13 +47,15 @@ function checkSizes(entry: ModelEntry): EntryProblem[] {
       problems.push({ path: ['sizes', 'default'], message: `"${sizes.default}" is not among the ratios` });
     }
   } else {
-    if (sizes.minSide > sizes.maxSide) problems.push({ path: ['sizes'], message: 'needs minSide <= maxSide' });
+    if (sizes.minSide > sizes.maxSide)
+      problems.push({ path: ['sizes'], message: 'needs minSide <= maxSide' });
     const check = (path: YamlPath, w: number, h: number) => {
       const why = freeSizeViolation(sizes, w, h);
       if (why) problems.push({ path, message: `${w}x${h} ${why}` });
     };
     check(['sizes', 'default'], sizes.default.width, sizes.default.height);
-    for (const [name, s] of Object.entries(sizes.presets ?? {})) check(['sizes', 'presets', name], s.width, s.height);
+    for (const [name, s] of Object.entries(sizes.presets ?? {}))
+      check(['sizes', 'presets', name], s.width, s.height);
   }
   return problems;
 }
@@ -68,7 +70,8 @@ export function freeSizeViolation(spec: FreeSizes, width: number, height: number
   if (Math.min(width, height) < spec.minSide || Math.max(width, height) > spec.maxSide) {
     return `has a side outside ${spec.minSide}-${spec.maxSide}`;
   }
-  if (spec.maxPixels !== undefined && width * height > spec.maxPixels) return `exceeds ${spec.maxPixels} pixels`;
+  if (spec.maxPixels !== undefined && width * height > spec.maxPixels)
+    return `exceeds ${spec.maxPixels} pixels`;
   const aspect = width / height;
   if (spec.minAspect !== undefined && aspect < spec.minAspect) return `is narrower than ${spec.minAspect}`;
   if (spec.maxAspect !== undefined && aspect > spec.maxAspect) return `is wider than ${spec.maxAspect}`;

@@ -9,7 +9,10 @@ const PROVIDER_ENV: ReadonlyArray<[ProviderName, string[][]]> = [
   ['bfl', [['BFL_API_KEY']]],
   ['google', [['GOOGLE_API_KEY'], ['GEMINI_API_KEY'], ['GOOGLE_GENERATIVE_AI_API_KEY']]],
   ['vertex', [['GOOGLE_VERTEX_PROJECT', 'GOOGLE_VERTEX_ACCESS_TOKEN']]],
-  ['bedrock', [['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], ['AWS_PROFILE'], ['AWS_BEARER_TOKEN_BEDROCK']]],
+  [
+    'bedrock',
+    [['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], ['AWS_PROFILE'], ['AWS_BEARER_TOKEN_BEDROCK']],
+  ],
   ['a1111', [['A1111_BASE_URL']]],
   ['comfyui', [['COMFYUI_BASE_URL']]],
 ];

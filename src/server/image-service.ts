@@ -43,7 +43,14 @@ export interface ImageServiceDeps {
   adapter: (provider: ProviderName) => ProviderAdapter | undefined;
   defaultModel: string;
   /** Called once per stored image and per failure, for metrics. */
-  observe?: (event: { outcome: 'ok' | 'error'; model: string; provider: string; code?: string; bytes?: number; ms: number }) => void;
+  observe?: (event: {
+    outcome: 'ok' | 'error';
+    model: string;
+    provider: string;
+    code?: string;
+    bytes?: number;
+    ms: number;
+  }) => void;
 }
 
 /** What the idempotency record keeps: enough to answer a replay without generating again. */
@@ -74,7 +81,11 @@ export class ImageService {
   async generateAndStore(
     input: unknown,
     caller: Caller,
-    options: { idempotencyKey?: string; signal?: AbortSignal; onProgress?: (event: ServiceProgress) => void } = {},
+    options: {
+      idempotencyKey?: string;
+      signal?: AbortSignal;
+      onProgress?: (event: ServiceProgress) => void;
+    } = {},
   ): Promise<GenerateAndStoreResult> {
     requireRole(caller, 'member');
     const request = parseGenerateRequest(input);
@@ -83,7 +94,11 @@ export class ImageService {
       if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
         throw invalidArgument('idempotency_key', 'idempotency_key must be 1–255 visible ASCII characters');
       }
-      const begun = await this.#idempotency.begin({ team: caller.team, key, requestHash: hashRequest(request) });
+      const begun = await this.#idempotency.begin({
+        team: caller.team,
+        key,
+        requestHash: hashRequest(request),
+      });
       if (begun.state === 'replay') return this.#replay(begun.response as IdempotentResponse, caller);
       if (begun.state === 'in_progress') {
         throw new PixelError({
@@ -126,19 +141,36 @@ export class ImageService {
       }
       const ms = performance.now() - started;
       for (const image of images) {
-        this.#deps.observe?.({ outcome: 'ok', model: image.route, provider: image.provider, bytes: image.byteSize, ms });
+        this.#deps.observe?.({
+          outcome: 'ok',
+          model: image.route,
+          provider: image.provider,
+          bytes: image.byteSize,
+          ms,
+        });
       }
       return result;
     } catch (error) {
       if (key !== undefined) await this.#idempotency.abandon(caller.team, key).catch(() => {});
       const code = PixelError.isInstance(error) ? error.code : 'internal';
-      this.#deps.observe?.({ outcome: 'error', model: request.model ?? this.#deps.defaultModel, provider: '', code, ms: performance.now() - started });
+      this.#deps.observe?.({
+        outcome: 'error',
+        model: request.model ?? this.#deps.defaultModel,
+        provider: '',
+        code,
+        ms: performance.now() - started,
+      });
       throw error;
     }
   }
 
   /** Blobs first (content-addressed, harmless if orphaned: the sweeper takes them), then all rows in one transaction. */
-  async #store(outcome: GenerateOutcome, request: GenerateRequest, caller: Caller, key?: string): Promise<StoredImage[]> {
+  async #store(
+    outcome: GenerateOutcome,
+    request: GenerateRequest,
+    caller: Caller,
+    key?: string,
+  ): Promise<StoredImage[]> {
     const t = outcome.translation;
     const createdAt = new Date();
     const perImageMs = Math.round(outcome.latencyMs);
@@ -185,7 +217,8 @@ export class ImageService {
             params: paramsOf(request, t.request.seed),
             nativeRequest: call.body,
             report: t.report,
-            costUsd: t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
+            costUsd:
+              t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
             latencyMs: perImageMs,
             idempotencyKey: key ?? null,
             createdAt,
@@ -213,20 +246,32 @@ export class ImageService {
     return this.#withUrl(record);
   }
 
-  async list(options: ListImagesOptions, caller: Caller): Promise<{ images: StoredImage[]; nextCursor?: string }> {
+  async list(
+    options: ListImagesOptions,
+    caller: Caller,
+  ): Promise<{ images: StoredImage[]; nextCursor?: string }> {
     requireRole(caller, 'viewer');
     // Only admins may look at another team (or all teams); everyone else is pinned to their own.
     const team = caller.role === 'admin' ? options.team : caller.team;
     if (caller.role !== 'admin' && options.team !== undefined && options.team !== caller.team) {
-      throw new PixelError({ code: 'permission_denied', field: 'team', message: `you may list only team ${caller.team}'s images` });
+      throw new PixelError({
+        code: 'permission_denied',
+        field: 'team',
+        message: `you may list only team ${caller.team}'s images`,
+      });
     }
     const result = await this.#images.list({ ...options, team });
-    return { images: await Promise.all(result.images.map((r) => this.#withUrl(r))), nextCursor: result.nextCursor };
+    return {
+      images: await Promise.all(result.images.map((r) => this.#withUrl(r))),
+      nextCursor: result.nextCursor,
+    };
   }
 
   async delete(id: string, caller: Caller): Promise<boolean> {
     requireRole(caller, 'member');
-    const deleted = await this.#images.delete(id, { team: caller.role === 'admin' ? undefined : caller.team });
+    const deleted = await this.#images.delete(id, {
+      team: caller.role === 'admin' ? undefined : caller.team,
+    });
     if (!deleted) throw new PixelError({ code: 'not_found', field: 'id', message: `image ${id} not found` });
     return true;
   }

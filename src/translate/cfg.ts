@@ -15,7 +15,8 @@ export function mapCfg(value: number, native: NativeRange): number {
   if (value <= CFG_DEFAULT) {
     mapped = native.min + ((value - CFG_MIN) / (CFG_DEFAULT - CFG_MIN)) * (native.default - native.min);
   } else {
-    mapped = native.default + ((value - CFG_DEFAULT) / (CFG_MAX - CFG_DEFAULT)) * (native.max - native.default);
+    mapped =
+      native.default + ((value - CFG_DEFAULT) / (CFG_MAX - CFG_DEFAULT)) * (native.max - native.default);
   }
   return Math.min(native.max, Math.max(native.min, Math.round(mapped * 100) / 100));
 }

@@ -1,7 +1,13 @@
 import type { Price } from '../models/schema.ts';
 
 /** Estimated cost in USD for `count` images at a native size and tier; null when the catalogue has no price. */
-export function estimateCost(price: Price, count: number, width: number, height: number, tier?: string): number | null {
+export function estimateCost(
+  price: Price,
+  count: number,
+  width: number,
+  height: number,
+  tier?: string,
+): number | null {
   switch (price.kind) {
     case 'free':
       return 0;
@@ -13,7 +19,10 @@ export function estimateCost(price: Price, count: number, width: number, height:
       const size = `${width}x${height}`;
       const q = tier ?? '*';
       const unit =
-        price.table[`${q}:${size}`] ?? price.table[`${q}:*`] ?? price.table[`*:${size}`] ?? price.table['*:*'];
+        price.table[`${q}:${size}`] ??
+        price.table[`${q}:*`] ??
+        price.table[`*:${size}`] ??
+        price.table['*:*'];
       return unit === undefined ? null : roundUsd(unit * count);
     }
     case 'unknown':

@@ -24,7 +24,13 @@ const stability: SizeSpec = {
   ],
 };
 const gemini: SizeSpec = { ...stability, resolutions: { '1K': 1, '2K': 2, '4K': 4 } } as SizeSpec;
-const bfl: SizeSpec = { kind: 'free', multipleOf: 32, minSide: 256, maxSide: 1440, default: { width: 1024, height: 768 } };
+const bfl: SizeSpec = {
+  kind: 'free',
+  multipleOf: 32,
+  minSide: 256,
+  maxSide: 1440,
+  default: { width: 1024, height: 768 },
+};
 const nova: SizeSpec = {
   kind: 'free',
   multipleOf: 16,
@@ -49,7 +55,10 @@ describe('solveSize', () => {
   });
 
   it('picks the nearest ratio in log space (so 1:2 and 2:1 are equally far from 1:1)', () => {
-    expect(solveSize(stability, { width: 1920, height: 1080 })).toMatchObject({ kind: 'ratio', ratio: '16:9' });
+    expect(solveSize(stability, { width: 1920, height: 1080 })).toMatchObject({
+      kind: 'ratio',
+      ratio: '16:9',
+    });
     expect(solveSize(stability, { ratio: 2.4 })).toMatchObject({ ratio: '21:9' });
     expect(solveSize(stability, { ratio: 0.6 })).toMatchObject({ ratio: '9:16' });
     expect(solveSize(stability, { ratio: 0.7 })).toMatchObject({ ratio: '2:3' });
@@ -59,7 +68,10 @@ describe('solveSize', () => {
   it('chooses the resolution tier nearest the pixel count', () => {
     expect(solveSize(gemini, { width: 4000, height: 4000 })).toMatchObject({ resolution: '4K', width: 4096 });
     expect(solveSize(gemini, { width: 900, height: 900 })).toMatchObject({ resolution: '1K', width: 1024 });
-    expect(solveSize(gemini, { width: 2100, height: 1200 })).toMatchObject({ ratio: '16:9', resolution: '2K' });
+    expect(solveSize(gemini, { width: 2100, height: 1200 })).toMatchObject({
+      ratio: '16:9',
+      resolution: '2K',
+    });
   });
 
   it('snaps free sizes to the multiple and clamps to the sides', () => {

@@ -52,7 +52,11 @@ function solveList(spec: Extract<SizeSpec, { kind: 'list' }>, ratio?: number, pi
   return { kind: 'pixels', width: best.width, height: best.height };
 }
 
-function solveRatios(spec: Extract<SizeSpec, { kind: 'ratios' }>, ratio?: number, pixels?: number): NativeSize {
+function solveRatios(
+  spec: Extract<SizeSpec, { kind: 'ratios' }>,
+  ratio?: number,
+  pixels?: number,
+): NativeSize {
   let best = spec.ratios.find((r) => r.ratio === spec.default) ?? spec.ratios[0]!;
   if (ratio !== undefined) {
     let bestDistance = Number.POSITIVE_INFINITY;
@@ -86,7 +90,11 @@ function solveRatios(spec: Extract<SizeSpec, { kind: 'ratios' }>, ratio?: number
   return { kind: 'ratio', ratio: best.ratio, width: best.width, height: best.height };
 }
 
-function solveFree(spec: Extract<SizeSpec, { kind: 'free' }>, target: SizeTarget, ratio?: number): NativeSize {
+function solveFree(
+  spec: Extract<SizeSpec, { kind: 'free' }>,
+  target: SizeTarget,
+  ratio?: number,
+): NativeSize {
   let width: number;
   let height: number;
   if (target.width && target.height) {
@@ -142,9 +150,15 @@ function snap(value: number, spec: Extract<SizeSpec, { kind: 'free' }>): number 
   return snapped;
 }
 
-function presetOrPixels(spec: Extract<SizeSpec, { kind: 'free' }>, width: number, height: number): NativeSize {
-  if (spec.presets) {
-    for (const [preset, size] of Object.entries(spec.presets)) {
+function presetOrPixels(
+  spec: Extract<SizeSpec, { kind: 'free' }>,
+  width: number,
+  height: number,
+): NativeSize {
+  const presets = spec.presets;
+  if (presets) {
+    for (const preset in presets) {
+      const size = presets[preset]!;
       if (size.width === width && size.height === height) return { kind: 'preset', preset, width, height };
     }
   }

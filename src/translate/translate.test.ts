@@ -14,7 +14,10 @@ const retired = all.filter((m) => m.status.state === 'retired');
 const fixedSeed = () => 1234;
 
 function run(model: ModelEntry, extra: Record<string, unknown> = {}): Translation {
-  return translate({ model: model.id, prompt: 'a ribeye steak on a wooden board', ...extra }, { catalog, randomSeed: fixedSeed });
+  return translate(
+    { model: model.id, prompt: 'a ribeye steak on a wooden board', ...extra },
+    { catalog, randomSeed: fixedSeed },
+  );
 }
 
 function line(t: Translation, param: string): ReportLine | undefined {
@@ -30,7 +33,9 @@ function withinSpec(model: ModelEntry, width: number, height: number): boolean {
   if (spec.kind === 'list') return spec.sizes.some((s) => s.width === width && s.height === height);
   if (spec.kind === 'ratios') {
     const scales = spec.resolutions ? Object.values(spec.resolutions) : [1];
-    return spec.ratios.some((r) => scales.some((k) => Math.round(r.width * k) === width && Math.round(r.height * k) === height));
+    return spec.ratios.some((r) =>
+      scales.some((k) => Math.round(r.width * k) === width && Math.round(r.height * k) === height),
+    );
   }
   return (
     width % spec.multipleOf === 0 &&
@@ -78,24 +83,27 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     expect(line(t, 'size')!.status).toBe(native ? 'native' : 'adjusted');
   });
 
-  it.each(['1:1', '16:9', '9:16', '3:2', '2:3'])('maps aspect ratio %s to the nearest native shape', (aspectRatio) => {
-    const t = run(model, { aspectRatio });
-    const [w, h] = aspectRatio.split(':').map(Number) as [number, number];
-    const asked = Math.log(w / h);
-    const got = Math.log(t.native.size.width / t.native.size.height);
-    expect(withinSpec(model, t.native.size.width, t.native.size.height)).toBe(true);
-    // Nothing the model offers is closer than what was chosen (ratios and lists); free sizes land within rounding.
-    if (model.sizes.kind === 'free') {
-      const limit = Math.log(model.sizes.maxAspect ?? 100);
-      const floor = Math.log(model.sizes.minAspect ?? 0.01);
-      const clamped = Math.min(limit, Math.max(floor, asked));
-      expect(Math.abs(got - clamped)).toBeLessThan(0.08);
-    } else {
-      const options = model.sizes.kind === 'list' ? model.sizes.sizes : model.sizes.ratios;
-      const best = Math.min(...options.map((o) => Math.abs(Math.log(o.width / o.height) - asked)));
-      expect(Math.abs(got - asked)).toBeCloseTo(best, 5);
-    }
-  });
+  it.each(['1:1', '16:9', '9:16', '3:2', '2:3'])(
+    'maps aspect ratio %s to the nearest native shape',
+    (aspectRatio) => {
+      const t = run(model, { aspectRatio });
+      const [w, h] = aspectRatio.split(':').map(Number) as [number, number];
+      const asked = Math.log(w / h);
+      const got = Math.log(t.native.size.width / t.native.size.height);
+      expect(withinSpec(model, t.native.size.width, t.native.size.height)).toBe(true);
+      // Nothing the model offers is closer than what was chosen (ratios and lists); free sizes land within rounding.
+      if (model.sizes.kind === 'free') {
+        const limit = Math.log(model.sizes.maxAspect ?? 100);
+        const floor = Math.log(model.sizes.minAspect ?? 0.01);
+        const clamped = Math.min(limit, Math.max(floor, asked));
+        expect(Math.abs(got - clamped)).toBeLessThan(0.08);
+      } else {
+        const options = model.sizes.kind === 'list' ? model.sizes.sizes : model.sizes.ratios;
+        const best = Math.min(...options.map((o) => Math.abs(Math.log(o.width / o.height) - asked)));
+        expect(Math.abs(got - asked)).toBeCloseTo(best, 5);
+      }
+    },
+  );
 
   it.each([1, 4, 7, 13, 20])('maps cfgScale %d onto the native scale, or reports it dropped', (cfgScale) => {
     const t = run(model, { cfgScale });
@@ -112,22 +120,26 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     expect(body(t)).toContain(String(l.sent));
   });
 
-  it.each([0, 1, 2_147_483_646, SEED_MAX])('seed %d is sent natively when it fits, else adjusted or dropped', (seed) => {
-    const t = run(model, { seed });
-    const l = line(t, 'seed')!;
-    if (!model.seed) {
-      expect(l.status).toBe('dropped');
-      return;
-    }
-    const fits = seed >= model.seed.min && seed <= model.seed.max && !(seed === 0 && model.seed.zeroMeansRandom);
-    expect(l.status).toBe(fits ? 'native' : 'adjusted');
-    const sent = l.sent as number;
-    expect(sent).toBeGreaterThanOrEqual(model.seed.min);
-    expect(sent).toBeLessThanOrEqual(model.seed.max);
-    if (model.seed.zeroMeansRandom) expect(sent).not.toBe(0);
-    expect(t.calls[0]!.seed).toBe(sent);
-    expect(t.request.seed).toBe(seed);
-  });
+  it.each([0, 1, 2_147_483_646, SEED_MAX])(
+    'seed %d is sent natively when it fits, else adjusted or dropped',
+    (seed) => {
+      const t = run(model, { seed });
+      const l = line(t, 'seed')!;
+      if (!model.seed) {
+        expect(l.status).toBe('dropped');
+        return;
+      }
+      const fits =
+        seed >= model.seed.min && seed <= model.seed.max && !(seed === 0 && model.seed.zeroMeansRandom);
+      expect(l.status).toBe(fits ? 'native' : 'adjusted');
+      const sent = l.sent as number;
+      expect(sent).toBeGreaterThanOrEqual(model.seed.min);
+      expect(sent).toBeLessThanOrEqual(model.seed.max);
+      if (model.seed.zeroMeansRandom) expect(sent).not.toBe(0);
+      expect(t.calls[0]!.seed).toBe(sent);
+      expect(t.request.seed).toBe(seed);
+    },
+  );
 
   it('chooses and records a seed when none is given (if the model takes seeds)', () => {
     const t = run(model);
@@ -145,7 +157,8 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     expect(t.calls.length).toBe(Math.ceil(N_MAX / model.imagesPerCall));
     expect(t.calls.reduce((sum, c) => sum + c.count, 0)).toBe(N_MAX);
     expect(t.calls.every((c) => c.count <= model.imagesPerCall)).toBe(true);
-    if (model.seed && t.calls.length > 1) expect(t.calls[1]!.seed).toBe(t.calls[0]!.seed! + model.imagesPerCall);
+    if (model.seed && t.calls.length > 1)
+      expect(t.calls[1]!.seed).toBe(t.calls[0]!.seed! + model.imagesPerCall);
   });
 
   it('sends a style natively or as a prompt fragment, and says which', () => {
@@ -188,18 +201,21 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
 });
 
 describe('retired models', () => {
-  it.each(retired.map((m) => [m.id, m] as const))('%s is refused with its replacement named', (_id, model) => {
-    try {
-      run(model);
-      expect.unreachable('a retired model must be refused');
-    } catch (error) {
-      expect(PixelError.isInstance(error)).toBe(true);
-      const e = error as PixelError;
-      expect(e.code).toBe('failed_precondition');
-      expect(e.field).toBe('model');
-      if (model.status.state === 'retired') expect(e.message).toContain(model.status.replacement);
-    }
-  });
+  it.each(retired.map((m) => [m.id, m] as const))(
+    '%s is refused with its replacement named',
+    (_id, model) => {
+      try {
+        run(model);
+        expect.unreachable('a retired model must be refused');
+      } catch (error) {
+        expect(PixelError.isInstance(error)).toBe(true);
+        const e = error as PixelError;
+        expect(e.code).toBe('failed_precondition');
+        expect(e.field).toBe('model');
+        if (model.status.state === 'retired') expect(e.message).toContain(model.status.replacement);
+      }
+    },
+  );
 });
 
 describe('request validation', () => {
@@ -231,19 +247,33 @@ describe('request validation', () => {
   });
 
   it('names the model when it is unknown, with suggestions', () => {
-    expect(() => translate({ prompt: 'an apple', model: 'openai/gpt-image-15' }, { catalog })).toThrow(/gpt-image-1\.5/);
+    expect(() => translate({ prompt: 'an apple', model: 'openai/gpt-image-15' }, { catalog })).toThrow(
+      /gpt-image-1\.5/,
+    );
   });
 
   it('refuses a transparent JPEG', () => {
-    expect(() => translate({ prompt: 'an apple', format: 'jpeg', background: 'transparent' }, { catalog })).toThrow(/background/);
+    expect(() =>
+      translate({ prompt: 'an apple', format: 'jpeg', background: 'transparent' }, { catalog }),
+    ).toThrow(/background/);
   });
 
   it('rejects provider options Pixel manages, and unknown ones, naming the field', () => {
     expect(() =>
-      translate({ prompt: 'apple', model: 'openai/gpt-image-1.5', providerOptions: { openai: { size: '1024x1024' } } }, { catalog }),
+      translate(
+        {
+          prompt: 'apple',
+          model: 'openai/gpt-image-1.5',
+          providerOptions: { openai: { size: '1024x1024' } },
+        },
+        { catalog },
+      ),
     ).toThrow(/providerOptions\.openai\.size/);
     expect(() =>
-      translate({ prompt: 'apple', model: 'openai/gpt-image-1.5', providerOptions: { openai: { bogus: 1 } } }, { catalog }),
+      translate(
+        { prompt: 'apple', model: 'openai/gpt-image-1.5', providerOptions: { openai: { bogus: 1 } } },
+        { catalog },
+      ),
     ).toThrow(/providerOptions\.openai\.bogus/);
   });
 });

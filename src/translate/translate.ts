@@ -33,7 +33,10 @@ const DEFAULT_MODEL = 'pixel/sketch';
  * report. Pure computation: no I/O. Throws PixelError for bad input, unknown or retired models,
  * and, with `onUnsupported: 'error'`, for anything that would be dropped or emulated.
  */
-export function translate(input: GenerateRequestInput | GenerateRequest | unknown, options: TranslateOptions = {}): Translation {
+export function translate(
+  input: GenerateRequestInput | GenerateRequest | unknown,
+  options: TranslateOptions = {},
+): Translation {
   const request = parseGenerateRequest(input);
   const catalog = options.catalog ?? defaultCatalog();
   const requested = request.model ?? options.defaultModel ?? DEFAULT_MODEL;
@@ -52,11 +55,22 @@ export function translateFor(
   const builder = BODY_BUILDERS[model.transport];
 
   if (requestedModel !== model.id) {
-    report.push({ param: 'model', status: 'native', requested: requestedModel, sent: model.id, note: `route ${model.id}` });
+    report.push({
+      param: 'model',
+      status: 'native',
+      requested: requestedModel,
+      sent: model.id,
+      note: `route ${model.id}`,
+    });
   }
   if (model.status.state === 'deprecated') {
     const instead = model.status.replacement ? `; use ${model.status.replacement}` : '';
-    report.push({ param: 'model', status: 'native', sent: model.id, note: `deprecated since ${model.status.date}${instead}` });
+    report.push({
+      param: 'model',
+      status: 'native',
+      sent: model.id,
+      note: `deprecated since ${model.status.date}${instead}`,
+    });
   }
 
   // Prompt, negative prompt, style: the prompt may gain emulation clauses.
@@ -65,7 +79,12 @@ export function translateFor(
   if (request.negativePrompt) {
     if (model.negativePrompt) {
       negativePrompt = request.negativePrompt;
-      report.push({ param: 'negativePrompt', status: 'native', sent: negativePrompt, note: 'sent as the native negative prompt' });
+      report.push({
+        param: 'negativePrompt',
+        status: 'native',
+        sent: negativePrompt,
+        note: 'sent as the native negative prompt',
+      });
     } else {
       prompt = `${prompt}. Avoid: ${request.negativePrompt}.`;
       report.push({
@@ -81,7 +100,13 @@ export function translateFor(
     const native = model.styles?.map[request.style];
     if (native !== undefined) {
       style = native;
-      report.push({ param: 'style', status: 'native', requested: request.style, sent: native, note: `native ${model.styles!.param} "${native}"` });
+      report.push({
+        param: 'style',
+        status: 'native',
+        requested: request.style,
+        sent: native,
+        note: `native ${model.styles!.param} "${native}"`,
+      });
     } else {
       prompt = `${prompt}, ${STYLE_FRAGMENTS[request.style]}`;
       report.push({
@@ -113,7 +138,13 @@ export function translateFor(
   const cfg = planCfg(request, model, report);
   const { steps, tier } = planSteps(request, model, report);
   const seed = planSeed(request, model, report, options);
-  const passthrough = planProviderOptions(request, model, builder.managedFields, builder.passthroughFields, report);
+  const passthrough = planProviderOptions(
+    request,
+    model,
+    builder.managedFields,
+    builder.passthroughFields,
+    report,
+  );
 
   const calls: CallPlan[] = [];
   const perCall = model.imagesPerCall;
@@ -134,7 +165,9 @@ export function translateFor(
     const count = Math.min(perCall, request.n - done);
     const callSeed = seed === undefined ? undefined : nthSeed(seed, done, model.seed!);
     const inputs: NativeInputs =
-      count === native.count && callSeed === seed ? native : { ...native, count, ...(callSeed !== undefined && { seed: callSeed }) };
+      count === native.count && callSeed === seed
+        ? native
+        : { ...native, count, ...(callSeed !== undefined && { seed: callSeed }) };
     const body = builder.build(model, inputs);
     if (passthrough) Object.assign(passthroughTarget(body, model), passthrough);
     calls.push({ count, ...(callSeed !== undefined && { seed: callSeed }), body });
@@ -177,7 +210,12 @@ function planSize(
   const nativeText = describeSize(size);
 
   if (width === undefined && height === undefined && ratio === undefined) {
-    report.push({ param: 'size', status: 'native', sent: nativeText, note: `model default ${size.width}x${size.height}` });
+    report.push({
+      param: 'size',
+      status: 'native',
+      sent: nativeText,
+      note: `model default ${size.width}x${size.height}`,
+    });
     return { size, delivery: { fit: 'native' } };
   }
   // The exact pixels the caller wants: both sides, or one side and the ratio (or square).
@@ -199,14 +237,22 @@ function planSize(
       status: same ? 'native' : 'adjusted',
       requested: request.aspectRatio,
       sent: nativeText,
-      note: same ? `${size.width}x${size.height}` : `nearest native ratio: ${nativeText} (${size.width}x${size.height})`,
+      note: same
+        ? `${size.width}x${size.height}`
+        : `nearest native ratio: ${nativeText} (${size.width}x${size.height})`,
     });
     return { size, delivery: { fit: 'native' } };
   }
 
   const exactNative = size.width === wantW && size.height === wantH;
   if (exactNative) {
-    report.push({ param: 'size', status: 'native', requested: asked, sent: nativeText, note: `${wantW}x${wantH} natively` });
+    report.push({
+      param: 'size',
+      status: 'native',
+      requested: asked,
+      sent: nativeText,
+      note: `${wantW}x${wantH} natively`,
+    });
     return { size, delivery: fit === 'exact' ? { fit, width: wantW, height: wantH } : { fit } };
   }
   if (fit === 'exact') {
@@ -242,7 +288,8 @@ function planFormat(
 ): { native: ImageFormat; deliver: ImageFormat } {
   const wanted = request.format ?? 'png';
   if (model.formats.includes(wanted)) {
-    if (request.format) report.push({ param: 'format', status: 'native', requested: wanted, sent: wanted, note: wanted });
+    if (request.format)
+      report.push({ param: 'format', status: 'native', requested: wanted, sent: wanted, note: wanted });
     return { native: wanted, deliver: wanted };
   }
   // Prefer a lossless source to convert from; otherwise whatever the model makes by default.
@@ -267,10 +314,19 @@ function planBackground(
   if (wanted === 'auto') return undefined;
   if (wanted === 'transparent') {
     if (format.deliver === 'jpeg') {
-      throw invalidArgument('background', 'background "transparent" needs format png or webp (jpeg has no alpha channel)');
+      throw invalidArgument(
+        'background',
+        'background "transparent" needs format png or webp (jpeg has no alpha channel)',
+      );
     }
     if (model.transparentBackground && format.native !== 'jpeg') {
-      report.push({ param: 'background', status: 'native', requested: wanted, sent: 'transparent', note: 'transparent' });
+      report.push({
+        param: 'background',
+        status: 'native',
+        requested: wanted,
+        sent: 'transparent',
+        note: 'transparent',
+      });
       return 'transparent';
     }
     report.push({
@@ -285,14 +341,24 @@ function planBackground(
     report.push({ param: 'background', status: 'native', requested: wanted, sent: 'opaque', note: 'opaque' });
     return 'opaque';
   }
-  report.push({ param: 'background', status: 'native', requested: wanted, note: 'this model always makes opaque images' });
+  report.push({
+    param: 'background',
+    status: 'native',
+    requested: wanted,
+    note: 'this model always makes opaque images',
+  });
   return undefined;
 }
 
 function planCfg(request: GenerateRequest, model: ModelEntry, report: ReportLine[]): number | undefined {
   if (!model.cfg) {
     if (request.cfgScale !== undefined) {
-      report.push({ param: 'cfgScale', status: 'dropped', requested: request.cfgScale, note: `${model.id} has no guidance control` });
+      report.push({
+        param: 'cfgScale',
+        status: 'dropped',
+        requested: request.cfgScale,
+        note: `${model.id} has no guidance control`,
+      });
     }
     return undefined;
   }
@@ -310,11 +376,27 @@ function planCfg(request: GenerateRequest, model: ModelEntry, report: ReportLine
   return mapped;
 }
 
-function planSteps(request: GenerateRequest, model: ModelEntry, report: ReportLine[]): { steps?: number; tier?: string } {
+function planSteps(
+  request: GenerateRequest,
+  model: ModelEntry,
+  report: ReportLine[],
+): { steps?: number; tier?: string } {
   const spec = model.steps;
   if (!spec) {
-    if (request.steps !== undefined) report.push({ param: 'steps', status: 'dropped', requested: request.steps, note: `${model.id} takes no step count` });
-    if (request.quality !== undefined) report.push({ param: 'quality', status: 'dropped', requested: request.quality, note: `${model.id} has no quality control` });
+    if (request.steps !== undefined)
+      report.push({
+        param: 'steps',
+        status: 'dropped',
+        requested: request.steps,
+        note: `${model.id} takes no step count`,
+      });
+    if (request.quality !== undefined)
+      report.push({
+        param: 'quality',
+        status: 'dropped',
+        requested: request.quality,
+        note: `${model.id} has no quality control`,
+      });
     return {};
   }
   if (spec.kind === 'range') {
@@ -328,22 +410,44 @@ function planSteps(request: GenerateRequest, model: ModelEntry, report: ReportLi
         note: steps === request.steps ? `${steps} steps` : `clamped to ${model.id}'s ${spec.min}–${spec.max}`,
       });
       if (request.quality !== undefined) {
-        report.push({ param: 'quality', status: 'dropped', requested: request.quality, note: 'explicit steps take precedence' });
+        report.push({
+          param: 'quality',
+          status: 'dropped',
+          requested: request.quality,
+          note: 'explicit steps take precedence',
+        });
       }
       return { steps };
     }
     if (request.quality !== undefined) {
       const steps = stepsForQuality(request.quality, spec);
-      report.push({ param: 'quality', status: 'native', requested: request.quality, sent: steps, note: `${steps} steps` });
+      report.push({
+        param: 'quality',
+        status: 'native',
+        requested: request.quality,
+        sent: steps,
+        note: `${steps} steps`,
+      });
       return { steps };
     }
     return { steps: spec.default };
   }
   if (request.quality !== undefined) {
     const tier = spec.tiers[request.quality];
-    report.push({ param: 'quality', status: 'native', requested: request.quality, sent: tier, note: `${spec.param} "${tier}"` });
+    report.push({
+      param: 'quality',
+      status: 'native',
+      requested: request.quality,
+      sent: tier,
+      note: `${spec.param} "${tier}"`,
+    });
     if (request.steps !== undefined) {
-      report.push({ param: 'steps', status: 'dropped', requested: request.steps, note: `${model.id} uses quality tiers; quality takes precedence` });
+      report.push({
+        param: 'steps',
+        status: 'dropped',
+        requested: request.steps,
+        note: `${model.id} uses quality tiers; quality takes precedence`,
+      });
     }
     return { tier };
   }
@@ -370,14 +474,24 @@ function planSeed(
 ): number | undefined {
   if (!model.seed) {
     if (request.seed !== undefined) {
-      report.push({ param: 'seed', status: 'dropped', requested: request.seed, note: `${model.id} does not take a seed; the image cannot be reproduced exactly` });
+      report.push({
+        param: 'seed',
+        status: 'dropped',
+        requested: request.seed,
+        note: `${model.id} does not take a seed; the image cannot be reproduced exactly`,
+      });
     }
     return undefined;
   }
   if (request.seed === undefined) {
     const { lo, hi } = usableRange(model.seed);
     const chosen = (options.randomSeed ?? defaultRandomSeed)(lo, hi);
-    report.push({ param: 'seed', status: 'native', sent: chosen, note: 'none given: Pixel chose one and recorded it, so the image can be made again' });
+    report.push({
+      param: 'seed',
+      status: 'native',
+      sent: chosen,
+      note: 'none given: Pixel chose one and recorded it, so the image can be made again',
+    });
     return chosen;
   }
   const sent = fitSeed(request.seed, model.seed);
@@ -411,13 +525,20 @@ function planProviderOptions(
   let out: Record<string, unknown> | undefined;
   for (const [provider, fields] of Object.entries(request.providerOptions)) {
     if (provider !== model.provider) {
-      report.push({ param: `providerOptions.${provider}`, status: 'dropped', note: `applies to ${provider}, not to ${model.id}` });
+      report.push({
+        param: `providerOptions.${provider}`,
+        status: 'dropped',
+        note: `applies to ${provider}, not to ${model.id}`,
+      });
       continue;
     }
     for (const [key, value] of Object.entries(fields)) {
       const field = `providerOptions.${provider}.${key}`;
       if (managed.includes(key)) {
-        throw invalidArgument(field, `${field} is set by Pixel from the unified parameters; use those instead`);
+        throw invalidArgument(
+          field,
+          `${field} is set by Pixel from the unified parameters; use those instead`,
+        );
       }
       const type = allowed[key];
       if (type === undefined) {
@@ -427,7 +548,8 @@ function planProviderOptions(
           `${field} is not a field Pixel passes to ${model.id}${known.length ? `; allowed: ${known.join(', ')}` : ''}`,
         );
       }
-      if (!matchesType(value, type)) throw invalidArgument(field, `${field} must be a ${type}, got ${JSON.stringify(value)}`);
+      if (!matchesType(value, type))
+        throw invalidArgument(field, `${field} must be a ${type}, got ${JSON.stringify(value)}`);
       out ??= {};
       out[key] = value;
       report.push({ param: field, status: 'native', sent: value, note: 'passed through as given' });
@@ -463,8 +585,15 @@ function enforceStrict(model: ModelEntry, report: ReportLine[]): void {
   const failing = report.filter((line) => line.status === 'dropped' || line.status === 'emulated');
   if (failing.length === 0) return;
   const first = failing[0]!;
-  const field = first.param === 'size' ? (first.requested && String(first.requested).includes('x') ? 'width' : 'aspectRatio') : first.param;
-  const hint = failing.some((l) => l.param === 'size') ? ' (for size, fit: "native" accepts the nearest native size)' : '';
+  const field =
+    first.param === 'size'
+      ? first.requested && String(first.requested).includes('x')
+        ? 'width'
+        : 'aspectRatio'
+      : first.param;
+  const hint = failing.some((l) => l.param === 'size')
+    ? ' (for size, fit: "native" accepts the nearest native size)'
+    : '';
   throw new PixelError({
     code: 'failed_precondition',
     reason: 'unsupported_parameter',

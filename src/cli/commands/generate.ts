@@ -23,13 +23,19 @@ export function registerGenerate(program: Command): void {
         const adapters = createAdapters(process.env);
         const outcome = await generate(
           requestFromFlags(prompt, flags),
-          { catalog: defaultCatalog(), adapter: (name) => adapters.get(name), defaultModel: defaultModelId(process.env) },
+          {
+            catalog: defaultCatalog(),
+            adapter: (name) => adapters.get(name),
+            defaultModel: defaultModelId(process.env),
+          },
           {
             signal: controller.signal,
             onProgress: (event) => {
               if (event.stage === 'generating') {
                 const p = event.provider;
-                const detail = p ? ` ${p.status}${p.fraction !== undefined ? ` ${Math.round(p.fraction * 100)}%` : ''}` : '';
+                const detail = p
+                  ? ` ${p.status}${p.fraction !== undefined ? ` ${Math.round(p.fraction * 100)}%` : ''}`
+                  : '';
                 progress(`generating on ${event.route}: call ${event.call}/${event.calls}${detail}`);
               } else if (event.stage === 'post-processing') {
                 progress(`post-processing ${event.done}/${event.total}`);
@@ -61,7 +67,9 @@ export function registerGenerate(program: Command): void {
           return;
         }
         for (const [i, image] of outcome.images.entries()) {
-          console.log(`${files[i]}  ${image.width}x${image.height} ${image.mediaType}${image.seed !== undefined ? ` seed ${image.seed}` : ''}`);
+          console.log(
+            `${files[i]}  ${image.width}x${image.height} ${image.mediaType}${image.seed !== undefined ? ` seed ${image.seed}` : ''}`,
+          );
         }
         console.log(`model ${outcome.route} in ${Math.round(outcome.latencyMs)} ms`);
         for (const note of outcome.notes) console.log(`note: ${note}`);

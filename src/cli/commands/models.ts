@@ -28,7 +28,8 @@ export function registerModels(program: Command): void {
         console.log(line(head));
         for (const row of rows) console.log(line(row));
         console.log('\naliases');
-        for (const alias of catalog.aliases()) console.log(`  ${alias.alias.padEnd(14)} → ${alias.routes.join(', ')}`);
+        for (const alias of catalog.aliases())
+          console.log(`  ${alias.alias.padEnd(14)} → ${alias.routes.join(', ')}`);
       } catch (error) {
         failWith(error, Boolean(flags.json));
       }
@@ -50,7 +51,12 @@ function sizes(spec: SizeSpec): string {
 function caps(m: ModelEntry): string {
   const out: string[] = [];
   if (m.cfg) out.push(`cfg ${m.cfg.min}–${m.cfg.max}`);
-  if (m.steps) out.push(m.steps.kind === 'range' ? `steps ${m.steps.min}–${m.steps.max}` : `tiers ${Object.values(m.steps.tiers).join('/')}`);
+  if (m.steps)
+    out.push(
+      m.steps.kind === 'range'
+        ? `steps ${m.steps.min}–${m.steps.max}`
+        : `tiers ${Object.values(m.steps.tiers).join('/')}`,
+    );
   if (m.seed) out.push('seed');
   if (m.negativePrompt) out.push('negative');
   if (m.styles) out.push('styles');

@@ -27,10 +27,16 @@ export function registerTranslate(program: Command): void {
           });
           return;
         }
-        console.log(`model     ${t.model.id}${t.requestedModel !== t.model.id ? ` (from ${t.requestedModel})` : ''}`);
+        console.log(
+          `model     ${t.model.id}${t.requestedModel !== t.model.id ? ` (from ${t.requestedModel})` : ''}`,
+        );
         console.log(`calls     ${t.calls.length} (${t.calls.map((c) => c.count).join(' + ')} images)`);
-        console.log(`delivery  ${t.delivery.fit === 'exact' ? `exactly ${t.delivery.width}x${t.delivery.height}` : 'native size'}, ${t.delivery.format}`);
-        console.log(`cost      ${t.costEstimateUsd === null ? 'unknown' : `$${t.costEstimateUsd.toFixed(4)}`}`);
+        console.log(
+          `delivery  ${t.delivery.fit === 'exact' ? `exactly ${t.delivery.width}x${t.delivery.height}` : 'native size'}, ${t.delivery.format}`,
+        );
+        console.log(
+          `cost      ${t.costEstimateUsd === null ? 'unknown' : `$${t.costEstimateUsd.toFixed(4)}`}`,
+        );
         console.log('report');
         console.log(formatReport(t.report));
         console.log('native request (first call)');

@@ -6,8 +6,17 @@ import { type A1111Adapter, createA1111Adapter } from './adapter.ts';
 import { startA1111Fake } from './fake.ts';
 import { provider } from './index.ts';
 
-const LOADED = { id: 'a1111/sdxl', provider: 'a1111', providerModelId: 'default', transport: 'a1111' } as ModelEntry;
-const SDXL = { ...LOADED, id: 'a1111/sdxl-base', providerModelId: 'sd_xl_base_1.0.safetensors' } as ModelEntry;
+const LOADED = {
+  id: 'a1111/sdxl',
+  provider: 'a1111',
+  providerModelId: 'default',
+  transport: 'a1111',
+} as ModelEntry;
+const SDXL = {
+  ...LOADED,
+  id: 'a1111/sdxl-base',
+  providerModelId: 'sd_xl_base_1.0.safetensors',
+} as ModelEntry;
 
 function body(extra: Record<string, unknown> = {}) {
   return {
@@ -83,7 +92,9 @@ describe('a1111 adapter', () => {
   it('keeps an explicit override_settings checkpoint from the body', async () => {
     await adapter.generate({
       model: SDXL,
-      body: body({ override_settings: { sd_model_checkpoint: 'v1-5-pruned-emaonly', CLIP_stop_at_last_layers: 2 } }),
+      body: body({
+        override_settings: { sd_model_checkpoint: 'v1-5-pruned-emaonly', CLIP_stop_at_last_layers: 2 },
+      }),
       count: 1,
     });
     expect(open.requests[0]!.body).toMatchObject({
@@ -135,7 +146,9 @@ describe('a1111 adapter', () => {
     expect(limited).toMatchObject({ code: 'resource_exhausted', retryAfterMs: 50 });
 
     open.inject({ kind: 'server_error', times: 1, status: 502 });
-    expect((await failure(adapter.generate({ model: LOADED, body: body(), count: 1 }))).code).toBe('unavailable');
+    expect((await failure(adapter.generate({ model: LOADED, body: body(), count: 1 }))).code).toBe(
+      'unavailable',
+    );
   });
 
   it('fails every malformed variant as malformed_response', async () => {

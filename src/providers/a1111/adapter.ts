@@ -48,7 +48,11 @@ export function createA1111Adapter(config: A1111AdapterConfig): A1111Adapter {
   async function send(path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
     let response: Response;
     try {
-      response = await doFetch(`${baseURL}${path}`, { ...init, headers: { ...headers, ...init.headers }, signal });
+      response = await doFetch(`${baseURL}${path}`, {
+        ...init,
+        headers: { ...headers, ...init.headers },
+        signal,
+      });
     } catch (error) {
       throw networkFailure(PROVIDER, error, signal);
     }
@@ -74,7 +78,10 @@ export function createA1111Adapter(config: A1111AdapterConfig): A1111Adapter {
         call.signal,
       );
       if (!(response.headers.get('content-type') ?? '').includes('json'))
-        throw malformed(PROVIDER, `answered with content type ${response.headers.get('content-type') ?? 'none'}`);
+        throw malformed(
+          PROVIDER,
+          `answered with content type ${response.headers.get('content-type') ?? 'none'}`,
+        );
       const parsed = Txt2ImgResponseSchema.safeParse(await readJson(PROVIDER, response));
       if (!parsed.success) throw malformed(PROVIDER, 'response has no images list');
       const info = parseInfo(parsed.data.info);
@@ -93,7 +100,10 @@ export function createA1111Adapter(config: A1111AdapterConfig): A1111Adapter {
 
       const images: ProviderImage[] = await Promise.all(
         encoded.map(async (b64, index) => {
-          const image = await checkImage(PROVIDER, decodeBase64Image(PROVIDER, b64, `images[${first + index}]`));
+          const image = await checkImage(
+            PROVIDER,
+            decodeBase64Image(PROVIDER, b64, `images[${first + index}]`),
+          );
           const seed = info?.all_seeds?.[index] ?? (index === 0 ? info?.seed : undefined);
           return { ...image, seed };
         }),
@@ -131,7 +141,10 @@ function parseInfo(info: string | null | undefined): Txt2ImgInfo | undefined {
  * The WebUI silently keeps the loaded checkpoint when the requested one does not match any it has;
  * say so rather than pass the image off as the requested model's.
  */
-function checkpointMismatch(body: Record<string, unknown>, info: Txt2ImgInfo | undefined): string | undefined {
+function checkpointMismatch(
+  body: Record<string, unknown>,
+  info: Txt2ImgInfo | undefined,
+): string | undefined {
   const overrides = body.override_settings as Record<string, unknown> | undefined;
   const requested = overrides?.sd_model_checkpoint;
   const used = info?.sd_model_name;

@@ -6,8 +6,8 @@ export const contract: ProviderContract = {
   provider: 'a1111',
   modelIds: ['a1111/sdxl'],
   async: false,
-  // A WebUI has no content filter; its 429s come from a proxy in front, with Retry-After.
-  lacks: ['moderation'],
+  // A WebUI has no content filter and no request id; its 429s come from a proxy in front, with Retry-After.
+  lacks: ['moderation', 'request_id'],
   startFake: () => startA1111Fake({ auth: { username: 'pixel', password: 'fake-webui-password' } }),
   createAdapter: (fake) => {
     const split = fake.apiKey.indexOf(':');

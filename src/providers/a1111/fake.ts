@@ -1,7 +1,6 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import { fakeImage } from '../testing/fake-image.ts';
 import {
   delay,
   FaultQueue,
@@ -12,7 +11,8 @@ import {
   sendBytes,
   sendJson,
 } from '../testing/fake-http.ts';
-import type { Fault, FakeServer, RecordedRequest } from '../testing/types.ts';
+import { fakeImage } from '../testing/fake-image.ts';
+import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
 import { A1111_SAMPLERS, type SdModel, type Txt2ImgRequest, Txt2ImgRequestSchema } from './wire.ts';
 
 /**
@@ -137,7 +137,12 @@ function webuiException(
   sendJson(res, status, { error, detail, body: '', errors }, headers);
 }
 
-function httpException(res: ServerResponse, status: number, detail: string, headers: Record<string, string> = {}) {
+function httpException(
+  res: ServerResponse,
+  status: number,
+  detail: string,
+  headers: Record<string, string> = {},
+) {
   webuiException(res, status, 'HTTPException', `${status}: ${detail}`, detail, headers);
 }
 
@@ -145,7 +150,12 @@ async function answerFault(fault: Fault, res: ServerResponse): Promise<boolean> 
   switch (fault.kind) {
     case 'rate_limit':
       // The WebUI has no limiter; deployments put one in front (a proxy answering 429 + Retry-After).
-      sendJson(res, 429, { detail: 'Too Many Requests' }, { 'retry-after': String(fault.retryAfterMs / 1000) });
+      sendJson(
+        res,
+        429,
+        { detail: 'Too Many Requests' },
+        { 'retry-after': String(fault.retryAfterMs / 1000) },
+      );
       return true;
     case 'server_error':
       if (fault.status === 500)
@@ -207,8 +217,20 @@ async function txt2img(
   }
   // The UI's own limits; the API does not check them, but the fake must stay small.
   const count = body.batch_size * body.n_iter;
-  if (count < 1 || count > 16 || body.width < 64 || body.height < 64 || body.width > 2048 || body.height > 2048) {
-    webuiException(res, 500, 'ValueError', 'batch_size × n_iter or the size is outside what this fake renders');
+  if (
+    count < 1 ||
+    count > 16 ||
+    body.width < 64 ||
+    body.height < 64 ||
+    body.width > 2048 ||
+    body.height > 2048
+  ) {
+    webuiException(
+      res,
+      500,
+      'ValueError',
+      'batch_size × n_iter or the size is outside what this fake renders',
+    );
     return;
   }
   // An unknown checkpoint is dropped silently and the loaded model (the first) is used.
@@ -240,7 +262,9 @@ async function txt2img(
     sd_model_name: model.model_name,
     sd_model_hash: model.hash,
     index_of_first_image: grid ? 1 : 0,
-    infotexts: allSeeds.map((s) => `${body.prompt}\nSteps: ${body.steps}, Seed: ${s}, Model: ${model.model_name}`),
+    infotexts: allSeeds.map(
+      (s) => `${body.prompt}\nSteps: ${body.steps}, Seed: ${s}, Model: ${model.model_name}`,
+    ),
     styles: body.styles,
     job_timestamp: new Date().toISOString().replace(/\D/g, '').slice(0, 14),
     version: 'v1.10.1',

@@ -5,7 +5,11 @@ import { createA1111Adapter } from './adapter.ts';
 export const provider: ProviderModule = {
   name: 'a1111',
   env: [
-    { name: 'A1111_BASE_URL', secret: false, description: 'WebUI address, e.g. http://127.0.0.1:7860 (unset: off)' },
+    {
+      name: 'A1111_BASE_URL',
+      secret: false,
+      description: 'WebUI address, e.g. http://127.0.0.1:7860 (unset: off)',
+    },
     { name: 'A1111_USERNAME', secret: false, description: '`--api-auth` user name (optional)' },
     { name: 'A1111_PASSWORD', secret: true, description: '`--api-auth` password (optional)' },
   ],

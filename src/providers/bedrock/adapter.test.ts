@@ -50,7 +50,12 @@ describe('bedrock adapter', () => {
     const result = await adapter.generate({ model: TITAN, body: titanBody(), count: 2 });
     expect(result.images).toHaveLength(2);
     for (const image of result.images) {
-      expect([image.width, image.height, image.mediaType, image.seed]).toEqual([768, 1152, 'image/png', 1234]);
+      expect([image.width, image.height, image.mediaType, image.seed]).toEqual([
+        768,
+        1152,
+        'image/png',
+        1234,
+      ]);
     }
     expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const sent = fake.requests[0]!;
@@ -65,7 +70,12 @@ describe('bedrock adapter', () => {
   it('reads the seeds Stability models report and honours the aspect ratio and format', async () => {
     const body = { prompt: 'a loaf of sourdough', aspect_ratio: '16:9', output_format: 'jpeg', seed: 987654 };
     const result = await adapter.generate({ model: SD35, body, count: 1 });
-    expect(result.images[0]).toMatchObject({ width: 1344, height: 768, mediaType: 'image/jpeg', seed: 987654 });
+    expect(result.images[0]).toMatchObject({
+      width: 1344,
+      height: 768,
+      mediaType: 'image/jpeg',
+      seed: 987654,
+    });
   });
 
   it('returns the seed Stability picked when none was sent', async () => {
@@ -83,9 +93,13 @@ describe('bedrock adapter', () => {
     );
     expect(unknownKey).toMatchObject({ code: 'invalid_argument', providerStatus: 400, retryable: false });
     expect(unknownKey.message).toContain('extraneous key [bogus]');
-    const range = await failure(adapter.generate({ model: NOVA, body: titanBody({ cfgScale: 11 }), count: 2 }));
+    const range = await failure(
+      adapter.generate({ model: NOVA, body: titanBody({ cfgScale: 11 }), count: 2 }),
+    );
     expect(range.message).toContain('#/imageGenerationConfig/cfgScale');
-    const size = await failure(adapter.generate({ model: TITAN, body: titanBody({ width: 1000 }), count: 2 }));
+    const size = await failure(
+      adapter.generate({ model: TITAN, body: titanBody({ width: 1000 }), count: 2 }),
+    );
     expect(size.message).toContain('1000x1152 is not a supported image size');
   });
 
@@ -114,7 +128,11 @@ describe('bedrock adapter', () => {
     const temporary = createBedrockAdapter({
       baseURL: fake.url,
       region: fake.region,
-      credentials: { accessKeyId: fake.apiKey, secretAccessKey: fake.secretAccessKey, sessionToken: 'FwoGZX' },
+      credentials: {
+        accessKeyId: fake.apiKey,
+        secretAccessKey: fake.secretAccessKey,
+        sessionToken: 'FwoGZX',
+      },
     });
     await temporary.generate({ model: TITAN, body: titanBody(), count: 2 });
     expect(fake.requests[0]!.headers['x-amz-security-token']).toBe('FwoGZX');
@@ -158,10 +176,18 @@ describe('bedrock adapter', () => {
         region: 'us-east-1',
         credentials: { accessKeyId: 'AKIAX', secretAccessKey: 's' },
         fetch: async () =>
-          Response.json({ message: `${type} happened` }, { status, headers: { 'x-amzn-ErrorType': `${type}:http://x/` } }),
+          Response.json(
+            { message: `${type} happened` },
+            { status, headers: { 'x-amzn-ErrorType': `${type}:http://x/` } },
+          ),
       });
       const error = await failure(stub.generate({ model: TITAN, body: titanBody(), count: 1 }));
-      expect([type, error.code, error.retryable, error.providerStatus]).toEqual([type, code, retryable, status]);
+      expect([type, error.code, error.retryable, error.providerStatus]).toEqual([
+        type,
+        code,
+        retryable,
+        status,
+      ]);
     }
   });
 
@@ -179,7 +205,9 @@ describe('bedrock adapter', () => {
   });
 
   it('fails fewer images than asked as malformed, not as a short success', async () => {
-    const error = await failure(adapter.generate({ model: TITAN, body: titanBody({ numberOfImages: 1 }), count: 2 }));
+    const error = await failure(
+      adapter.generate({ model: TITAN, body: titanBody({ numberOfImages: 1 }), count: 2 }),
+    );
     expect(error.reason).toBe('malformed_response');
   });
 

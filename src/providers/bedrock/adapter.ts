@@ -72,7 +72,10 @@ export function createBedrockAdapter(config: BedrockAdapterConfig): ProviderAdap
       const requestId = response.headers.get('x-amzn-requestid') ?? undefined;
       if (!response.ok) throw await bedrockFailure(response, requestId);
       if (!(response.headers.get('content-type') ?? '').includes('json'))
-        throw malformed(PROVIDER, `answered with content type ${response.headers.get('content-type') ?? 'none'}`);
+        throw malformed(
+          PROVIDER,
+          `answered with content type ${response.headers.get('content-type') ?? 'none'}`,
+        );
       const json = await readJson(PROVIDER, response);
       const family = familyOf(modelId, call.model.transport);
       const images =

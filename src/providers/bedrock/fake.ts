@@ -2,7 +2,6 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsV4Signer } from 'aws4fetch';
 import type { z } from 'zod';
-import { fakeImage } from '../testing/fake-image.ts';
 import {
   delay,
   FaultQueue,
@@ -13,7 +12,8 @@ import {
   sendBytes,
   sendJson,
 } from '../testing/fake-http.ts';
-import type { Fault, FakeServer, RecordedRequest } from '../testing/types.ts';
+import { fakeImage } from '../testing/fake-image.ts';
+import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
 import {
   type BedrockFamily,
   BedrockStabilityRequestSchema,
@@ -126,7 +126,10 @@ function awsError(res: ServerResponse, status: number, type: string, message: st
     res,
     status,
     { message },
-    { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`, 'x-amzn-requestid': randomUUID() },
+    {
+      'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+      'x-amzn-requestid': randomUUID(),
+    },
   );
 }
 
@@ -138,9 +141,10 @@ async function checkSignature(
 ): Promise<[string, string] | undefined> {
   const authorization = request.headers.authorization;
   if (!authorization) return ['MissingAuthenticationTokenException', 'Missing Authentication Token'];
-  const parts = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-    authorization,
-  );
+  const parts =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      authorization,
+    );
   const amzDate = request.headers['x-amz-date'];
   if (!parts || !amzDate)
     return [
@@ -184,11 +188,16 @@ async function answerFault(fault: Fault, family: BedrockFamily, res: ServerRespo
     case 'server_error':
       if (fault.status === 500)
         awsError(res, 500, 'InternalServerException', 'The server encountered an internal error.');
-      else awsError(res, fault.status, 'ServiceUnavailableException', 'Service Unavailable. Please try again.');
+      else
+        awsError(res, fault.status, 'ServiceUnavailableException', 'Service Unavailable. Please try again.');
       return true;
     case 'moderation':
       if (family === 'stability')
-        sendJson(res, 200, { seeds: [randomInt(1, 2 ** 31)], finish_reasons: ['Filter reason: prompt'], images: [] });
+        sendJson(res, 200, {
+          seeds: [randomInt(1, 2 ** 31)],
+          finish_reasons: ['Filter reason: prompt'],
+          images: [],
+        });
       else awsError(res, 400, 'ValidationException', RAI_MESSAGE);
       return true;
     case 'invalid':
@@ -204,13 +213,21 @@ async function answerFault(fault: Fault, family: BedrockFamily, res: ServerRespo
         sendBytes(res, 200, Buffer.from('<html><body>OK</body></html>'), 'text/html');
       else if (fault.variant === 'missing_fields') sendJson(res, 200, { error: null });
       else if (fault.variant === 'empty_list')
-        sendJson(res, 200, family === 'stability' ? { seeds: [], finish_reasons: [], images: [] } : { images: [], error: null });
+        sendJson(
+          res,
+          200,
+          family === 'stability'
+            ? { seeds: [], finish_reasons: [], images: [] }
+            : { images: [], error: null },
+        );
       else {
         const junk = Buffer.from('this is not an image').toString('base64');
         sendJson(
           res,
           200,
-          family === 'stability' ? { seeds: [1], finish_reasons: [null], images: [junk] } : { images: [junk], error: null },
+          family === 'stability'
+            ? { seeds: [1], finish_reasons: [null], images: [junk] }
+            : { images: [junk], error: null },
         );
       }
       return true;
@@ -235,14 +252,15 @@ function malformedInput(error: z.ZodError): string {
   return `Malformed input request: ${path}: ${what}, please reformat your input and try again.`;
 }
 
-async function invoke(
-  family: BedrockFamily,
-  request: ParsedRequest,
-  res: ServerResponse,
-): Promise<void> {
+async function invoke(family: BedrockFamily, request: ParsedRequest, res: ServerResponse): Promise<void> {
   const headers = { 'x-amzn-requestid': randomUUID(), 'x-amzn-bedrock-invocation-latency': '42' };
   if (typeof request.body !== 'object' || request.body === null) {
-    awsError(res, 400, 'ValidationException', 'Malformed input request, please reformat your input and try again.');
+    awsError(
+      res,
+      400,
+      'ValidationException',
+      'Malformed input request, please reformat your input and try again.',
+    );
     return;
   }
   if (family === 'stability') {

@@ -7,7 +7,11 @@ export const provider: ProviderModule = {
   env: [
     { name: 'AWS_ACCESS_KEY_ID', secret: true, description: 'AWS access key id (SigV4 signing)' },
     { name: 'AWS_SECRET_ACCESS_KEY', secret: true, description: 'AWS secret access key' },
-    { name: 'AWS_SESSION_TOKEN', secret: true, description: 'Session token for temporary credentials (optional)' },
+    {
+      name: 'AWS_SESSION_TOKEN',
+      secret: true,
+      description: 'Session token for temporary credentials (optional)',
+    },
     { name: 'AWS_REGION', secret: false, description: 'Bedrock region (falls back to AWS_DEFAULT_REGION)' },
     {
       name: 'BEDROCK_BASE_URL',

@@ -117,7 +117,17 @@ export const NovaRequestSchema = z
   .strict();
 export type NovaRequest = z.infer<typeof NovaRequestSchema>;
 
-export const STABILITY_ASPECT_RATIOS = ['16:9', '1:1', '21:9', '2:3', '3:2', '4:5', '5:4', '9:16', '9:21'] as const;
+export const STABILITY_ASPECT_RATIOS = [
+  '16:9',
+  '1:1',
+  '21:9',
+  '2:3',
+  '3:2',
+  '4:5',
+  '5:4',
+  '9:16',
+  '9:21',
+] as const;
 
 export const BedrockStabilityRequestSchema = z
   .object({
@@ -147,7 +157,10 @@ export const BedrockStabilityResponseSchema = z.object({
 });
 
 /** Error body: `{ message }` (some services spell it `Message`); the type is in `x-amzn-ErrorType`. */
-export const BedrockErrorSchema = z.object({ message: z.string().optional(), Message: z.string().optional() });
+export const BedrockErrorSchema = z.object({
+  message: z.string().optional(),
+  Message: z.string().optional(),
+});
 
 /** Which body shape a Bedrock model id speaks. */
 export type BedrockFamily = 'titan' | 'nova' | 'stability';

@@ -48,7 +48,11 @@ export function createComfyUIAdapter(config: ComfyUIAdapterConfig): ProviderAdap
   async function request(path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
     let response: Response;
     try {
-      response = await doFetch(`${baseURL}${path}`, { ...init, headers: { ...auth, ...init.headers }, signal });
+      response = await doFetch(`${baseURL}${path}`, {
+        ...init,
+        headers: { ...auth, ...init.headers },
+        signal,
+      });
     } catch (error) {
       throw networkFailure(PROVIDER, error, signal);
     }
@@ -73,7 +77,8 @@ export function createComfyUIAdapter(config: ComfyUIAdapterConfig): ProviderAdap
   async function history(promptId: string, signal?: AbortSignal): Promise<HistoryEntry | undefined> {
     const response = await request(`/history/${encodeURIComponent(promptId)}`, { method: 'GET' }, signal);
     const json = await readJson(PROVIDER, response);
-    if (typeof json !== 'object' || json === null) throw malformed(PROVIDER, 'answered history with a non-object');
+    if (typeof json !== 'object' || json === null)
+      throw malformed(PROVIDER, 'answered history with a non-object');
     const entry = (json as Record<string, unknown>)[promptId];
     if (entry === undefined) return undefined;
     const parsed = HistoryEntrySchema.safeParse(entry);
@@ -126,10 +131,15 @@ export function createComfyUIAdapter(config: ComfyUIAdapterConfig): ProviderAdap
   }
 
   async function download(image: OutputImage, signal?: AbortSignal): Promise<ProviderImage> {
-    const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder, type: image.type });
+    const query = new URLSearchParams({
+      filename: image.filename,
+      subfolder: image.subfolder,
+      type: image.type,
+    });
     const response = await request(`/view?${query}`, { method: 'GET' }, signal);
     const type = response.headers.get('content-type') ?? '';
-    if (!type.startsWith('image/')) throw malformed(PROVIDER, `served ${image.filename} as ${type || 'no type'}`);
+    if (!type.startsWith('image/'))
+      throw malformed(PROVIDER, `served ${image.filename} as ${type || 'no type'}`);
     return checkImage(PROVIDER, new Uint8Array(await response.arrayBuffer()), type);
   }
 
@@ -160,7 +170,8 @@ export function createComfyUIAdapter(config: ComfyUIAdapterConfig): ProviderAdap
         const images = await Promise.all(outputs.map((image) => download(image, call.signal)));
         return { images: images.map((image) => ({ ...image, seed })), requestId: promptId };
       } catch (error) {
-        const stopped = call.signal?.aborted || (PixelError.isInstance(error) && error.code === 'deadline_exceeded');
+        const stopped =
+          call.signal?.aborted || (PixelError.isInstance(error) && error.code === 'deadline_exceeded');
         if (promptId && stopped) await cancel(promptId);
         if (call.signal?.aborted) throw cancelled(call.signal);
         throw error;
@@ -223,7 +234,12 @@ async function httpFailure(response: Response): Promise<PixelError> {
   } catch {
     // plain text (aiohttp's "500 Internal Server Error") or a proxy page
   }
-  return classifyHttpFailure({ provider: PROVIDER, status: response.status, headers: response.headers, message });
+  return classifyHttpFailure({
+    provider: PROVIDER,
+    status: response.status,
+    headers: response.headers,
+    message,
+  });
 }
 
 /** "Prompt outputs failed validation: KSampler #3 steps: Value 20000 bigger than max of 10000". */

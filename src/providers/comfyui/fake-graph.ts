@@ -33,7 +33,15 @@ const SAMPLERS = [
   'uni_pc',
   'lcm',
 ] as const;
-const SCHEDULERS = ['normal', 'karras', 'exponential', 'sgm_uniform', 'simple', 'ddim_uniform', 'beta'] as const;
+const SCHEDULERS = [
+  'normal',
+  'karras',
+  'exponential',
+  'sgm_uniform',
+  'simple',
+  'ddim_uniform',
+  'beta',
+] as const;
 const MAX_RESOLUTION = 16384;
 
 export const NODE_DEFS: Record<string, NodeDef> = {
@@ -63,7 +71,8 @@ export const NODE_DEFS: Record<string, NodeDef> = {
   KSampler: {
     inputs: {
       model: { kind: 'link', type: 'MODEL' },
-      seed: { kind: 'INT', min: 0, max: 0xffff_ffff_ffff_ffff },
+      // 0..2^64-1 on the server; JS numbers above 2^53 are inexact, which a seed check can live with.
+      seed: { kind: 'INT', min: 0, max: 2 ** 64 - 1 },
       steps: { kind: 'INT', min: 1, max: 10_000 },
       cfg: { kind: 'FLOAT', min: 0, max: 100 },
       sampler_name: { kind: 'COMBO', options: SAMPLERS },
@@ -150,7 +159,10 @@ function validateNode(
   def: NodeDef,
   options: { checkpoints?: readonly string[]; loras?: readonly string[] },
 ): ErrorDetail[] {
-  const inputs = (typeof rawInputs === 'object' && rawInputs !== null ? rawInputs : {}) as Record<string, unknown>;
+  const inputs = (typeof rawInputs === 'object' && rawInputs !== null ? rawInputs : {}) as Record<
+    string,
+    unknown
+  >;
   const errors: ErrorDetail[] = [];
   for (const [name, spec] of Object.entries(def.inputs)) {
     const value = inputs[name];
@@ -161,9 +173,19 @@ function validateNode(
       continue;
     }
     if (spec.kind === 'link') {
-      if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'number') {
+      if (
+        !Array.isArray(value) ||
+        value.length !== 2 ||
+        typeof value[0] !== 'string' ||
+        typeof value[1] !== 'number'
+      ) {
         errors.push(
-          detail('bad_linked_input', 'Bad linked input, must be a length-2 list of [node_id, slot_index]', name, info),
+          detail(
+            'bad_linked_input',
+            'Bad linked input, must be a length-2 list of [node_id, slot_index]',
+            name,
+            info,
+          ),
         );
         continue;
       }
@@ -185,27 +207,42 @@ function validateNode(
     if (spec.kind === 'INT' || spec.kind === 'FLOAT') {
       if (typeof value !== 'number' || (spec.kind === 'INT' && !Number.isInteger(value))) {
         errors.push(
-          detail('invalid_input_type', `Failed to convert an input value to a ${spec.kind} value`, `${name}, ${String(value)}`, info),
+          detail(
+            'invalid_input_type',
+            `Failed to convert an input value to a ${spec.kind} value`,
+            `${name}, ${String(value)}`,
+            info,
+          ),
         );
       } else if (value < spec.min) {
         errors.push(
           detail('value_smaller_than_min', `Value ${value} smaller than min of ${spec.min}`, `${name}`, info),
         );
       } else if (value > spec.max) {
-        errors.push(detail('value_bigger_than_max', `Value ${value} bigger than max of ${spec.max}`, `${name}`, info));
+        errors.push(
+          detail('value_bigger_than_max', `Value ${value} bigger than max of ${spec.max}`, `${name}`, info),
+        );
       }
     } else if (spec.kind === 'STRING') {
       if (typeof value !== 'string')
-        errors.push(detail('invalid_input_type', 'Failed to convert an input value to a STRING value', name, info));
+        errors.push(
+          detail('invalid_input_type', 'Failed to convert an input value to a STRING value', name, info),
+        );
     } else if (spec.kind === 'COMBO') {
       const list =
-        spec.options ?? (name === 'ckpt_name' ? options.checkpoints : name === 'lora_name' ? options.loras : undefined);
+        spec.options ??
+        (name === 'ckpt_name' ? options.checkpoints : name === 'lora_name' ? options.loras : undefined);
       if (typeof value !== 'string' || (list && !list.includes(value)))
         errors.push(
-          detail('value_not_in_list', 'Value not in list', `${name}: '${String(value)}' not in ${JSON.stringify(list ?? [])}`, {
-            ...info,
-            received_value: value,
-          }),
+          detail(
+            'value_not_in_list',
+            'Value not in list',
+            `${name}: '${String(value)}' not in ${JSON.stringify(list ?? [])}`,
+            {
+              ...info,
+              received_value: value,
+            },
+          ),
         );
     }
   }
@@ -222,7 +259,8 @@ export function executionOrder(graph: Graph): string[] | undefined {
     if (seen === 'visiting') return false;
     state.set(id, 'visiting');
     for (const value of Object.values(graph[id]?.inputs ?? {})) {
-      if (Array.isArray(value) && typeof value[0] === 'string' && graph[value[0]] && !visit(value[0])) return false;
+      if (Array.isArray(value) && typeof value[0] === 'string' && graph[value[0]] && !visit(value[0]))
+        return false;
     }
     state.set(id, 'done');
     order.push(id);

@@ -32,7 +32,11 @@ export class ProgressSocket {
   }
 
   /** Resolves undefined when the socket cannot be opened, so the caller falls back to polling. */
-  static open(url: string, headers: Record<string, string>, timeoutMs: number): Promise<ProgressSocket | undefined> {
+  static open(
+    url: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<ProgressSocket | undefined> {
     return new Promise((resolve) => {
       const socket = new WebSocket(url, { headers, handshakeTimeout: timeoutMs });
       const fail = () => {

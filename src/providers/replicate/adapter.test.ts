@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
 import { PixelError } from '../../protocol/errors.ts';
-import type { FakeServer } from '../testing/types.ts';
 import type { ProviderCall, ProviderProgress } from '../types.ts';
 import { createReplicateAdapter, type ReplicateAdapterConfig } from './adapter.ts';
 import { startReplicateFake } from './fake.ts';
 
+type Fake = Awaited<ReturnType<typeof startReplicateFake>>;
 const SDXL_VERSION = '39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b';
 
 function model(providerModelId: string): ModelEntry {
@@ -23,9 +23,9 @@ async function failure(promise: Promise<unknown>): Promise<PixelError> {
 }
 
 describe('replicate adapter against the fake', () => {
-  let fake: FakeServer;
-  let slow: FakeServer;
-  const adapter = (target: FakeServer, extra: Partial<ReplicateAdapterConfig> = {}) =>
+  let fake: Fake;
+  let slow: Fake;
+  const adapter = (target: Fake, extra: Partial<ReplicateAdapterConfig> = {}) =>
     createReplicateAdapter({ apiKey: target.apiKey, baseURL: target.url, pollIntervalMs: 5, ...extra });
   const schnell = (input: Record<string, unknown>, extra: Partial<ProviderCall> = {}): ProviderCall => ({
     model: model('black-forest-labs/flux-schnell'),
@@ -120,6 +120,19 @@ describe('replicate adapter against the fake', () => {
     expect(statuses.at(-1)).toBe('succeeded');
     expect(seen.some((p) => p.fraction === 0.5)).toBe(true);
     expect(seen.at(-1)!.fraction).toBe(1);
+  });
+
+  it('keeps polling through transient status-read failures, but gives up (and cancels) after too many', async () => {
+    slow.inject({ kind: 'poll_error', times: 2, status: 503 });
+    slow.inject({ kind: 'poll_error', times: 1, status: 429 });
+    const result = await adapter(slow).generate(schnell({}));
+    expect(result.images).toHaveLength(1);
+    expect(slow.cancelled).toHaveLength(0);
+
+    slow.inject({ kind: 'poll_error', times: 4, status: 500 });
+    const error = await failure(adapter(slow).generate(schnell({})));
+    expect(error).toMatchObject({ code: 'unavailable', providerStatus: 500 });
+    expect(slow.cancelled).toHaveLength(1);
   });
 
   it('cancels the prediction through urls.cancel when the caller aborts while polling', async () => {

@@ -13,9 +13,11 @@ import {
   sleep,
 } from '../shared/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
-import { type Prediction, PredictionSchema, ProblemSchema, TERMINAL_STATUSES } from './wire.ts';
+import { type Prediction, PredictionSchema, type Problem, ProblemSchema, TERMINAL_STATUSES } from './wire.ts';
 
 const PROVIDER = 'replicate';
+/** Consecutive failed status reads tolerated before the prediction is given up (and cancelled). */
+const MAX_TRANSIENT_POLL_FAILURES = 3;
 
 export interface ReplicateAdapterConfig {
   apiKey: string;
@@ -122,26 +124,39 @@ export function createReplicateAdapter(config: ReplicateAdapterConfig): Provider
   async function poll(call: ProviderCall, first: Prediction): Promise<Prediction> {
     let prediction = first;
     const deadline = Date.now() + maxWaitMs;
+    let transient = 0;
+    let wait = pollIntervalMs;
     reportProgress(call, prediction);
     while (!TERMINAL_STATUSES.has(prediction.status)) {
+      if (Date.now() > deadline) {
+        await cancelPrediction(prediction);
+        throw new PixelError({
+          code: 'deadline_exceeded',
+          reason: 'timeout',
+          provider: PROVIDER,
+          providerRequestId: prediction.id,
+          message: `replicate prediction ${prediction.id} still ${prediction.status} after ${maxWaitMs} ms`,
+        });
+      }
       try {
-        if (Date.now() > deadline)
-          throw new PixelError({
-            code: 'deadline_exceeded',
-            reason: 'timeout',
-            provider: PROVIDER,
-            providerRequestId: prediction.id,
-            message: `replicate prediction ${prediction.id} still ${prediction.status} after ${maxWaitMs} ms`,
-          });
-        await sleep(pollIntervalMs, call.signal);
+        await sleep(wait, call.signal);
         const response = await doFetch(predictionUrl(prediction, 'get'), {
           headers: auth,
           signal: call.signal,
         });
         prediction = await parsePrediction(response);
+        transient = 0;
+        wait = pollIntervalMs;
       } catch (error) {
+        const failure = networkFailure(PROVIDER, error, call.signal);
+        // A 429 or 5xx on a status read does not doom the prediction: keep it and read again later.
+        if (failure.retryable && !call.signal?.aborted && transient < MAX_TRANSIENT_POLL_FAILURES) {
+          transient += 1;
+          wait = Math.max(pollIntervalMs, failure.retryAfterMs ?? 0);
+          continue;
+        }
         await cancelPrediction(prediction);
-        throw networkFailure(PROVIDER, error, call.signal);
+        throw failure;
       }
       reportProgress(call, prediction);
     }
@@ -269,7 +284,7 @@ function reportProgress(call: ProviderCall, prediction: Prediction): void {
 
 async function httpError(response: Response): Promise<PixelError> {
   const text = await response.text();
-  let problem: ReturnType<typeof ProblemSchema.parse> | undefined;
+  let problem: Problem | undefined;
   try {
     const parsed = ProblemSchema.safeParse(JSON.parse(text));
     if (parsed.success) problem = parsed.data;

@@ -29,6 +29,9 @@ export interface ReplicateFakeOptions {
   holdCapMs?: number;
 }
 
+/** Replicate-specific faults: status reads (`GET /predictions/{id}`) failing while the job runs on. */
+export type ReplicateFault = Fault | { kind: 'poll_error'; times: number; status: 429 | 500 | 503 };
+
 interface ModelSpec {
   schema: z.ZodType<Record<string, unknown>>;
   /** flux-1.1-pro returns one URL string; the others a list. */
@@ -79,13 +82,16 @@ interface Job {
   files: Array<{ name: string; bytes: Uint8Array; type: string }>;
 }
 
-export async function startReplicateFake(options: ReplicateFakeOptions = {}): Promise<FakeServer> {
+export async function startReplicateFake(
+  options: ReplicateFakeOptions = {},
+): Promise<FakeServer & { inject(fault: ReplicateFault): void }> {
   const apiKey = options.apiKey ?? 'r8_fakeReplicateToken0000';
   const jobMs = options.jobMs ?? 0;
   const holdCapMs = options.holdCapMs ?? 100;
   const requests: RecordedRequest[] = [];
   const cancelledIds: string[] = [];
   const faults = new FaultQueue();
+  const pollFaults: Array<{ status: number; left: number }> = [];
   const jobs = new Map<string, Job>();
   let baseUrl = '';
 
@@ -336,7 +342,17 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
       }
       return sendJson(res, 200, view(job));
     }
-    if (job && !one?.[2] && request.method === 'GET') return sendJson(res, 200, view(advance(job)));
+    if (job && !one?.[2] && request.method === 'GET') {
+      const pollFault = pollFaults[0];
+      if (pollFault) {
+        pollFault.left -= 1;
+        if (pollFault.left <= 0) pollFaults.shift();
+        if (pollFault.status === 429)
+          return sendJson(res, 429, { detail: 'Request was throttled. Your rate limit resets in ~0.01s.' });
+        return problem(res, pollFault.status, 'Internal Server Error', 'An unexpected error occurred.');
+      }
+      return sendJson(res, 200, view(advance(job)));
+    }
     return problem(res, 404, 'Not found', 'The requested resource could not be found.');
   }
 
@@ -350,9 +366,13 @@ export async function startReplicateFake(options: ReplicateFakeOptions = {}): Pr
   return {
     url: `${server.url}/v1`,
     apiKey,
-    inject: (fault: Fault) => faults.add(fault),
+    inject(fault: ReplicateFault) {
+      if (fault.kind !== 'poll_error') faults.add(fault);
+      else if (fault.times > 0) pollFaults.push({ status: fault.status, left: fault.times });
+    },
     reset() {
       faults.clear();
+      pollFaults.length = 0;
       requests.length = 0;
       cancelledIds.length = 0;
       jobs.clear();

@@ -1,5 +1,5 @@
 import type { BodyBuilder } from '../types.ts';
-import { cfgField, compact, pixelsOf } from './shared.ts';
+import { cfgField, compact, pixelsOf, supported } from './shared.ts';
 
 /** providerModelId `default` means "whatever checkpoint the WebUI has loaded": no override. */
 const LOADED_CHECKPOINT = 'default';
@@ -34,17 +34,18 @@ export const a1111: BodyBuilder = {
     alwayson_scripts: 'object',
   },
   build(entry, inputs) {
+    const s = supported(entry, inputs);
     // A1111 applies LoRAs from the prompt's `<lora:name:weight>` syntax.
     const lora = inputs.lora ? ` <lora:${inputs.lora.name}:${inputs.lora.strength ?? 1}>` : '';
     const checkpoint = entry.providerModelId;
     return compact({
       prompt: `${inputs.prompt}${lora}`,
-      negative_prompt: inputs.negativePrompt,
+      negative_prompt: s.negativePrompt,
       ...pixelsOf(inputs.size),
       ...cfgField(entry, inputs.cfg),
-      steps: inputs.steps,
+      steps: s.steps,
       // -1 is A1111's "random"; translation normally always sends a seed.
-      seed: inputs.seed ?? -1,
+      seed: s.seed ?? -1,
       batch_size: inputs.count,
       n_iter: 1,
       override_settings: checkpoint === LOADED_CHECKPOINT ? undefined : { sd_model_checkpoint: checkpoint },

@@ -1,22 +1,23 @@
 import type { ModelEntry } from '../../models/schema.ts';
 import type { BodyBuilder, NativeInputs } from '../types.ts';
-import { compact, pixelsOf } from './shared.ts';
+import { compact, pixelsOf, supported } from './shared.ts';
 
 /** Titan Image Generator and Nova Canvas share the TEXT_IMAGE envelope; only Nova has `style`. */
 function build(entry: ModelEntry, inputs: NativeInputs, withStyle: boolean): Record<string, unknown> {
+  const s = supported(entry, inputs);
   return {
     taskType: 'TEXT_IMAGE',
     textToImageParams: compact({
       text: inputs.prompt,
-      negativeText: inputs.negativePrompt,
-      style: withStyle ? inputs.style : undefined,
+      negativeText: s.negativePrompt,
+      style: withStyle ? s.style : undefined,
     }),
     imageGenerationConfig: compact({
       numberOfImages: inputs.count,
-      quality: inputs.tier,
+      quality: s.tier,
       cfgScale: entry.cfg ? inputs.cfg : undefined,
       ...pixelsOf(inputs.size),
-      seed: inputs.seed,
+      seed: s.seed,
     }),
   };
 }

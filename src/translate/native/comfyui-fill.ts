@@ -21,28 +21,67 @@ export interface FillValues {
 
 const PLACEHOLDER = /^\{\{\s*([a-z_]+)\s*\}\}$/;
 
-export function fillWorkflow(template: Workflow, values: FillValues, lora?: { name: string; strength?: number }): Workflow {
-  let graph = structuredClone(template);
-  const loraNode = Object.entries(graph).find(
-    ([, node]) => node.class_type === 'LoraLoader' && isPlaceholder(node.inputs.lora_name, 'lora'),
-  );
-  if (loraNode && !lora) graph = bypass(graph, loraNode[0]);
-  else if (!loraNode && lora) graph = insertLora(graph, lora);
+export function fillWorkflow(
+  template: Workflow,
+  values: FillValues,
+  lora?: { name: string; strength?: number },
+): Workflow {
+  const plan = planFor(template);
+  let graph = cloneGraph(template);
+  if (plan.loraNode && !lora) graph = bypass(graph, plan.loraNode);
+  else if (!plan.loraNode && lora) graph = insertLora(graph, lora);
   const all: FillValues = { ...values, lora: lora?.name, lora_strength: lora?.strength ?? 1 };
-  for (const [id, node] of Object.entries(graph)) {
+  for (const slot of plan.slots) {
+    const node = graph[slot.node];
+    if (!node) continue; // the bypassed LoRA node
+    const filled = all[slot.name];
+    if (filled === undefined) {
+      throw new PixelError({
+        code: 'internal',
+        reason: 'body_builder',
+        message: `ComfyUI workflow node ${slot.node} (${node.class_type}).${slot.input}: no value for placeholder {{${slot.name}}}`,
+      });
+    }
+    node.inputs[slot.input] = filled;
+  }
+  return graph;
+}
+
+interface FillPlan {
+  loraNode?: string;
+  slots: Array<{ node: string; input: string; name: string }>;
+}
+
+// Templates are immutable data, so where their placeholders sit is worked out once per template.
+const plans = new WeakMap<Workflow, FillPlan>();
+
+function planFor(template: Workflow): FillPlan {
+  let plan = plans.get(template);
+  if (plan) return plan;
+  const loraNode = Object.entries(template).find(
+    ([, node]) => node.class_type === 'LoraLoader' && isPlaceholder(node.inputs.lora_name, 'lora'),
+  )?.[0];
+  const slots: FillPlan['slots'] = [];
+  for (const [id, node] of Object.entries(template)) {
     for (const [input, value] of Object.entries(node.inputs)) {
       const match = typeof value === 'string' ? PLACEHOLDER.exec(value) : null;
-      if (!match) continue;
-      const filled = all[match[1]!];
-      if (filled === undefined) {
-        throw new PixelError({
-          code: 'internal',
-          reason: 'body_builder',
-          message: `ComfyUI workflow node ${id} (${node.class_type}).${input}: no value for placeholder ${value}`,
-        });
-      }
-      node.inputs[input] = filled;
+      if (match) slots.push({ node: id, input, name: match[1]! });
     }
+  }
+  plan = { slots, ...(loraNode !== undefined && { loraNode }) };
+  plans.set(template, plan);
+  return plan;
+}
+
+/**
+ * Nodes and their input maps are copied; input values are primitives or link pairs that are only ever
+ * replaced, never mutated, so they can be shared. Much cheaper than structuredClone on every request.
+ */
+function cloneGraph(template: Workflow): Workflow {
+  const graph: Workflow = {};
+  for (const id in template) {
+    const node = template[id]!;
+    graph[id] = { ...node, inputs: { ...node.inputs } };
   }
   return graph;
 }
@@ -52,7 +91,9 @@ function isPlaceholder(value: unknown, name: string): boolean {
 }
 
 function isLink(value: unknown): value is Link {
-  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'number';
+  return (
+    Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'number'
+  );
 }
 
 /** Replaces every link for which `map` returns a new target. */
@@ -77,8 +118,17 @@ function insertLora(graph: Workflow, lora: { name: string; strength?: number }):
     });
   }
   const [ckpt] = checkpoint;
-  const id = String(Math.max(0, ...Object.keys(graph).map((k) => Number(k)).filter(Number.isFinite)) + 1);
-  rewire(graph, id, ([from, index]) => (from === ckpt && (index === 0 || index === 1) ? [id, index] : undefined));
+  const id = String(
+    Math.max(
+      0,
+      ...Object.keys(graph)
+        .map((k) => Number(k))
+        .filter(Number.isFinite),
+    ) + 1,
+  );
+  rewire(graph, id, ([from, index]) =>
+    from === ckpt && (index === 0 || index === 1) ? [id, index] : undefined,
+  );
   graph[id] = {
     class_type: 'LoraLoader',
     inputs: {

@@ -1,6 +1,7 @@
 import type { BodyBuilder } from '../types.ts';
-import { type Workflow, fillWorkflow } from './comfyui-fill.ts';
+import { fillWorkflow, type Workflow } from './comfyui-fill.ts';
 import template from './comfyui-workflow.json' with { type: 'json' };
+import { supported } from './shared.ts';
 
 /** The default SDXL txt2img graph (CheckpointLoaderSimple → CLIPTextEncode ×2 → KSampler → VAEDecode → SaveImage). */
 export const DEFAULT_WORKFLOW = template as Workflow;
@@ -10,13 +11,14 @@ export const comfyui: BodyBuilder = {
   managedFields: ['prompt'],
   passthroughFields: {},
   build(entry, inputs) {
+    const s = supported(entry, inputs);
     const graph = fillWorkflow(
       DEFAULT_WORKFLOW,
       {
         prompt: inputs.prompt,
-        negative_prompt: inputs.negativePrompt ?? '',
-        seed: inputs.seed ?? 0,
-        steps: inputs.steps ?? (entry.steps?.kind === 'range' ? entry.steps.default : undefined),
+        negative_prompt: s.negativePrompt ?? '',
+        seed: s.seed ?? 0,
+        steps: s.steps ?? (entry.steps?.kind === 'range' ? entry.steps.default : undefined),
         cfg: inputs.cfg ?? entry.cfg?.default,
         width: inputs.size.width,
         height: inputs.size.height,

@@ -1,5 +1,5 @@
 import type { BodyBuilder } from '../types.ts';
-import { builderError, cfgField, compact } from './shared.ts';
+import { builderError, cfgField, compact, supported } from './shared.ts';
 
 /** The JSON input of fal FLUX endpoints: `image_size` is a preset name or `{ width, height }`. */
 export const fal: BodyBuilder = {
@@ -20,15 +20,17 @@ export const fal: BodyBuilder = {
     enhance_prompt: 'boolean',
   },
   build(entry, inputs) {
+    const s = supported(entry, inputs);
     const size = inputs.size;
-    if (size.kind === 'ratio') throw builderError('fal', entry, `takes pixels or a preset, got ratio ${size.ratio}`);
+    if (size.kind === 'ratio')
+      throw builderError('fal', entry, `takes pixels or a preset, got ratio ${size.ratio}`);
     return compact({
       prompt: inputs.prompt,
       image_size: size.kind === 'preset' ? size.preset : { width: size.width, height: size.height },
       num_images: inputs.count,
       ...cfgField(entry, inputs.cfg),
-      num_inference_steps: inputs.steps,
-      seed: inputs.seed,
+      num_inference_steps: s.steps,
+      seed: s.seed,
       output_format: inputs.format,
       // fal's own default, stated so the stored native request says what was asked; callers may
       // turn it off through providerOptions.fal.enable_safety_checker.

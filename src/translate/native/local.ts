@@ -3,7 +3,17 @@ import { builderError, compact, pixelsOf } from './shared.ts';
 
 /** The built-in `pixel/sketch` renderer's body (camelCase; read by src/providers/pixel). */
 export const local: BodyBuilder = {
-  managedFields: ['prompt', 'negativePrompt', 'width', 'height', 'seed', 'style', 'n', 'format', 'background'],
+  managedFields: [
+    'prompt',
+    'negativePrompt',
+    'width',
+    'height',
+    'seed',
+    'style',
+    'n',
+    'format',
+    'background',
+  ],
   passthroughFields: {},
   build(entry, inputs) {
     // Every sketch image must be reproducible, so the seed is part of the body, never implied.

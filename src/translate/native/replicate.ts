@@ -1,5 +1,5 @@
 import type { BodyBuilder } from '../types.ts';
-import { builderError, cfgField, compact } from './shared.ts';
+import { builderError, cfgField, compact, supported } from './shared.ts';
 
 /**
  * `{ input }` for official models (POST /models/{owner}/{name}/predictions) and `{ version, input }`
@@ -32,25 +32,29 @@ export const replicate: BodyBuilder = {
     apply_watermark: 'boolean',
   },
   build(entry, inputs) {
+    const s = supported(entry, inputs);
     const size = inputs.size;
     let sizeFields: Record<string, unknown>;
     if (size.kind === 'ratio') sizeFields = { aspect_ratio: size.ratio };
-    else if (size.kind === 'preset') throw builderError('replicate', entry, `has no size presets, got "${size.preset}"`);
+    else if (size.kind === 'preset')
+      throw builderError('replicate', entry, `has no size presets, got "${size.preset}"`);
     // FLUX pro takes exact pixels only with aspect_ratio "custom"; SDXL takes width/height directly.
-    else if (entry.family === 'flux') sizeFields = { aspect_ratio: 'custom', width: size.width, height: size.height };
+    else if (entry.family === 'flux')
+      sizeFields = { aspect_ratio: 'custom', width: size.width, height: size.height };
     else sizeFields = { width: size.width, height: size.height };
 
     const input = compact({
       prompt: inputs.prompt,
-      negative_prompt: inputs.negativePrompt,
+      negative_prompt: s.negativePrompt,
       ...sizeFields,
       // Single-output models (flux-1.1-pro) have no num_outputs input at all.
       num_outputs: entry.imagesPerCall > 1 ? inputs.count : undefined,
-      num_inference_steps: inputs.steps,
+      num_inference_steps: s.steps,
       ...cfgField(entry, inputs.cfg),
-      seed: inputs.seed,
+      seed: s.seed,
       // Only models with a choice of formats have the field; Replicate spells jpeg "jpg".
-      output_format: entry.formats.length > 1 ? (inputs.format === 'jpeg' ? 'jpg' : inputs.format) : undefined,
+      output_format:
+        entry.formats.length > 1 ? (inputs.format === 'jpeg' ? 'jpg' : inputs.format) : undefined,
     });
     const colon = entry.providerModelId.indexOf(':');
     return colon === -1 ? { input } : { version: entry.providerModelId.slice(colon + 1), input };

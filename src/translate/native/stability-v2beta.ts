@@ -1,5 +1,5 @@
 import type { BodyBuilder } from '../types.ts';
-import { cfgField, compact, ratioOf } from './shared.ts';
+import { cfgField, compact, ratioOf, supported } from './shared.ts';
 
 /**
  * /v2beta/stable-image/generate/{ultra,core,sd3}: the multipart form fields as a plain object (the
@@ -19,13 +19,14 @@ export const stabilityV2beta: BodyBuilder = {
   ],
   passthroughFields: {},
   build(entry, inputs) {
+    const s = supported(entry, inputs);
     const sd3 = entry.family === 'sd3';
     return compact({
       prompt: inputs.prompt,
-      negative_prompt: inputs.negativePrompt,
+      negative_prompt: s.negativePrompt,
       aspect_ratio: ratioOf('stability-v2beta', entry, inputs.size),
-      seed: inputs.seed,
-      style_preset: inputs.style,
+      seed: s.seed,
+      style_preset: s.style,
       output_format: inputs.format,
       model: sd3 ? entry.providerModelId : undefined,
       ...(sd3 ? cfgField(entry, inputs.cfg) : {}),

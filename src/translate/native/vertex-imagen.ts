@@ -1,5 +1,5 @@
 import type { BodyBuilder } from '../types.ts';
-import { compact, ratioOf } from './shared.ts';
+import { compact, ratioOf, supported } from './shared.ts';
 
 /** Imagen :predict. Vertex honours the seed only without the watermark, so a seed turns it off. */
 export const vertexImagen: BodyBuilder = {
@@ -25,13 +25,14 @@ export const vertexImagen: BodyBuilder = {
     language: 'string',
   },
   build(entry, inputs) {
+    const s = supported(entry, inputs);
     const parameters = compact({
       sampleCount: inputs.count,
       aspectRatio: ratioOf('vertex-imagen', entry, inputs.size),
       sampleImageSize: inputs.size.kind === 'ratio' ? inputs.size.resolution : undefined,
-      negativePrompt: inputs.negativePrompt,
-      seed: inputs.seed,
-      addWatermark: inputs.seed !== undefined ? false : undefined,
+      negativePrompt: s.negativePrompt,
+      seed: s.seed,
+      addWatermark: s.seed !== undefined ? false : undefined,
       guidanceScale: entry.cfg ? inputs.cfg : undefined,
       outputOptions: { mimeType: `image/${inputs.format}` },
     });

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/common.proto.
  */
 export const file_pixel_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jb21tb24ucHJvdG8SCHBpeGVsLnYxIooBCgpSZXBvcnRMaW5lEg0KBXBhcmFtGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIpCglyZXF1ZXN0ZWQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoEc2VudBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIMCgRub3RlGAUgASgJIvkECg9HZW5lcmF0ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGcHJvbXB0GAIgASgJEhwKD25lZ2F0aXZlX3Byb21wdBgDIAEoCUgAiAEBEhIKBXdpZHRoGAQgASgFSAGIAQESEwoGaGVpZ2h0GAUgASgFSAKIAQESGQoMYXNwZWN0X3JhdGlvGAYgASgJSAOIAQESEAoDZml0GAcgASgJSASIAQESFgoJY2ZnX3NjYWxlGAggASgBSAWIAQESEgoFc3R5bGUYCSABKAlIBogBARIUCgdxdWFsaXR5GAogASgJSAeIAQESEgoFc3RlcHMYCyABKAVICIgBARIRCgRzZWVkGAwgASgNSAmIAQESDgoBbhgNIAEoBUgKiAEBEhMKBmZvcm1hdBgOIAEoCUgLiAEBEhcKCmJhY2tncm91bmQYDyABKAlIDIgBARIxChBwcm92aWRlcl9vcHRpb25zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCg5vbl91bnN1cHBvcnRlZBgRIAEoCUgNiAEBEhwKD2lkZW1wb3RlbmN5X2tleRgSIAEoCUgOiAEBQhIKEF9uZWdhdGl2ZV9wcm9tcHRCCAoGX3dpZHRoQgkKB19oZWlnaHRCDwoNX2FzcGVjdF9yYXRpb0IGCgRfZml0QgwKCl9jZmdfc2NhbGVCCAoGX3N0eWxlQgoKCF9xdWFsaXR5QggKBl9zdGVwc0IHCgVfc2VlZEIECgJfbkIJCgdfZm9ybWF0Qg0KC19iYWNrZ3JvdW5kQhEKD19vbl91bnN1cHBvcnRlZEISChBfaWRlbXBvdGVuY3lfa2V5YgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("ChVwaXhlbC92MS9jb21tb24ucHJvdG8SCHBpeGVsLnYxIooBCgpSZXBvcnRMaW5lEg0KBXBhcmFtGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIpCglyZXF1ZXN0ZWQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoEc2VudBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIMCgRub3RlGAUgASgJIvkECg9HZW5lcmF0ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGcHJvbXB0GAIgASgJEhwKD25lZ2F0aXZlX3Byb21wdBgDIAEoCUgAiAEBEhIKBXdpZHRoGAQgASgFSAGIAQESEwoGaGVpZ2h0GAUgASgFSAKIAQESGQoMYXNwZWN0X3JhdGlvGAYgASgJSAOIAQESEAoDZml0GAcgASgJSASIAQESFgoJY2ZnX3NjYWxlGAggASgBSAWIAQESEgoFc3R5bGUYCSABKAlIBogBARIUCgdxdWFsaXR5GAogASgJSAeIAQESEgoFc3RlcHMYCyABKAVICIgBARIRCgRzZWVkGAwgASgNSAmIAQESDgoBbhgNIAEoBUgKiAEBEhMKBmZvcm1hdBgOIAEoCUgLiAEBEhcKCmJhY2tncm91bmQYDyABKAlIDIgBARIxChBwcm92aWRlcl9vcHRpb25zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCg5vbl91bnN1cHBvcnRlZBgRIAEoCUgNiAEBEhwKD2lkZW1wb3RlbmN5X2tleRgSIAEoCUgOiAEBQhIKEF9uZWdhdGl2ZV9wcm9tcHRCCAoGX3dpZHRoQgkKB19oZWlnaHRCDwoNX2FzcGVjdF9yYXRpb0IGCgRfZml0QgwKCl9jZmdfc2NhbGVCCAoGX3N0eWxlQgoKCF9xdWFsaXR5QggKBl9zdGVwc0IHCgVfc2VlZEIECgJfbkIJCgdfZm9ybWF0Qg0KC19iYWNrZ3JvdW5kQhEKD19vbl91bnN1cHBvcnRlZEISChBfaWRlbXBvdGVuY3lfa2V5In0KC0Vycm9yRGV0YWlsEgwKBGNvZGUYASABKAkSDQoFZmllbGQYAiABKAkSDgoGcmVhc29uGAMgASgJEhEKCXJldHJ5YWJsZRgEIAEoCBIbCg5yZXRyeV9hZnRlcl9tcxgFIAEoA0gAiAEBQhEKD19yZXRyeV9hZnRlcl9tc2IGcHJvdG8z", [file_google_protobuf_struct]);
 
 /**
  * One line of the translation report: what a parameter became on the model that ran.
@@ -179,4 +179,52 @@ export type GenerateRequest = Message<"pixel.v1.GenerateRequest"> & {
  */
 export const GenerateRequestSchema: GenMessage<GenerateRequest> = /*@__PURE__*/
   messageDesc(file_pixel_v1_common, 1);
+
+/**
+ * Attached to every error as a Connect / gRPC error detail, so clients branch on the field at fault
+ * and the reason without parsing the message.
+ *
+ * @generated from message pixel.v1.ErrorDetail
+ */
+export type ErrorDetail = Message<"pixel.v1.ErrorDetail"> & {
+  /**
+   * Pixel's error code (invalid_argument, not_found, …), the same set as the RPC status codes.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The request field at fault, in the unified protocol's terms (e.g. `cfgScale`); empty when none.
+   *
+   * @generated from field: string field = 2;
+   */
+  field: string;
+
+  /**
+   * Machine-readable sub-reason (validation, unknown_model, content_moderated, rate_limited, …).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: bool retryable = 4;
+   */
+  retryable: boolean;
+
+  /**
+   * How long the provider asked to wait before trying again.
+   *
+   * @generated from field: optional int64 retry_after_ms = 5;
+   */
+  retryAfterMs?: bigint | undefined;
+};
+
+/**
+ * Describes the message pixel.v1.ErrorDetail.
+ * Use `create(ErrorDetailSchema)` to create a new message.
+ */
+export const ErrorDetailSchema: GenMessage<ErrorDetail> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_common, 2);
 

@@ -1,0 +1,160 @@
+import { resolve } from 'node:path';
+import { PixelError } from '../protocol/errors.ts';
+
+/** Everything the server reads from the environment, parsed and checked once at start. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Base URL clients reach this server at (local blob URLs); default `http://<host>:<port>`. */
+  publicUrl?: string;
+  /** PostgreSQL server; absent = embedded PGlite under `<dataDir>/pglite`. */
+  databaseUrl?: string;
+  /** Bootstrap admin key (PIXEL_ADMIN_KEY). */
+  adminKey?: string;
+  /** Force API keys even for the embedded profile on 127.0.0.1. */
+  requireKeys: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** 0 turns the periodic orphan sweeper off. */
+  sweepIntervalMs: number;
+  /** Blobs younger than this are never swept (their row may be about to be written). */
+  sweepGraceMs: number;
+  /** How long shutdown waits for in-flight requests before cutting connections. */
+  shutdownTimeoutMs: number;
+  /**
+   * gRPC over HTTP/2 cleartext shares the HTTP port: the first bytes of each connection are peeked and an
+   * HTTP/2 client preface goes to the HTTP/2 server, anything else to Fastify's HTTP/1.1 server.
+   */
+  grpcSharesPort: true;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The variables `pixel serve` reads, for the README (the store and providers have their own tables). */
+export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; description: string }> = [
+  {
+    name: 'PIXEL_PORT',
+    default: '8080',
+    description:
+      'Port for every surface: HTTP/1.1 (REST, Connect, gRPC-Web) and gRPC over HTTP/2 cleartext on the same port (the HTTP/2 preface is detected per connection). 0 picks a free port.',
+  },
+  {
+    name: 'PIXEL_HOST',
+    default: '127.0.0.1',
+    description: 'Interface to bind. Anything but 127.0.0.1 requires API keys.',
+  },
+  {
+    name: 'PIXEL_DATA_DIR',
+    default: './data',
+    description: 'Embedded catalogue (`<dir>/pglite`) and local blobs (`<dir>/blobs`).',
+  },
+  {
+    name: 'PIXEL_PUBLIC_URL',
+    default: 'http://<host>:<port>',
+    description: 'Base URL clients reach the server at; local image URLs are `<url>/files/<key>`.',
+  },
+  {
+    name: 'DATABASE_URL',
+    default: '(embedded PGlite)',
+    description: 'PostgreSQL URL: the production profile. API keys are then always required.',
+  },
+  {
+    name: 'PIXEL_ADMIN_KEY',
+    default: '(generated once)',
+    description:
+      'Bootstrap admin key (team `admin`). Without it, the first start creates one and prints it once on stderr.',
+  },
+  {
+    name: 'PIXEL_REQUIRE_KEYS',
+    default: 'false',
+    description: 'Require `Authorization: Bearer pxl_…` even in the embedded profile on 127.0.0.1.',
+  },
+  { name: 'PIXEL_LOG_LEVEL', default: 'info', description: `JSON log level: ${LOG_LEVELS.join(', ')}.` },
+  {
+    name: 'PIXEL_SWEEP_INTERVAL_MS',
+    default: '3600000',
+    description: 'How often orphan blobs (no catalogue row) are swept; 0 = never (use `pixel sweep`).',
+  },
+  {
+    name: 'PIXEL_SWEEP_GRACE_MS',
+    default: '3600000',
+    description: 'Minimum age of a blob before the sweeper may delete it.',
+  },
+  {
+    name: 'PIXEL_SHUTDOWN_TIMEOUT_MS',
+    default: '30000',
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.',
+  },
+];
+
+type Env = Record<string, string | undefined>;
+
+function configError(variable: string, message: string): PixelError {
+  return new PixelError({
+    code: 'invalid_argument',
+    reason: 'config',
+    field: variable,
+    message: `${variable} ${message}`,
+  });
+}
+
+const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (!isSet(raw)) return fallback;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!(value >= min && value <= max))
+    throw configError(name, `must be a whole number from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (!isSet(raw)) return false;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw configError(name, `must be true or false, not "${raw}"`);
+}
+
+/** Reads the server settings; a bad value throws a PixelError naming the variable (never echoing secrets). */
+export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
+  const host = isSet(env.PIXEL_HOST) ? env.PIXEL_HOST.trim() : '127.0.0.1';
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(host))
+    throw configError('PIXEL_HOST', 'is not a host name or address');
+  const logLevel = (
+    isSet(env.PIXEL_LOG_LEVEL) ? env.PIXEL_LOG_LEVEL.trim().toLowerCase() : 'info'
+  ) as ServerConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel))
+    throw configError('PIXEL_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  let publicUrl: string | undefined;
+  if (isSet(env.PIXEL_PUBLIC_URL)) {
+    try {
+      const url = new URL(env.PIXEL_PUBLIC_URL);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw configError('PIXEL_PUBLIC_URL', 'must be an http(s) URL');
+    }
+    publicUrl = env.PIXEL_PUBLIC_URL.trim().replace(/\/+$/, '');
+  }
+  return {
+    port: int(env, 'PIXEL_PORT', 8080, 0, 65535),
+    host,
+    dataDir: resolve(isSet(env.PIXEL_DATA_DIR) ? env.PIXEL_DATA_DIR : './data'),
+    ...(publicUrl !== undefined && { publicUrl }),
+    ...(isSet(env.DATABASE_URL) && { databaseUrl: env.DATABASE_URL.trim() }),
+    ...(isSet(env.PIXEL_ADMIN_KEY) && { adminKey: env.PIXEL_ADMIN_KEY.trim() }),
+    requireKeys: bool(env, 'PIXEL_REQUIRE_KEYS'),
+    logLevel,
+    sweepIntervalMs: int(env, 'PIXEL_SWEEP_INTERVAL_MS', 3_600_000, 0, 2_147_483_647),
+    sweepGraceMs: int(env, 'PIXEL_SWEEP_GRACE_MS', 3_600_000, 0, 2_147_483_647),
+    shutdownTimeoutMs: int(env, 'PIXEL_SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    grpcSharesPort: true,
+  };
+}
+
+/** Anonymous access (no key) is allowed only for the embedded profile bound to the loopback address. */
+export function allowsAnonymous(config: Pick<ServerConfig, 'host' | 'requireKeys' | 'databaseUrl'>): boolean {
+  return !config.requireKeys && config.databaseUrl === undefined && config.host === '127.0.0.1';
+}
