@@ -2,6 +2,7 @@ import type { ProviderName } from '../models/schema.ts';
 import { provider as a1111 } from './a1111/index.ts';
 import { provider as bedrock } from './bedrock/index.ts';
 import { provider as bfl } from './bfl/index.ts';
+import { provider as comfyui } from './comfyui/index.ts';
 import { provider as fal } from './fal/index.ts';
 import { provider as google } from './google/index.ts';
 import { provider as openai } from './openai/index.ts';
@@ -25,6 +26,7 @@ export const PROVIDER_MODULES: readonly ProviderModule[] = [
   vertex,
   bedrock,
   a1111,
+  comfyui,
   pixel,
 ];
 

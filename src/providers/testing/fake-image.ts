@@ -1,9 +1,9 @@
 import sharp from 'sharp';
+import { renderSketch } from '../../sketch/render.ts';
 
 /**
- * Real, decodable images for the fake provider servers. Uses `renderSketch` (the `pixel/sketch`
- * model) when it is available, else a flat sharp canvas whose colour follows the seed, so a fake
- * never depends on another part being finished.
+ * Real, decodable images for the fake provider servers, drawn by `pixel/sketch` (deterministic:
+ * same prompt and seed, same bytes), or a flat canvas coloured by the seed where the sketch refuses.
  */
 
 export interface FakeImageRequest {
@@ -22,34 +22,17 @@ export interface FakeImage {
   height: number;
 }
 
-type RenderFn = (options: Required<FakeImageRequest>) => Promise<FakeImage>;
-
-// A variable specifier keeps the type-checker from requiring the module while it is being written.
-const SKETCH_MODULE = '../../sketch/render.ts';
-let sketchLoader: Promise<RenderFn | undefined> | undefined;
-
-function loadSketch(): Promise<RenderFn | undefined> {
-  sketchLoader ??= import(/* @vite-ignore */ SKETCH_MODULE).then(
-    (module: { renderSketch?: unknown }) =>
-      typeof module.renderSketch === 'function' ? (module.renderSketch as RenderFn) : undefined,
-    () => undefined,
-  );
-  return sketchLoader;
-}
-
 const MEDIA = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
 
 export async function fakeImage(request: FakeImageRequest): Promise<FakeImage> {
   const options: Required<FakeImageRequest> = { format: 'png', background: 'opaque', ...request };
-  const render = await loadSketch();
-  if (render) {
-    try {
-      return await render(options);
-    } catch {
-      // fall through to the plain canvas
-    }
+  try {
+    const { bytes, mediaType, width, height } = await renderSketch(options);
+    return { bytes, mediaType, width, height };
+  } catch {
+    // Outside the sketch's own limits (e.g. a side under 64 px): a plain canvas of the right size.
+    return plainCanvas(options);
   }
-  return plainCanvas(options);
 }
 
 async function plainCanvas(options: Required<FakeImageRequest>): Promise<FakeImage> {

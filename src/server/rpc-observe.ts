@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { type ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
+import type { Logger } from 'pino';
+import type { Caller } from './image-service.ts';
+import type { Observation, ServerMetrics, Surface } from './metrics.ts';
+import { CALLER_KEY } from './auth.ts';
+import { pixelCodeOf, toConnectError } from './wire-errors.ts';
+
+/** Filled in by handlers (model, provider) and read when the request's metrics are recorded. */
+export const OBSERVATION_KEY = createContextKey<Observation | undefined>(undefined, { description: 'pixel observation' });
+export const REQUEST_ID_KEY = createContextKey<string>('', { description: 'pixel request id' });
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's `x-request-id` when it is a plain token (it ends up in logs), else a fresh one. */
+export function requestIdFrom(header: string | string[] | null | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID_RE.test(value) ? value : randomUUID();
+}
+
+function surfaceOf(contentType: string | null): Surface {
+  if (contentType?.startsWith('application/grpc-web')) return 'grpc-web';
+  if (contentType?.startsWith('application/grpc')) return 'grpc';
+  return 'connect';
+}
+
+/**
+ * Outermost RPC interceptor: request id (echoed as `x-request-id`), one JSON log line per RPC, the
+ * request metrics, and PixelError → ConnectError for everything the handlers throw. Streams are measured when their last message has gone out, not when they start.
+ */
+export function observeInterceptor(metrics: ServerMetrics, log: Logger): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const surface = surfaceOf(req.header.get('content-type'));
+    let id = req.contextValues.get(REQUEST_ID_KEY);
+    if (id === '') {
+      id = requestIdFrom(req.header.get('x-request-id'));
+      req.contextValues.set(REQUEST_ID_KEY, id);
+    }
+    const seen: Observation = {};
+    req.contextValues.set(OBSERVATION_KEY, seen);
+    const method = req.method.name;
+    const finish = (error?: unknown, original?: unknown) => {
+      const outcome = error === undefined ? 'ok' : pixelCodeOf(error);
+      const ms = performance.now() - started;
+      metrics.request(surface, method, outcome, ms / 1000, seen);
+      const caller: Caller | undefined = req.contextValues.get(CALLER_KEY);
+      const line = { reqId: id, surface, rpc: `${req.service.typeName}/${method}`, outcome, ms: Math.round(ms), team: caller?.team, model: seen.model };
+      if (error !== undefined && (outcome === 'internal' || outcome === 'unknown')) log.error({ ...line, err: original ?? error }, 'rpc failed');
+      else log.info(line, 'rpc');
+    };
+    try {
+      const res = await next(req);
+      res.header.set('x-request-id', id);
+      if (!res.stream) {
+        finish();
+        return res;
+      }
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+            finish();
+          } catch (error) {
+            const wire = withRequestId(toConnectError(error), id);
+            finish(wire, error);
+            throw wire;
+          }
+        })(),
+      };
+    } catch (error) {
+      const wire = withRequestId(toConnectError(error), id);
+      finish(wire, error);
+      throw wire;
+    }
+  };
+}
+
+function withRequestId(error: ConnectError, id: string): ConnectError {
+  error.metadata.set('x-request-id', id);
+  return error;
+}
