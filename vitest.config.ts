@@ -7,6 +7,7 @@ export default defineConfig({
     globalSetup: ['src/catalog/testing/postgres-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: ['default', './scripts/summary-reporter.ts'],
     pool: 'forks',
     maxWorkers: 2,
   },

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalidArgument } from '../protocol/errors.ts';
 
 /** The unified-protocol flags shared by `generate` and `translate`. */
 export function addRequestFlags(command: Command): Command {
@@ -87,7 +88,11 @@ function parseProviderOptions(entries: string[]): Record<string, Record<string, 
   const out: Record<string, Record<string, unknown>> = {};
   for (const entry of entries) {
     const match = /^([a-z0-9_-]+)\.([A-Za-z0-9_.-]+)=(.*)$/s.exec(entry);
-    if (!match) throw new Error(`--provider-option must look like provider.key=value, got "${entry}"`);
+    if (!match)
+      throw invalidArgument(
+        'providerOptions',
+        `--provider-option must look like provider.key=value, got "${entry}"`,
+      );
     const [, provider, key, raw] = match as unknown as [string, string, string, string];
     let value: unknown = raw;
     try {
@@ -95,7 +100,8 @@ function parseProviderOptions(entries: string[]): Record<string, Record<string, 
     } catch {
       // plain strings need no quotes
     }
-    (out[provider] ??= {})[key] = value;
+    out[provider] ??= {};
+    out[provider][key] = value;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { PixelError, toPixelError } from '../protocol/errors.ts';
 import { type GenerateRequestInput, parseGenerateRequest } from '../protocol/request.ts';
 import { type FallbackAttempt, runWithFallback } from '../providers/reliability/index.ts';
 import type { ProviderAdapter, ProviderProgress } from '../providers/types.ts';
+import { nthSeed } from '../translate/seed.ts';
 import { type TranslateOptions, translateFor } from '../translate/translate.ts';
 import type { Translation } from '../translate/types.ts';
 
@@ -182,7 +183,9 @@ async function runCalls(
       }
       results[index] = result.images.map((image, i) => ({
         ...image,
-        seed: image.seed ?? (call.seed !== undefined ? call.seed + i : undefined),
+        seed:
+          image.seed ??
+          (call.seed !== undefined && plan.model.seed ? nthSeed(call.seed, i, plan.model.seed) : undefined),
         requestId: result.requestId,
         notes: result.notes ?? [],
         usage: i === 0 ? result.usage : undefined,
