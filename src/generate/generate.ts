@@ -82,7 +82,10 @@ export async function generate(
     }
   }
 
-  const fallbackRoutes = plans.map((plan) => ({
+  // Routes whose provider has no credentials here are skipped up front rather than "failing".
+  const configured = plans.filter((plan) => deps.adapter(plan.model.provider) !== undefined);
+  if (configured.length === 0) throw notConfigured(primary.model.provider);
+  const fallbackRoutes = configured.map((plan) => ({
     id: plan.model.id,
     run: (signal: AbortSignal | undefined) => runCalls(plan, deps, { ...options, signal }),
   }));
@@ -134,15 +137,7 @@ async function runCalls(
   options: GenerateOptions,
 ): Promise<{ plan: Translation; raw: RawImage[] }> {
   const adapter = deps.adapter(plan.model.provider);
-  if (!adapter) {
-    throw new PixelError({
-      code: 'failed_precondition',
-      reason: 'provider_not_configured',
-      field: 'model',
-      retryable: true, // another route of an alias may be configured
-      message: `provider ${plan.model.provider} is not configured (see the README for its environment variables)`,
-    });
-  }
+  if (!adapter) throw notConfigured(plan.model.provider);
   const calls = plan.calls;
   const results: RawImage[][] = new Array(calls.length);
   const limit = Math.max(1, deps.callConcurrency ?? 4);
@@ -201,14 +196,22 @@ async function runCalls(
   return { plan, raw: results.flat() };
 }
 
-/** A fallback may not drop or emulate anything the primary route honoured natively. */
+/**
+ * A fallback may not drop a parameter the primary route honoured (natively, adjusted or emulated):
+ * the caller asked for it. In strict mode translation already refuses anything emulated or dropped.
+ */
 function honoursAsMuch(candidate: Translation, primary: Translation): boolean {
-  const weaker = new Set(
-    candidate.report.filter((l) => l.status === 'dropped' || l.status === 'emulated').map((l) => l.param),
-  );
-  return primary.report.every(
-    (line) => !(weaker.has(line.param) && (line.status === 'native' || line.status === 'adjusted')),
-  );
+  const dropped = new Set(candidate.report.filter((l) => l.status === 'dropped').map((l) => l.param));
+  return primary.report.every((line) => line.status === 'dropped' || !dropped.has(line.param));
+}
+
+function notConfigured(provider: string): PixelError {
+  return new PixelError({
+    code: 'failed_precondition',
+    reason: 'provider_not_configured',
+    field: 'model',
+    message: `provider ${provider} is not configured (see the README for its environment variables)`,
+  });
 }
 
 export type { ModelEntry };
