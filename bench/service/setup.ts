@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createTestDatabase,
+  findPostgresBin,
+  type PostgresServer,
+  startPostgres,
+} from '../../src/catalog/testing/postgres-server.ts';
+import { S3RVER_CREDENTIALS } from '../../src/storage/testing/s3rver.ts';
+import { type ChildService, forkService } from './child.ts';
+import type { Target } from './load.ts';
+import { startPortkey } from './portkey.ts';
+
+export const PIXEL_MODEL = 'openai/gpt-image-1.5';
+const PROMPT = 'butcher cut: ribeye steak on a wooden board, studio lighting';
+
+/** A target of the bench, or the reason it could not be set up. */
+export type Slot = { target: Target; pixel?: PixelInfo } | { name: string; unavailable: string };
+
+export interface PixelInfo {
+  profile: 'embedded' | 'postgres+s3';
+  dataDir: string;
+  databaseUrl?: string;
+}
+
+export interface Bench {
+  pngBytes: number;
+  slots: Slot[];
+  /** Where the child processes run, for the notes. */
+  layout: string[];
+  stop(): Promise<void>;
+}
+
+const body = (model: string, responseFormat: 'b64_json' | 'url') =>
+  Buffer.from(JSON.stringify({ model, prompt: PROMPT, n: 1, size: '1024x1024', response_format: responseFormat }));
+
+/** Settings common to both Pixel profiles; the child's own environment is otherwise inherited. */
+function pixelEnv(fakeBaseUrl: string, dataDir: string, adminKey: string): Record<string, string> {
+  return {
+    PIXEL_PORT: '0',
+    PIXEL_HOST: '127.0.0.1',
+    PIXEL_DATA_DIR: dataDir,
+    PIXEL_PUBLIC_URL: '',
+    PIXEL_ADMIN_KEY: adminKey,
+    PIXEL_REQUIRE_KEYS: 'true',
+    PIXEL_SWEEP_INTERVAL_MS: '0',
+    // Production logging (one JSON line a request) unless told otherwise; the child's stdout is discarded.
+    PIXEL_LOG_LEVEL: process.env.PIXEL_BENCH_LOG_LEVEL ?? 'info',
+    OPENAI_API_KEY: 'sk-bench-not-a-real-key',
+    OPENAI_BASE_URL: fakeBaseUrl,
+    DATABASE_URL: '',
+    PIXEL_STORE: 'local',
+  };
+}
+
+/** `PIXEL_BENCH_PROFILE=<dir>` writes a V8 CPU profile of each Pixel server there when it exits. */
+function profileArgs(): string[] {
+  const dir = process.env.PIXEL_BENCH_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
+
+/**
+ * Starts every process of the bench: the fake provider, s3rver and PostgreSQL, Pixel in both profiles
+ * and the Portkey gateway, each in its own process so none shares the load driver's event loop. A part
+ * that cannot start becomes an "unavailable" slot with its reason instead of failing the bench.
+ */
+export async function setUp(): Promise<Bench> {
+  const stops: Array<() => Promise<void>> = [];
+  const dirs: string[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  };
+  try {
+    const adminKey = `pxl_${randomBytes(32).toString('base64url')}`;
+    const pixelHeaders = { authorization: `Bearer ${adminKey}` };
+    const fake = await forkService<{ baseUrl: string; pngBytes: number }>(
+      new URL('./fake-main.ts', import.meta.url),
+    );
+    stops.push(() => fake.stop());
+    const slots: Slot[] = [];
+    const direct = body('gpt-image-1.5', 'b64_json');
+    slots.push({
+      target: {
+        name: 'direct to fake',
+        url: `${fake.info.baseUrl}/images/generations`,
+        headers: { authorization: 'Bearer sk-bench-not-a-real-key' },
+        body: direct,
+      },
+    });
+
+    const startPixel = async (profile: PixelInfo['profile'], extra: Record<string, string>) => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'pixel-bench-service-'));
+      dirs.push(dataDir);
+      const child: ChildService<{ url: string }> = await forkService(new URL('./pixel-main.ts', import.meta.url), {
+        env: { ...pixelEnv(fake.info.baseUrl, dataDir, adminKey), ...extra },
+        execArgv: profileArgs(),
+      });
+      stops.push(() => child.stop());
+      const pixel: PixelInfo = { profile, dataDir, ...(extra.DATABASE_URL && { databaseUrl: extra.DATABASE_URL }) };
+      for (const format of ['b64_json', 'url'] as const) {
+        slots.push({
+          pixel,
+          target: {
+            name: `Pixel ${profile}, ${format}`,
+            url: `${child.info.url}/v1/images/generations`,
+            headers: pixelHeaders,
+            body: body(PIXEL_MODEL, format),
+          },
+        });
+      }
+    };
+
+    try {
+      await startPixel('embedded', {});
+    } catch (error) {
+      slots.push({ name: 'Pixel embedded', unavailable: reason(error) });
+    }
+
+    try {
+      const bin = findPostgresBin();
+      if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
+      // Durable settings (fsync on), as a production server would run.
+      const pg: PostgresServer = await startPostgres(bin, { durable: true });
+      stops.push(() => pg.stop());
+      const databaseUrl = await createTestDatabase(pg.url, 'pixel_bench');
+      const s3 = await forkService<{ endpoint: string; bucket: string }>(new URL('./s3-main.ts', import.meta.url));
+      stops.push(() => s3.stop());
+      await startPixel('postgres+s3', {
+        DATABASE_URL: databaseUrl,
+        PIXEL_STORE: 's3',
+        PIXEL_S3_BUCKET: s3.info.bucket,
+        PIXEL_S3_ENDPOINT: s3.info.endpoint,
+        PIXEL_S3_FORCE_PATH_STYLE: 'true',
+        PIXEL_S3_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      });
+    } catch (error) {
+      slots.push({ name: 'Pixel postgres+s3', unavailable: reason(error) });
+    }
+
+    try {
+      const portkey = await startPortkey(fake.info.baseUrl);
+      stops.push(() => portkey.stop());
+      slots.push({
+        target: {
+          name: 'Portkey OSS 1.15.2',
+          url: `${portkey.url}/v1/images/generations`,
+          headers: portkey.headers,
+          body: direct,
+        },
+      });
+    } catch (error) {
+      slots.push({ name: 'Portkey OSS 1.15.2', unavailable: reason(error) });
+    }
+
+    return {
+      pngBytes: fake.info.pngBytes,
+      slots,
+      layout: [
+        'fake provider, each Pixel server, s3rver, PostgreSQL and Portkey each run in their own process; the load driver (this process) only sends requests',
+      ],
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
