@@ -62,7 +62,7 @@ export async function forkService<T>(
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`exited (${signal ?? code}) before it was ready: ${stderr.trim().slice(-600)}`));
+        reject(new Error(`exited (${signal ?? code}) before it was ready: ${firstError(stderr)}`));
       });
     });
     return { info, pid: child.pid ?? -1, stop: (graceMs = 10_000) => stopProcess(child, graceMs) };
@@ -73,12 +73,16 @@ export async function forkService<T>(
 }
 
 /** For child entries: report readiness (or the start-up failure) and stop cleanly on SIGTERM. */
-export async function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<void> }>): Promise<void> {
+export async function serveChild<T>(
+  start: () => Promise<{ info: T; close(): Promise<void> }>,
+): Promise<void> {
   let running: { info: T; close(): Promise<void> };
   try {
     running = await start();
   } catch (error) {
-    process.send?.({ error: error instanceof Error ? error.message : String(error) } satisfies ReadyMessage<T>);
+    process.send?.({
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies ReadyMessage<T>);
     process.exit(1);
   }
   const stop = () => {
@@ -88,4 +92,11 @@ export async function serveChild<T>(start: () => Promise<{ info: T; close(): Pro
   // The parent died without stopping us: do not linger.
   process.once('disconnect', stop);
   process.send?.({ ready: running.info } satisfies ReadyMessage<T>);
+}
+
+/** The line of a crash report that says what went wrong (not the stack frames under it). */
+function firstError(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim());
+  const line = lines.find((l) => /^\w*(Error|Exception)\b|^error:/i.test(l)) ?? lines.filter(Boolean).at(-1);
+  return (line ?? 'no output').slice(0, 300);
 }

@@ -37,7 +37,11 @@ export function post(agent: Agent, target: Target): Promise<{ status: number; bo
       {
         method: 'POST',
         agent,
-        headers: { ...target.headers, 'content-type': 'application/json', 'content-length': target.body.length },
+        headers: {
+          ...target.headers,
+          'content-type': 'application/json',
+          'content-length': target.body.length,
+        },
         timeout: REQUEST_TIMEOUT_MS,
       },
       (res) => {

@@ -80,7 +80,9 @@ export async function startPortkey(upstreamBaseUrl: string, startMs = 120_000): 
   const deadline = performance.now() + startMs;
   while (performance.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`npx ${PORTKEY_PACKAGE} exited (${child.exitCode ?? child.signalCode}): ${tail(stderr)}`);
+      throw new Error(
+        `npx ${PORTKEY_PACKAGE} exited (${child.exitCode ?? child.signalCode}): ${tail(stderr)}`,
+      );
     }
     if (await answers(`${url}/`)) {
       return {

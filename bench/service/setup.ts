@@ -34,7 +34,9 @@ export interface Bench {
 }
 
 const body = (model: string, responseFormat: 'b64_json' | 'url') =>
-  Buffer.from(JSON.stringify({ model, prompt: PROMPT, n: 1, size: '1024x1024', response_format: responseFormat }));
+  Buffer.from(
+    JSON.stringify({ model, prompt: PROMPT, n: 1, size: '1024x1024', response_format: responseFormat }),
+  );
 
 /** Settings common to both Pixel profiles; the child's own environment is otherwise inherited. */
 function pixelEnv(fakeBaseUrl: string, dataDir: string, adminKey: string): Record<string, string> {
@@ -96,12 +98,19 @@ export async function setUp(): Promise<Bench> {
     const startPixel = async (profile: PixelInfo['profile'], extra: Record<string, string>) => {
       const dataDir = await mkdtemp(join(tmpdir(), 'pixel-bench-service-'));
       dirs.push(dataDir);
-      const child: ChildService<{ url: string }> = await forkService(new URL('./pixel-main.ts', import.meta.url), {
-        env: { ...pixelEnv(fake.info.baseUrl, dataDir, adminKey), ...extra },
-        execArgv: profileArgs(),
-      });
+      const child: ChildService<{ url: string }> = await forkService(
+        new URL('./pixel-main.ts', import.meta.url),
+        {
+          env: { ...pixelEnv(fake.info.baseUrl, dataDir, adminKey), ...extra },
+          execArgv: profileArgs(),
+        },
+      );
       stops.push(() => child.stop());
-      const pixel: PixelInfo = { profile, dataDir, ...(extra.DATABASE_URL && { databaseUrl: extra.DATABASE_URL }) };
+      const pixel: PixelInfo = {
+        profile,
+        dataDir,
+        ...(extra.DATABASE_URL && { databaseUrl: extra.DATABASE_URL }),
+      };
       for (const format of ['b64_json', 'url'] as const) {
         slots.push({
           pixel,
@@ -128,7 +137,9 @@ export async function setUp(): Promise<Bench> {
       const pg: PostgresServer = await startPostgres(bin, { durable: true });
       stops.push(() => pg.stop());
       const databaseUrl = await createTestDatabase(pg.url, 'pixel_bench');
-      const s3 = await forkService<{ endpoint: string; bucket: string }>(new URL('./s3-main.ts', import.meta.url));
+      const s3 = await forkService<{ endpoint: string; bucket: string }>(
+        new URL('./s3-main.ts', import.meta.url),
+      );
       stops.push(() => s3.stop());
       await startPixel('postgres+s3', {
         DATABASE_URL: databaseUrl,

@@ -11,7 +11,7 @@ import {
   teamLabel,
   validateLabel,
 } from './permissions.ts';
-import type { AppProfile } from './schema.ts';
+import { type AppProfile, AppProfileSchema } from './schema.ts';
 
 export interface VersionRecord {
   application: string;
@@ -455,11 +455,12 @@ async function audit(
 }
 
 function toVersion(row: Row): VersionRecord {
-  const profile = typeof row.profile === 'string' ? JSON.parse(row.profile) : row.profile;
+  const raw = typeof row.profile === 'string' ? JSON.parse(row.profile) : row.profile;
   return {
     application: String(row.application),
     version: Number(row.version),
-    profile: profile as AppProfile,
+    // jsonb keeps keys sorted its own way; re-parsing restores the schema's field order for YAML output.
+    profile: AppProfileSchema.parse(raw),
     contentHash: String(row.content_hash),
     source: row.source as 'file' | 'edit',
     sourceFile: (row.source_file as string | null) ?? null,

@@ -1,6 +1,11 @@
 import { Command } from 'commander';
+import { registerApps } from './commands/apps.ts';
+import { registerExport } from './commands/export.ts';
 import { registerGenerate } from './commands/generate.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerModels } from './commands/models.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerSweep } from './commands/sweep.ts';
 import { registerTranslate } from './commands/translate.ts';
 
 const program = new Command()
@@ -15,5 +20,10 @@ const program = new Command()
 registerGenerate(program);
 registerTranslate(program);
 registerModels(program);
+registerServe(program);
+registerKeys(program);
+registerExport(program);
+registerSweep(program);
+registerApps(program);
 
 await program.parseAsync(process.argv);

@@ -1,3 +1,4 @@
+import { type ApplicationResolver, type ApplicationUse, applyApplication } from '../apps/apply.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ModelEntry, ProviderName } from '../models/schema.ts';
 import { deliver } from '../postprocess/deliver.ts';
@@ -36,6 +37,8 @@ export interface GenerateOutcome {
   notes: string[];
   usage: Record<string, unknown>[];
   latencyMs: number;
+  /** Set when the request named an application: which one, which version, and how it rendered. */
+  application?: ApplicationUse;
 }
 
 export interface GenerateDeps {
@@ -45,11 +48,15 @@ export interface GenerateDeps {
   randomSeed?: TranslateOptions['randomSeed'];
   /** Provider calls run at once for one request (n split into calls). */
   callConcurrency?: number;
+  /** Renders `app` + `vars` requests (src/apps); without it such a request is refused. */
+  applications?: ApplicationResolver;
 }
 
 export interface GenerateOptions {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** The caller's team: its `team:<team>` application label is used first. */
+  team?: string;
 }
 
 /**
@@ -64,7 +71,8 @@ export async function generate(
 ): Promise<GenerateOutcome> {
   const started = performance.now();
   options.onProgress?.({ stage: 'translating' });
-  const request = parseGenerateRequest(input);
+  const app = await applyApplication(input, deps.applications, options.team);
+  const request = parseGenerateRequest(app.input);
   const requested = request.model ?? deps.defaultModel ?? 'pixel/sketch';
   const { routes } = deps.catalog.resolve(requested);
   const translateOptions: TranslateOptions = { randomSeed: deps.randomSeed };
@@ -110,7 +118,9 @@ export async function generate(
     options.onProgress?.({ stage: 'post-processing', done: ++done, total: raw.length });
   }
   return {
-    translation: plan,
+    // Application provenance lines lead the report: where the prompt and each default came from.
+    translation: app.report.length > 0 ? { ...plan, report: [...app.report, ...plan.report] } : plan,
+    ...(app.application && { application: app.application }),
     route: result.route,
     images,
     attempts: result.attempts,

@@ -53,7 +53,8 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 export const GenerateRequestSchema = z
   .object({
     model: z.string().trim().min(1).max(200).optional(),
-    prompt: z.string().trim().min(1, { message: 'must not be empty' }).max(PROMPT_MAX),
+    // Optional only when `app` is given: the application's template renders it (src/apps).
+    prompt: z.string().trim().min(1, { message: 'must not be empty' }).max(PROMPT_MAX).optional(),
     negativePrompt: z.string().trim().max(10_000).optional(),
     width: int(SIDE_MIN, SIDE_MAX).optional(),
     height: int(SIDE_MIN, SIDE_MAX).optional(),
@@ -69,9 +70,31 @@ export const GenerateRequestSchema = z
     background: z.enum(BACKGROUNDS).optional(),
     providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     onUnsupported: z.enum(['warn', 'error']).default('warn'),
+    /** An application (apps/*.yaml + versions) whose template, defaults and variants build the request. */
+    app: z.string().trim().min(1).max(63).optional(),
+    /** The item's template variables (name → text). */
+    vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(2000)).optional(),
+    /** Which application version: a label (`production`, `team:<id>`…) or a number; default: team label → production → file default. */
+    appLabel: z.string().trim().min(1).max(80).optional(),
+    appVersion: z.number().int().min(1).max(2_147_483_647).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
+    if (value.prompt === undefined && value.app === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prompt'],
+        message: 'is required (or give app and vars to render an application template)',
+      });
+    }
+    for (const key of ['vars', 'appLabel', 'appVersion'] as const) {
+      if (value[key] !== undefined && value.app === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'needs app (the application to render)' });
+      }
+    }
+    if (value.appLabel !== undefined && value.appVersion !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['appLabel'], message: 'cannot be combined with appVersion; give one or the other' });
+    }
     if (value.aspectRatio !== undefined && value.width !== undefined && value.height !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -82,7 +105,9 @@ export const GenerateRequestSchema = z
     if (value.fit === 'exact' && value.width === undefined && value.height === undefined) {
       ctx.addIssue({ code: 'custom', path: ['fit'], message: '"exact" needs width or height' });
     }
-  });
+  })
+  // Keeps `prompt: string` for every consumer: it is '' only while an `app` request is not yet rendered.
+  .transform((value) => ({ ...value, prompt: value.prompt ?? '' }));
 
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
 export type GenerateRequest = z.output<typeof GenerateRequestSchema>;

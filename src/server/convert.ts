@@ -80,8 +80,14 @@ export function reportJson(report: unknown): JsonValue[] {
  * defaults and validation apply exactly as on every other surface.
  */
 export function fromWireRequest(req: WireGenerateRequest): Record<string, unknown> {
-  const out: Record<string, unknown> = { prompt: req.prompt };
+  // With an application, an empty prompt means "render the application's template".
+  const out: Record<string, unknown> =
+    req.app !== undefined && req.prompt === '' ? {} : { prompt: req.prompt };
   if (req.model !== '') out.model = req.model;
+  if (req.app !== undefined) out.app = req.app;
+  if (Object.keys(req.vars).length > 0) out.vars = { ...req.vars };
+  if (req.appLabel !== undefined) out.appLabel = req.appLabel;
+  if (req.appVersion !== undefined) out.appVersion = req.appVersion;
   const optional = [
     'negativePrompt',
     'width',

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { ApplicationResolver } from '../apps/apply.ts';
+import { Applications } from '../apps/service.ts';
 import type { Db } from '../catalog/db.ts';
 import { IdempotencyStore } from '../catalog/idempotency.ts';
 import { newImageId } from '../catalog/ids.ts';
@@ -42,6 +44,8 @@ export interface ImageServiceDeps {
   catalog: Catalog;
   adapter: (provider: ProviderName) => ProviderAdapter | undefined;
   defaultModel: string;
+  /** Renders `app` + `vars` requests; default: the applications in this catalogue DB (apps/*.yaml + versions). */
+  applications?: ApplicationResolver;
   /** Called once per stored image and per failure, for metrics. */
   observe?: (event: {
     outcome: 'ok' | 'error';
@@ -71,11 +75,23 @@ export class ImageService {
   readonly #deps: ImageServiceDeps;
   readonly #images: ImageRepo;
   readonly #idempotency: IdempotencyStore;
+  readonly #applications: ApplicationResolver;
 
   constructor(deps: ImageServiceDeps) {
     this.#deps = deps;
     this.#images = new ImageRepo(deps.db);
     this.#idempotency = new IdempotencyStore(deps.db);
+    this.#applications =
+      deps.applications ??
+      new Applications({
+        db: deps.db,
+        catalog: deps.catalog,
+        defaultModel: deps.defaultModel,
+        available: (id) => {
+          const entry = deps.catalog.get(id);
+          return entry !== undefined && deps.adapter(entry.provider) !== undefined;
+        },
+      }).resolver();
   }
 
   async generateAndStore(
@@ -112,12 +128,23 @@ export class ImageService {
     options.onProgress?.({ stage: 'queued' });
     const started = performance.now();
     try {
+      // An application request goes in as sent: parsing filled defaults (n…) that must not beat the application's.
       const outcome = await generate(
-        request,
-        { catalog: this.#deps.catalog, adapter: this.#deps.adapter, defaultModel: this.#deps.defaultModel },
-        { signal: options.signal, onProgress: options.onProgress },
+        request.app !== undefined ? input : request,
+        {
+          catalog: this.#deps.catalog,
+          adapter: this.#deps.adapter,
+          defaultModel: this.#deps.defaultModel,
+          applications: this.#applications,
+        },
+        { signal: options.signal, onProgress: options.onProgress, team: caller.team },
       );
-      const images = await this.#store(outcome, request, caller, key);
+      const images = await this.#store(
+        outcome,
+        outcome.application ? outcome.translation.request : request,
+        caller,
+        key,
+      );
       options.onProgress?.({ stage: 'stored', count: images.length });
       const result: GenerateAndStoreResult = {
         images,
@@ -202,6 +229,8 @@ export class ImageService {
           await repo.insert({
             id,
             team: caller.team,
+            application: outcome.application?.name ?? null,
+            appVersion: outcome.application?.version ?? null,
             model: t.requestedModel,
             route: outcome.route,
             provider: t.model.provider,

@@ -14,7 +14,7 @@ export interface SharedPortListener {
   stopAccepting(): Promise<void>;
   /** Open HTTP/2 sessions, for a graceful GOAWAY at shutdown. */
   readonly sessions: ReadonlySet<Http2Session>;
-  /** Every socket handed to a server (for the last resort at shutdown). */
+  /** Every open connection (for the last resort at shutdown). */
   readonly sockets: ReadonlySet<Socket>;
 }
 
@@ -48,30 +48,40 @@ export async function listenSharedPort(options: {
 
   const dispatch = (socket: Socket, head: Buffer) => {
     socket.unshift(head);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     const isHttp2 = head.length >= PREFACE.length ? head.subarray(0, PREFACE.length).equals(PREFACE) : false;
     (isHttp2 ? options.http2 : options.http1).emit('connection', socket);
   };
 
   const server = createServer({ pauseOnConnect: false }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
     socket.on('error', () => socket.destroy());
     let buffered = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
+    // Paused mode ('readable' + read()) so the socket never starts flowing before its server owns it.
+    const onReadable = () => {
+      for (
+        let chunk = socket.read() as Buffer | null;
+        chunk !== null;
+        chunk = socket.read() as Buffer | null
+      ) {
+        buffered = Buffer.concat([buffered, chunk]);
+      }
       // Decide as soon as the bytes differ from the preface or the whole preface line is there.
       const n = Math.min(buffered.length, PREFACE.length);
       if (n < PREFACE.length && buffered.subarray(0, n).equals(PREFACE.subarray(0, n))) return;
-      socket.off('data', onData);
-      socket.pause();
+      socket.off('readable', onReadable);
       socket.setTimeout(0);
       socket.removeAllListeners('error');
       const head = buffered;
       if (ready) dispatch(socket, head);
-      else options.ready.then(() => dispatch(socket, head), () => socket.destroy());
+      else
+        options.ready.then(
+          () => dispatch(socket, head),
+          () => socket.destroy(),
+        );
     };
-    socket.on('data', onData);
+    socket.on('readable', onReadable);
   });
 
   await new Promise<void>((resolve, reject) => {

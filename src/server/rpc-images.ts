@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { decodeCursor } from '../catalog/cursor.ts';
@@ -8,8 +8,8 @@ import {
   DeleteImageResponseSchema,
   type GenerateEvent,
   GenerateEventSchema,
-  type GenerateProgress,
-  ImageService as ImageServiceDesc,
+  GenerateProgressSchema,
+  type ImageService as ImageServiceDesc,
   ListImagesResponseSchema,
 } from '../gen/pixel/v1/images_pb.ts';
 import { invalidArgument } from '../protocol/errors.ts';
@@ -22,7 +22,11 @@ const DEFAULT_PAGE_SIZE = 50;
 /** Progress events a slow stream reader may fall behind by before older `generating` ticks are dropped. */
 const MAX_QUEUED_EVENTS = 256;
 
-function observe(ctx: HandlerContext, result: GenerateAndStoreResult | undefined, model: string | undefined): void {
+function observe(
+  ctx: HandlerContext,
+  result: GenerateAndStoreResult | undefined,
+  model: string | undefined,
+): void {
   const seen = ctx.values.get(OBSERVATION_KEY);
   if (!seen) return;
   seen.model = result?.route ?? model;
@@ -56,7 +60,10 @@ export function imageServiceImpl(service: ImageService): ServiceImpl<typeof Imag
     async listImages(req, ctx) {
       const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : req.pageSize;
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_LIST_LIMIT) {
-        throw invalidArgument('page_size', `must be from 1 to ${MAX_LIST_LIMIT} (0 means ${DEFAULT_PAGE_SIZE})`);
+        throw invalidArgument(
+          'page_size',
+          `must be from 1 to ${MAX_LIST_LIMIT} (0 means ${DEFAULT_PAGE_SIZE})`,
+        );
       }
       if (req.status !== undefined && !IMAGE_STATUSES.includes(req.status as ImageStatus)) {
         throw invalidArgument('status', `must be one of ${IMAGE_STATUSES.join(', ')}`);
@@ -106,7 +113,9 @@ async function* streamGeneration(
   let failure: unknown;
   const push = (event: GenerateEvent) => {
     if (queue.length >= MAX_QUEUED_EVENTS) {
-      const tick = queue.findIndex((e) => e.event.case === 'progress' && e.event.value.stage === 'generating');
+      const tick = queue.findIndex(
+        (e) => e.event.case === 'progress' && e.event.value.stage === 'generating',
+      );
       if (tick >= 0) queue.splice(tick, 1);
     }
     queue.push(event);
@@ -116,7 +125,12 @@ async function* streamGeneration(
     .generateAndStore(fromWireRequest(req), caller, {
       idempotencyKey: req.idempotencyKey,
       signal: ctx.signal,
-      onProgress: (event) => push(create(GenerateEventSchema, { event: { case: 'progress', value: progressOf(event) } })),
+      onProgress: (event) =>
+        push(
+          create(GenerateEventSchema, {
+            event: { case: 'progress', value: create(GenerateProgressSchema, progressOf(event)) },
+          }),
+        ),
     })
     .then(
       (result) => {
@@ -152,7 +166,7 @@ async function* streamGeneration(
   if (failure !== undefined) throw failure;
 }
 
-function progressOf(event: ServiceProgress): Partial<GenerateProgress> & { stage: string } {
+function progressOf(event: ServiceProgress): MessageInitShape<typeof GenerateProgressSchema> {
   switch (event.stage) {
     case 'queued':
       return { stage: 'queued', message: 'accepted' };
@@ -169,8 +183,16 @@ function progressOf(event: ServiceProgress): Partial<GenerateProgress> & { stage
       };
     }
     case 'post-processing':
-      return { stage: 'post-processing', message: `image ${event.done} of ${event.total}`, fraction: event.done / Math.max(1, event.total) };
+      return {
+        stage: 'post-processing',
+        message: `image ${event.done} of ${event.total}`,
+        fraction: event.done / Math.max(1, event.total),
+      };
     case 'stored':
-      return { stage: 'stored', message: `${event.count} image${event.count === 1 ? '' : 's'} stored`, fraction: 1 };
+      return {
+        stage: 'stored',
+        message: `${event.count} image${event.count === 1 ? '' : 's'} stored`,
+        fraction: 1,
+      };
   }
 }

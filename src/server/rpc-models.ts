@@ -1,6 +1,11 @@
 import { fromJson, type JsonObject } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { type ModelService as ModelServiceDesc, ModelSchema, TranslatePreviewResponseSchema, ListModelsResponseSchema } from '../gen/pixel/v1/models_pb.ts';
+import {
+  ListModelsResponseSchema,
+  ModelSchema,
+  type ModelService as ModelServiceDesc,
+  TranslatePreviewResponseSchema,
+} from '../gen/pixel/v1/models_pb.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ModelEntry, ProviderName } from '../models/schema.ts';
 import { PixelError } from '../protocol/errors.ts';
@@ -55,9 +60,15 @@ export function modelServiceImpl(deps: ModelServiceDeps): ServiceImpl<typeof Mod
           resolved = deps.catalog.resolve(req.id).routes[0];
         } catch (error) {
           if (!PixelError.isInstance(error)) throw error;
-          throw new PixelError({ code: error.code, reason: error.reason, field: 'id', message: error.message });
+          throw new PixelError({
+            code: error.code,
+            reason: error.reason,
+            field: 'id',
+            message: error.message,
+          });
         }
-        if (!resolved) throw new PixelError({ code: 'not_found', field: 'id', message: `model ${req.id} not found` });
+        if (!resolved)
+          throw new PixelError({ code: 'not_found', field: 'id', message: `model ${req.id} not found` });
         return fromJson(ModelSchema, modelJson(resolved, deps.configured(resolved.provider)));
       }
       return fromJson(ModelSchema, modelJson(entry, deps.configured(entry.provider)));
@@ -69,7 +80,11 @@ export function modelServiceImpl(deps: ModelServiceDeps): ServiceImpl<typeof Mod
       return fromJson(TranslatePreviewResponseSchema, {
         model: t.model.id,
         requestedModel: t.requestedModel,
-        calls: t.calls.map((call) => ({ count: call.count, ...(call.seed !== undefined && { seed: call.seed }), body: JSON.parse(JSON.stringify(call.body)) as JsonObject })),
+        calls: t.calls.map((call) => ({
+          count: call.count,
+          ...(call.seed !== undefined && { seed: call.seed }),
+          body: JSON.parse(JSON.stringify(call.body)) as JsonObject,
+        })),
         report: reportJson(t.report),
         delivery: JSON.parse(JSON.stringify(t.delivery)) as JsonObject,
         ...(t.costEstimateUsd !== null && { costEstimateUsd: t.costEstimateUsd }),

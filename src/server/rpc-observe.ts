@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
+import { CALLER_KEY } from './auth.ts';
 import type { Caller } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
-import { CALLER_KEY } from './auth.ts';
 import { pixelCodeOf, toConnectError } from './wire-errors.ts';
 
 /** Filled in by handlers (model, provider) and read when the request's metrics are recorded. */
-export const OBSERVATION_KEY = createContextKey<Observation | undefined>(undefined, { description: 'pixel observation' });
+export const OBSERVATION_KEY = createContextKey<Observation | undefined>(undefined, {
+  description: 'pixel observation',
+});
 export const REQUEST_ID_KEY = createContextKey<string>('', { description: 'pixel request id' });
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -45,8 +47,17 @@ export function observeInterceptor(metrics: ServerMetrics, log: Logger): Interce
       const ms = performance.now() - started;
       metrics.request(surface, method, outcome, ms / 1000, seen);
       const caller: Caller | undefined = req.contextValues.get(CALLER_KEY);
-      const line = { reqId: id, surface, rpc: `${req.service.typeName}/${method}`, outcome, ms: Math.round(ms), team: caller?.team, model: seen.model };
-      if (error !== undefined && (outcome === 'internal' || outcome === 'unknown')) log.error({ ...line, err: original ?? error }, 'rpc failed');
+      const line = {
+        reqId: id,
+        surface,
+        rpc: `${req.service.typeName}/${method}`,
+        outcome,
+        ms: Math.round(ms),
+        team: caller?.team,
+        model: seen.model,
+      };
+      if (error !== undefined && (outcome === 'internal' || outcome === 'unknown'))
+        log.error({ ...line, err: original ?? error }, 'rpc failed');
       else log.info(line, 'rpc');
     };
     try {

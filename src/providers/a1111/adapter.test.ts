@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { FakeServer } from '../testing/types.ts';
 import { type A1111Adapter, createA1111Adapter } from './adapter.ts';
 import { startA1111Fake } from './fake.ts';
@@ -33,33 +33,18 @@ function body(extra: Record<string, unknown> = {}) {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 let open: FakeServer;
 let guarded: FakeServer;
 let adapter: A1111Adapter;
 
-beforeAll(async () => {
+useFake(async () => {
   open = await startA1111Fake();
-  guarded = await startA1111Fake({ auth: { username: 'pixel', password: 'hunter2-secret' } });
   adapter = createA1111Adapter({ baseURL: open.url });
+  return open;
 });
-afterAll(async () => {
-  await open.close();
-  await guarded.close();
-});
-beforeEach(() => {
-  open.reset();
-  guarded.reset();
-});
+useFake(
+  async () => (guarded = await startA1111Fake({ auth: { username: 'pixel', password: 'hunter2-secret' } })),
+);
 
 describe('a1111 adapter', () => {
   it('skips the grid image and reads every seed from info', async () => {

@@ -1,18 +1,9 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import {
-  delay,
-  FaultQueue,
-  listen,
-  type ParsedRequest,
-  readRequest,
-  record,
-  sendBytes,
-  sendJson,
-} from '../testing/fake-http.ts';
+import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import { A1111_SAMPLERS, type SdModel, type Txt2ImgRequest, Txt2ImgRequestSchema } from './wire.ts';
 
 /**
@@ -49,15 +40,12 @@ export const FAKE_A1111_MODELS: SdModel[] = [
 ];
 
 export async function startA1111Fake(options: A1111FakeOptions = {}): Promise<FakeServer> {
-  const requests: RecordedRequest[] = [];
-  const cancelled: string[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { faults } = state;
   const models = options.models ?? FAKE_A1111_MODELS;
   const returnGrid = options.returnGrid ?? true;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const request = await readRequest(req);
-    record(requests, request);
+  const handle = async (request: ParsedRequest, res: ServerResponse) => {
     if (options.auth && !authorised(request, options.auth)) {
       httpException(res, 401, 'Incorrect username or password', { 'www-authenticate': 'Basic' });
       return;
@@ -96,25 +84,10 @@ export async function startA1111Fake(options: A1111FakeOptions = {}): Promise<Fa
     await txt2img(parsed.data, models, returnGrid, res);
   };
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) webuiException(res, 500, 'RuntimeError', String(error));
-    });
-  });
-
-  return {
-    url: server.url,
-    apiKey: options.auth ? `${options.auth.username}:${options.auth.password}` : '',
-    requests,
-    cancelled,
-    inject: (fault) => faults.add(fault),
-    reset: () => {
-      faults.clear();
-      requests.length = 0;
-      cancelled.length = 0;
-    },
-    close: server.close,
-  };
+  const server = await state.serve(handle, (res, error) =>
+    webuiException(res, 500, 'RuntimeError', String(error)),
+  );
+  return state.fake(server, options.auth ? `${options.auth.username}:${options.auth.password}` : '');
 }
 
 function authorised(request: ParsedRequest, auth: { username: string; password: string }): boolean {

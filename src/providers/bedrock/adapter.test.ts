@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry, Transport } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { ProviderAdapter } from '../types.ts';
 import { createBedrockAdapter } from './adapter.ts';
 import { type BedrockFake, startBedrockFake } from './fake.ts';
@@ -21,29 +21,18 @@ function titanBody(extra: Record<string, unknown> = {}, text = 'a ribeye steak o
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 let fake: BedrockFake;
 let adapter: ProviderAdapter;
 
-beforeAll(async () => {
+useFake(async () => {
   fake = await startBedrockFake();
   adapter = createBedrockAdapter({
     baseURL: fake.url,
     region: fake.region,
     credentials: { accessKeyId: fake.apiKey, secretAccessKey: fake.secretAccessKey },
   });
+  return fake;
 });
-afterAll(() => fake.close());
-beforeEach(() => fake.reset());
 
 describe('bedrock adapter', () => {
   it('signs the request and returns Titan images of the native size with the seed sent', async () => {

@@ -1,19 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { AwsV4Signer } from 'aws4fetch';
 import type { z } from 'zod';
-import {
-  delay,
-  FaultQueue,
-  listen,
-  type ParsedRequest,
-  readRequest,
-  record,
-  sendBytes,
-  sendJson,
-} from '../testing/fake-http.ts';
+import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import {
   type BedrockFamily,
   BedrockStabilityRequestSchema,
@@ -70,13 +61,10 @@ const RAI_MESSAGE =
 export async function startBedrockFake(options: BedrockFakeOptions = {}): Promise<BedrockFake> {
   const accessKeyId = options.accessKeyId ?? 'AKIAFAKEBEDROCK00001';
   const secretAccessKey = options.secretAccessKey ?? FAKE_BEDROCK_SECRET;
-  const requests: RecordedRequest[] = [];
-  const cancelled: string[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { faults } = state;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const request = await readRequest(req);
-    record(requests, request);
+  const handle = async (request: ParsedRequest, res: ServerResponse) => {
     const match = /^\/model\/([^/]+)\/invoke$/.exec(request.url.pathname);
     if (request.method !== 'POST' || !match) {
       awsError(res, 404, 'UnknownOperationException', 'Unknown operation');
@@ -98,26 +86,13 @@ export async function startBedrockFake(options: BedrockFakeOptions = {}): Promis
     await invoke(family, request, res);
   };
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) awsError(res, 500, 'InternalServerException', String(error));
-    });
-  });
-
+  const server = await state.serve(handle, (res, error) =>
+    awsError(res, 500, 'InternalServerException', String(error)),
+  );
   return {
-    url: server.url,
-    apiKey: accessKeyId,
+    ...state.fake(server, accessKeyId),
     secretAccessKey,
     region: FAKE_BEDROCK_REGION,
-    requests,
-    cancelled,
-    inject: (fault) => faults.add(fault),
-    reset: () => {
-      faults.clear();
-      requests.length = 0;
-      cancelled.length = 0;
-    },
-    close: server.close,
   };
 }
 

@@ -2,18 +2,11 @@
 // native body), keeps polling on "Request Moderated"/"Content Moderated" until its timeout, throws
 // plain Errors for failures and reports no progress, so it cannot give the classification we need.
 import { PixelError } from '../../protocol/errors.ts';
-import {
-  cancelled,
-  checkImage,
-  classifyHttpFailure,
-  malformed,
-  networkFailure,
-  parseWaitFromMessage,
-  readJson,
-  sleep,
-} from '../shared/http.ts';
+import { fastApiFailure } from '../shared/fastapi.ts';
+import { checkImage, malformed, networkFailure, readJson } from '../shared/http.ts';
+import { pollUntilDone } from '../shared/poll.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
-import { FastApiErrorSchema, PollResponseSchema, ReadyResultSchema, SubmitResponseSchema } from './wire.ts';
+import { PollResponseSchema, type ReadyResult, ReadyResultSchema, SubmitResponseSchema } from './wire.ts';
 
 const PROVIDER = 'bfl';
 
@@ -38,7 +31,7 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
   const doFetch = config.fetch ?? fetch;
   const baseURL = config.baseURL.replace(/\/+$/, '');
   const pollIntervalMs = config.pollIntervalMs ?? 500;
-  const maxPolls = Math.max(1, Math.ceil((config.maxWaitMs ?? 600_000) / Math.max(1, pollIntervalMs)));
+  const maxWaitMs = config.maxWaitMs ?? 600_000;
   const notFoundTolerance = config.notFoundTolerance ?? 3;
 
   async function send(url: string, init: RequestInit, signal?: AbortSignal, auth = true): Promise<Response> {
@@ -62,7 +55,7 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
       },
       call.signal,
     );
-    if (!submitted.ok) throw await failure(submitted);
+    if (!submitted.ok) throw await fastApiFailure(PROVIDER, submitted);
     const submit = SubmitResponseSchema.safeParse(await readJson(PROVIDER, submitted));
     if (!submit.success)
       throw malformed(PROVIDER, `submit response is missing fields: ${submit.error.message}`);
@@ -96,69 +89,70 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
 
   async function poll(id: string, pollingUrl: string, call: ProviderCall) {
     let notFound = 0;
-    for (let attempt = 0; attempt < maxPolls; attempt++) {
-      if (attempt > 0) await sleep(pollIntervalMs, call.signal);
-      if (call.signal?.aborted) throw cancelled(call.signal);
-      const response = await send(
-        pollingUrl,
-        { method: 'GET', headers: { accept: 'application/json' } },
-        call.signal,
-      );
-      if (!response.ok) throw await failure(response, id);
-      const parsed = PollResponseSchema.safeParse(await readJson(PROVIDER, response));
-      if (!parsed.success) throw malformed(PROVIDER, `poll response is malformed: ${parsed.error.message}`);
-      const { status, progress, details, result } = parsed.data;
-      call.onProgress?.({ status, ...(typeof progress === 'number' ? { fraction: progress } : {}) });
-      switch (status) {
-        case 'Pending':
-          notFound = 0;
-          continue;
-        case 'Task not found':
-          // Right after submit a cluster may not know the task yet; beyond that the job is lost.
-          notFound += 1;
-          if (notFound <= notFoundTolerance) continue;
-          throw new PixelError({
-            code: 'unavailable',
-            reason: 'task_not_found',
-            retryable: true,
-            provider: PROVIDER,
-            providerRequestId: id,
-            message: `bfl lost task ${id} (Task not found after ${notFound} polls)`,
-          });
-        case 'Request Moderated':
-        case 'Content Moderated':
-          throw new PixelError({
-            code: 'permission_denied',
-            reason: 'content_moderated',
-            retryable: false,
-            provider: PROVIDER,
-            providerRequestId: id,
-            message: `bfl refused the content: ${status}${detailText(details)}`,
-          });
-        case 'Error':
-          throw new PixelError({
-            code: 'unavailable',
-            reason: 'provider_error',
-            retryable: true,
-            provider: PROVIDER,
-            providerRequestId: id,
-            message: `bfl generation failed${detailText(details) || ' (no details)'}`,
-          });
-        case 'Ready': {
-          const ready = ReadyResultSchema.safeParse(result);
-          if (!ready.success)
-            throw malformed(PROVIDER, `Ready result has no sample URL: ${ready.error.message}`);
-          return ready.data;
+    return pollUntilDone<ReadyResult>(
+      {
+        provider: PROVIDER,
+        requestId: id,
+        intervalMs: pollIntervalMs,
+        maxWaitMs,
+        signal: call.signal,
+        timeoutMessage: (polls) => `bfl task ${id} was not ready after ${polls} polls`,
+      },
+      async () => {
+        const response = await send(
+          pollingUrl,
+          { method: 'GET', headers: { accept: 'application/json' } },
+          call.signal,
+        );
+        if (!response.ok) throw await fastApiFailure(PROVIDER, response, id);
+        const parsed = PollResponseSchema.safeParse(await readJson(PROVIDER, response));
+        if (!parsed.success) throw malformed(PROVIDER, `poll response is malformed: ${parsed.error.message}`);
+        const { status, progress, details, result } = parsed.data;
+        call.onProgress?.({ status, ...(typeof progress === 'number' ? { fraction: progress } : {}) });
+        switch (status) {
+          case 'Pending':
+            notFound = 0;
+            return { done: false };
+          case 'Task not found':
+            // Right after submit a cluster may not know the task yet; beyond that the job is lost.
+            notFound += 1;
+            if (notFound <= notFoundTolerance) return { done: false };
+            throw new PixelError({
+              code: 'unavailable',
+              reason: 'task_not_found',
+              retryable: true,
+              provider: PROVIDER,
+              providerRequestId: id,
+              message: `bfl lost task ${id} (Task not found after ${notFound} polls)`,
+            });
+          case 'Request Moderated':
+          case 'Content Moderated':
+            throw new PixelError({
+              code: 'permission_denied',
+              reason: 'content_moderated',
+              retryable: false,
+              provider: PROVIDER,
+              providerRequestId: id,
+              message: `bfl refused the content: ${status}${detailText(details)}`,
+            });
+          case 'Error':
+            throw new PixelError({
+              code: 'unavailable',
+              reason: 'provider_error',
+              retryable: true,
+              provider: PROVIDER,
+              providerRequestId: id,
+              message: `bfl generation failed${detailText(details) || ' (no details)'}`,
+            });
+          case 'Ready': {
+            const ready = ReadyResultSchema.safeParse(result);
+            if (!ready.success)
+              throw malformed(PROVIDER, `Ready result has no sample URL: ${ready.error.message}`);
+            return { done: true, value: ready.data };
+          }
         }
-      }
-    }
-    throw new PixelError({
-      code: 'deadline_exceeded',
-      reason: 'timeout',
-      provider: PROVIDER,
-      providerRequestId: id,
-      message: `bfl task ${id} was not ready after ${maxPolls} polls`,
-    });
+      },
+    );
   }
 
   return {
@@ -188,36 +182,4 @@ export function createBflAdapter(config: BflAdapterConfig): ProviderAdapter {
 function detailText(details: unknown): string {
   if (details === undefined || details === null) return '';
   return `: ${typeof details === 'string' ? details : JSON.stringify(details)}`;
-}
-
-export function fastApiMessage(body: unknown): string | undefined {
-  const parsed = FastApiErrorSchema.safeParse(body);
-  if (!parsed.success) return undefined;
-  const { detail } = parsed.data;
-  if (typeof detail === 'string') return detail;
-  return detail
-    .map((d) => `${(d.loc ?? []).filter((p) => p !== 'body').join('.') || 'body'}: ${d.msg}`)
-    .join('; ');
-}
-
-async function failure(response: Response, id?: string): Promise<PixelError> {
-  const text = await response.text().catch(() => '');
-  let message = text.slice(0, 500);
-  try {
-    message = fastApiMessage(JSON.parse(text)) ?? message;
-  } catch {
-    // Not JSON: keep the text.
-  }
-  const wait =
-    response.status === 429 && !response.headers.has('retry-after')
-      ? parseWaitFromMessage(message)
-      : undefined;
-  return classifyHttpFailure({
-    provider: PROVIDER,
-    status: response.status,
-    headers: response.headers,
-    message,
-    ...(id === undefined ? {} : { requestId: id }),
-    ...(wait === undefined ? {} : { retryAfterMs: wait }),
-  });
 }

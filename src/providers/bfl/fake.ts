@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { delay, FaultQueue, listen, readRequest, record, sendBytes, sendJson } from '../testing/fake-http.ts';
+import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import { fastApiDetail } from '../testing/fastapi.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import { BFL_REQUEST_SCHEMAS, type BflStatus } from './wire.ts';
 
 /**
@@ -56,16 +57,14 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
   const apiKey = options.apiKey ?? 'bfl-fake-key';
   const moderationWord = (options.moderationWord ?? 'nsfw-test').toLowerCase();
   const pendingPolls = options.pendingPolls ?? 2;
-  const requests: RecordedRequest[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { faults } = state;
   const jobs = new Map<string, Job>();
   const planned: Outcome[] = [];
   let seedCounter = 5000;
   let url = '';
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
+  async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const path = request.url.pathname;
     if (request.method === 'GET' && path.startsWith('/samples/')) return sample(res, path);
     if (request.headers['x-key'] !== apiKey)
@@ -208,27 +207,15 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
     sendBytes(res, 200, image.bytes, image.mediaType);
   }
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { detail: String(error) });
-    });
-  });
+  const server = await state.serve(handle, (res, error) => sendJson(res, 500, { detail: String(error) }));
   url = server.url;
 
   return {
-    url,
-    apiKey,
-    requests,
-    cancelled: [],
-    inject: (fault) => faults.add(fault),
-    reset: () => {
-      faults.clear();
+    ...state.fake(server, apiKey, () => {
       planned.length = 0;
-      requests.length = 0;
-    },
+    }),
     failNextJob: (details) => planned.push({ kind: 'status', status: 'Error', details }),
     loseNextJob: () => planned.push({ kind: 'status', status: 'Task not found' }),
-    close: server.close,
   };
 }
 
@@ -246,19 +233,4 @@ function sizeOf(
   }
   const fallback = model.startsWith('flux-2') ? [1024, 1024] : [1024, 768];
   return [body.width ?? fallback[0]!, body.height ?? fallback[1]!];
-}
-
-/** zod issues → FastAPI's 422 detail list. */
-function fastApiDetail(error: z.ZodError, input: unknown): Array<Record<string, unknown>> {
-  return error.issues.map((issue) => {
-    const unknownKey = issue.code === 'unrecognized_keys';
-    const loc = ['body', ...issue.path.map(String), ...(unknownKey ? [issue.keys[0] ?? ''] : [])];
-    const value = issue.path.reduce<unknown>(
-      (at, key) => (at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined),
-      input,
-    );
-    return unknownKey
-      ? { type: 'extra_forbidden', loc, msg: 'Extra inputs are not permitted' }
-      : { type: issue.code, loc, msg: issue.message, input: value };
-  });
 }

@@ -147,17 +147,4 @@ export const ReadyResultSchema = z.object({
   end_time: z.number().optional(),
   duration: z.number().optional(),
 });
-
-/** FastAPI error bodies: validation errors are a list, other errors a string. */
-export const FastApiErrorSchema = z.object({
-  detail: z.union([
-    z.string(),
-    z.array(
-      z.object({
-        loc: z.array(z.union([z.string(), z.number()])).optional(),
-        msg: z.string(),
-        type: z.string().optional(),
-      }),
-    ),
-  ]),
-});
+export type ReadyResult = z.infer<typeof ReadyResultSchema>;

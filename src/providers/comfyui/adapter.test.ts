@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { ProviderProgress } from '../types.ts';
 import { createComfyUIAdapter } from './adapter.ts';
 import { type ComfyUIFake, startComfyUIFake } from './fake.ts';
@@ -50,16 +50,6 @@ function graph(
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 let fake: ComfyUIFake;
 let noSocket: ComfyUIFake;
 const adapters = () => ({
@@ -67,18 +57,10 @@ const adapters = () => ({
   poll: createComfyUIAdapter({ baseURL: fake.url, apiKey: TOKEN, pollIntervalMs: 10, progress: 'poll' }),
 });
 
-beforeAll(async () => {
-  fake = await startComfyUIFake({ token: TOKEN, checkpoints: ['sd_xl_base_1.0.safetensors'] });
-  noSocket = await startComfyUIFake({ websocket: false });
-});
-afterAll(async () => {
-  await fake.close();
-  await noSocket.close();
-});
-beforeEach(() => {
-  fake.reset();
-  noSocket.reset();
-});
+useFake(
+  async () => (fake = await startComfyUIFake({ token: TOKEN, checkpoints: ['sd_xl_base_1.0.safetensors'] })),
+);
+useFake(async () => (noSocket = await startComfyUIFake({ websocket: false })));
 
 describe('comfyui adapter', () => {
   it('follows the websocket, then downloads every saved image with the KSampler seed', async () => {

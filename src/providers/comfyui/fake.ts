@@ -2,17 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import {
-  FaultQueue,
-  listen,
-  type ParsedRequest,
-  readRequest,
-  record,
-  sendBytes,
-  sendJson,
-} from '../testing/fake-http.ts';
+import { FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import { executionOrder, validateGraph } from './fake-graph.ts';
 import type { Graph, HistoryEntry, OutputImage } from './wire.ts';
 
@@ -57,9 +49,8 @@ interface StoredFile {
 const OOM = 'CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.65 GiB total capacity)';
 
 export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promise<ComfyUIFake> {
-  const requests: RecordedRequest[] = [];
-  const cancelled: string[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { cancelled, faults } = state;
   const jobs = new Map<string, Job>();
   const history = new Map<string, HistoryEntry>();
   const files = new Map<string, StoredFile>();
@@ -233,10 +224,8 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
 
   const queueItem = (job: Job) => [job.number, job.id, job.graph, { client_id: job.clientId }, []];
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
-    if (!authorised(req.headers)) {
+  async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
+    if (!authorised(request.headers)) {
       sendJson(res, 401, { error: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
       return;
     }
@@ -376,12 +365,9 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
     sendBytes(res, 200, file.bytes, file.contentType, { 'content-disposition': `filename="${filename}"` });
   }
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        sendBytes(res, 500, Buffer.from(`500 Internal Server Error\n\n${String(error)}`), 'text/plain');
-    });
-  });
+  const server = await state.serve(handle, (res, error) =>
+    sendBytes(res, 500, Buffer.from(`500 Internal Server Error\n\n${String(error)}`), 'text/plain'),
+  );
 
   const wss = new WebSocketServer({ noServer: true });
   server.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -407,23 +393,15 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
   });
 
   return {
-    url: server.url,
-    apiKey: options.token ?? '',
-    requests,
-    cancelled,
-    sockets: socketAttempts,
-    inject: (fault) => faults.add(fault),
-    reset: () => {
-      faults.clear();
-      requests.length = 0;
-      cancelled.length = 0;
+    ...state.fake(server, options.token ?? '', () => {
       socketAttempts.length = 0;
       for (const job of jobs.values()) {
         job.interrupted = true;
         job.wake?.();
       }
       jobs.clear();
-    },
+    }),
+    sockets: socketAttempts,
     close: async () => {
       for (const job of jobs.values()) {
         job.interrupted = true;

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { ProviderCall, ProviderProgress } from '../types.ts';
 import { createFalAdapter } from './adapter.ts';
 import { type FalFake, startFalFake } from './fake.ts';
@@ -15,24 +15,8 @@ function call(id: string, body: Record<string, unknown>, extra: Partial<Provider
   return { model: model(id), body, count: 1, ...extra };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 let fake: FalFake;
-beforeAll(async () => {
-  fake = await startFalFake();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+useFake(async () => (fake = await startFalFake()));
 
 const adapter = (extra: { mode?: 'queue' | 'sync'; maxWaitMs?: number } = {}) =>
   createFalAdapter({

@@ -2,19 +2,12 @@
 // cancel or request id), and its queue code (video) hard-codes queue.fal.run paths instead of the
 // returned URLs, so it cannot poll beyond the sync cap or cancel.
 import { PixelError } from '../../protocol/errors.ts';
-import {
-  checkImage,
-  classifyHttpFailure,
-  decodeBase64Image,
-  malformed,
-  networkFailure,
-  parseWaitFromMessage,
-  readJson,
-  sleep,
-} from '../shared/http.ts';
+import { fastApiFailure, fastApiMessage } from '../shared/fastapi.ts';
+import { checkImage, decodeBase64Image, malformed, networkFailure, readJson } from '../shared/http.ts';
+import { pollUntilDone } from '../shared/poll.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import {
-  FalErrorSchema,
+  FalMessageErrorSchema,
   type FalOutput,
   FalOutputSchema,
   QueueStatusSchema,
@@ -43,7 +36,7 @@ export function createFalAdapter(config: FalAdapterConfig): ProviderAdapter {
   const queueBase = config.queueBaseURL.replace(/\/+$/, '');
   const runBase = config.runBaseURL.replace(/\/+$/, '');
   const pollIntervalMs = config.pollIntervalMs ?? 500;
-  const maxPolls = Math.max(1, Math.ceil((config.maxWaitMs ?? 900_000) / Math.max(1, pollIntervalMs)));
+  const maxWaitMs = config.maxWaitMs ?? 900_000;
 
   async function send(url: string, init: RequestInit, signal?: AbortSignal, auth = true): Promise<Response> {
     const headers = new Headers(init.headers);
@@ -103,28 +96,31 @@ export function createFalAdapter(config: FalAdapterConfig): ProviderAdapter {
   }
 
   /** Polls the returned status_url until COMPLETED; returns the response_url it names, if any. */
-  async function waitUntilDone(call: ProviderCall, requestId: string, statusUrl: string) {
-    for (let attempt = 0; attempt < maxPolls; attempt++) {
-      if (attempt > 0) await sleep(pollIntervalMs, call.signal);
-      const response = await send(
-        statusUrl,
-        { method: 'GET', headers: { accept: 'application/json' } },
-        call.signal,
-      );
-      if (!response.ok) throw await failure(response, requestId);
-      const parsed = QueueStatusSchema.safeParse(await readJson(PROVIDER, response));
-      if (!parsed.success) throw malformed(PROVIDER, `status response is malformed: ${parsed.error.message}`);
-      const { status, queue_position: position, response_url: responseUrl } = parsed.data;
-      call.onProgress?.({ status, ...(typeof position === 'number' ? { queuePosition: position } : {}) });
-      if (status === 'COMPLETED') return responseUrl ?? undefined;
-    }
-    throw new PixelError({
-      code: 'deadline_exceeded',
-      reason: 'timeout',
-      provider: PROVIDER,
-      providerRequestId: requestId,
-      message: `fal request ${requestId} did not complete after ${maxPolls} polls`,
-    });
+  function waitUntilDone(call: ProviderCall, requestId: string, statusUrl: string) {
+    return pollUntilDone<string | undefined>(
+      {
+        provider: PROVIDER,
+        requestId,
+        intervalMs: pollIntervalMs,
+        maxWaitMs,
+        signal: call.signal,
+        timeoutMessage: (polls) => `fal request ${requestId} did not complete after ${polls} polls`,
+      },
+      async () => {
+        const response = await send(
+          statusUrl,
+          { method: 'GET', headers: { accept: 'application/json' } },
+          call.signal,
+        );
+        if (!response.ok) throw await failure(response, requestId);
+        const parsed = QueueStatusSchema.safeParse(await readJson(PROVIDER, response));
+        if (!parsed.success)
+          throw malformed(PROVIDER, `status response is malformed: ${parsed.error.message}`);
+        const { status, queue_position: position, response_url: responseUrl } = parsed.data;
+        call.onProgress?.({ status, ...(typeof position === 'number' ? { queuePosition: position } : {}) });
+        return status === 'COMPLETED' ? { done: true, value: responseUrl ?? undefined } : { done: false };
+      },
+    );
   }
 
   /** Best effort: the caller's signal has already fired, so the cancel gets its own short deadline. */
@@ -198,36 +194,12 @@ export function createFalAdapter(config: FalAdapterConfig): ProviderAdapter {
   };
 }
 
+/** fal answers FastAPI `detail` bodies, or a `message` field on other errors. */
 function errorMessage(body: unknown): string | undefined {
-  const parsed = FalErrorSchema.safeParse(body);
-  if (!parsed.success) return undefined;
-  if ('message' in parsed.data) return parsed.data.message;
-  const { detail } = parsed.data;
-  if (typeof detail === 'string') return detail;
-  return detail
-    .map((d) => `${(d.loc ?? []).filter((p) => p !== 'body').join('.') || 'body'}: ${d.msg}`)
-    .join('; ');
+  return fastApiMessage(body) ?? FalMessageErrorSchema.safeParse(body).data?.message;
 }
 
-async function failure(response: Response, requestId?: string): Promise<PixelError> {
-  const text = await response.text().catch(() => '');
-  let message = text.slice(0, 500);
-  try {
-    message = errorMessage(JSON.parse(text)) ?? message;
-  } catch {
-    // Not JSON: keep the text.
-  }
-  const wait =
-    response.status === 429 && !response.headers.has('retry-after')
-      ? parseWaitFromMessage(message)
-      : undefined;
+function failure(response: Response, requestId?: string): Promise<PixelError> {
   const id = requestId ?? response.headers.get('x-fal-request-id') ?? undefined;
-  return classifyHttpFailure({
-    provider: PROVIDER,
-    status: response.status,
-    headers: response.headers,
-    message,
-    ...(id === undefined ? {} : { requestId: id }),
-    ...(wait === undefined ? {} : { retryAfterMs: wait }),
-  });
+  return fastApiFailure(PROVIDER, response, id, errorMessage);
 }

@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import type { z } from 'zod';
-import {
-  delay,
-  FaultQueue,
-  listen,
-  type ParsedRequest,
-  readRequest,
-  record,
-  sendBytes,
-  sendJson,
-} from '../testing/fake-http.ts';
+import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import { fastApiDetail } from '../testing/fastapi.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import { FAL_INPUT_SCHEMAS, IMAGE_SIZE_PRESETS, type ImageSizePreset } from './wire.ts';
 
 /**
@@ -52,9 +43,8 @@ const REQUEST_PATH = /^\/([^/]+)\/([^/]+)\/requests\/([^/]+)(\/status|\/cancel)?
 export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFake> {
   const apiKey = options.apiKey ?? 'fal-fake-key:secret';
   const nsfwWord = (options.nsfwWord ?? 'nsfw-test').toLowerCase();
-  const requests: RecordedRequest[] = [];
-  const cancelled: string[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { cancelled, faults } = state;
   const jobs = new Map<string, Job>();
   const files = new Map<string, { bytes: Uint8Array; type: string }>();
   let seedCounter = 9000;
@@ -145,9 +135,7 @@ export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFak
     sendJson(res, out.status, out.body, headers);
   }
 
-  async function handleQueue(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
+  async function handleQueue(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const path = request.url.pathname;
     if (request.method === 'GET' && path.startsWith('/files/')) {
       const file = files.get(path.slice('/files/'.length));
@@ -218,9 +206,7 @@ export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFak
     reply(res, job.output, { 'x-fal-request-id': id });
   }
 
-  async function handleRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
+  async function handleRun(request: ParsedRequest, res: ServerResponse): Promise<void> {
     if (!authorized(request)) return unauthorized(res);
     const model = request.url.pathname.slice(1);
     if (request.method !== 'POST' || !FAL_INPUT_SCHEMAS[model])
@@ -233,25 +219,14 @@ export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFak
     reply(res, out, { 'x-fal-request-id': randomUUID() });
   }
 
-  const onError = (res: ServerResponse) => (error: unknown) => {
-    if (!res.headersSent) sendJson(res, 500, { detail: String(error) });
-  };
-  const queueServer = await listen((req, res) => void handleQueue(req, res).catch(onError(res)));
-  const runServer = await listen((req, res) => void handleRun(req, res).catch(onError(res)));
+  const onError = (res: ServerResponse, error: unknown) => sendJson(res, 500, { detail: String(error) });
+  const queueServer = await state.serve(handleQueue, onError);
+  const runServer = await state.serve(handleRun, onError);
   queueUrl = queueServer.url;
 
   return {
-    url: queueServer.url,
+    ...state.fake(queueServer, apiKey),
     runUrl: runServer.url,
-    apiKey,
-    requests,
-    cancelled,
-    inject: (fault) => faults.add(fault),
-    reset: () => {
-      faults.clear();
-      requests.length = 0;
-      cancelled.length = 0;
-    },
     close: async () => {
       await Promise.all([queueServer.close(), runServer.close()]);
     },
@@ -269,15 +244,4 @@ async function blackImage(width: number, height: number, format: 'jpeg' | 'png')
   const canvas = sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } });
   const bytes = new Uint8Array(await (format === 'png' ? canvas.png() : canvas.jpeg()).toBuffer());
   return { bytes, mediaType: `image/${format}` };
-}
-
-/** zod issues → FastAPI's 422 detail list. */
-function fastApiDetail(error: z.ZodError, input: unknown): Array<Record<string, unknown>> {
-  return error.issues.map((issue) => {
-    const value = issue.path.reduce<unknown>(
-      (at, key) => (at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined),
-      input,
-    );
-    return { type: issue.code, loc: ['body', ...issue.path.map(String)], msg: issue.message, input: value };
-  });
 }

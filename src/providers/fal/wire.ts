@@ -97,19 +97,5 @@ export const FalOutputSchema = z.object({
 });
 export type FalOutput = z.infer<typeof FalOutputSchema>;
 
-/** FastAPI/Pydantic errors (422 list or string `detail`), or a `message` field on other errors. */
-export const FalErrorSchema = z.union([
-  z.object({
-    detail: z.union([
-      z.string(),
-      z.array(
-        z.object({
-          loc: z.array(z.union([z.string(), z.number()])).optional(),
-          msg: z.string(),
-          type: z.string().optional(),
-        }),
-      ),
-    ]),
-  }),
-  z.object({ message: z.string() }),
-]);
+/** fal's non-FastAPI error body (FastAPI `detail` bodies are read by shared/fastapi.ts). */
+export const FalMessageErrorSchema = z.object({ message: z.string() });

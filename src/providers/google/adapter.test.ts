@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { ProviderCall } from '../types.ts';
 import { createGoogleAdapter } from './adapter.ts';
 import { startGoogleFake } from './fake.ts';
@@ -27,25 +27,11 @@ function call(
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a PixelError');
-}
-
 describe('google (Gemini image output) adapter against the fake', () => {
   let fake: Fake;
   const adapter = () => createGoogleAdapter({ apiKey: fake.apiKey, baseURL: fake.url });
 
-  beforeAll(async () => {
-    fake = await startGoogleFake();
-  });
-  afterAll(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFake(async () => (fake = await startGoogleFake()));
 
   it('posts generateContent with x-goog-api-key and decodes the inline image', async () => {
     const result = await adapter().generate(call({ imageConfig: { aspectRatio: '16:9' }, seed: 77 }));

@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { delay, FaultQueue, listen, readRequest, record, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  delay,
+  FakeState,
+  FaultQueue,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
-import { RPC_TYPE, rpcErrorBody } from './rpc.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
+import { RPC_TYPE } from './rpc.ts';
+import { retryInfo, sendRpcError, urlNotFound } from './rpc-fake.ts';
 import { GEMINI_RATIO_PIXELS, GenerateContentRequestSchema } from './wire.ts';
 
 /**
@@ -36,10 +44,10 @@ export async function startGoogleFake(
 ): Promise<FakeServer & { inject(fault: GoogleFault): void }> {
   const apiKey = options.apiKey ?? 'AIzaFakeGoogleKey00000000000000000000';
   const models = new Set(options.models ?? DEFAULT_MODELS);
-  const requests: RecordedRequest[] = [];
-  const faults = new FaultQueue();
-  // The shared queue knows only the shared kinds; Gemini-only ones wait in their own list.
-  const special: Array<{ fault: Exclude<GoogleFault, Fault>; left: number }> = [];
+  const state = new FakeState();
+  const { faults } = state;
+  // The shared queue knows only the shared kinds; Gemini-only ones wait in their own queue.
+  const special = new FaultQueue<Exclude<GoogleFault, Fault>>();
 
   const error = (
     res: ServerResponse,
@@ -48,13 +56,9 @@ export async function startGoogleFake(
     message: string,
     details: Array<Record<string, unknown>> = [],
   ) =>
-    sendJson(res, code, rpcErrorBody(code, status, message, details), {
-      'content-type': 'application/json; charset=UTF-8',
-    });
+    sendRpcError(res, code, status, message, details, { 'content-type': 'application/json; charset=UTF-8' });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
+  async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const key = request.headers['x-goog-api-key'] ?? request.url.searchParams.get('key') ?? undefined;
     if (key === undefined)
       return error(
@@ -74,12 +78,7 @@ export async function startGoogleFake(
       ]);
     const match = PATH_RE.exec(request.url.pathname);
     if (!match || request.method !== 'POST')
-      return error(
-        res,
-        404,
-        'NOT_FOUND',
-        `The requested URL ${request.url.pathname} was not found on this server.`,
-      );
+      return error(res, 404, 'NOT_FOUND', urlNotFound(request.url.pathname));
     const model = match[1]!;
     if (!models.has(model))
       return error(
@@ -104,7 +103,7 @@ export async function startGoogleFake(
               { quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests' },
             ],
           },
-          { '@type': RPC_TYPE.retryInfo, retryDelay: `${fault.retryAfterMs / 1000}s` },
+          retryInfo(fault.retryAfterMs),
         ],
       );
     if (fault?.kind === 'server_error') {
@@ -133,17 +132,15 @@ export async function startGoogleFake(
     const responseId = randomBytes(12).toString('base64url');
     const base = { modelVersion: model, responseId };
 
-    const extra = special[0];
+    const extra = special.take();
     if (extra) {
-      extra.left -= 1;
-      if (extra.left <= 0) special.shift();
-      if (extra.fault.kind === 'blocked')
-        return sendJson(res, 200, { promptFeedback: { blockReason: extra.fault.blockReason }, ...base });
+      if (extra.kind === 'blocked')
+        return sendJson(res, 200, { promptFeedback: { blockReason: extra.blockReason }, ...base });
       return sendJson(res, 200, {
         candidates: [
           {
-            finishReason: extra.fault.finishReason,
-            ...(extra.fault.finishMessage ? { finishMessage: extra.fault.finishMessage } : {}),
+            finishReason: extra.finishReason,
+            ...(extra.finishMessage ? { finishMessage: extra.finishMessage } : {}),
             index: 0,
           },
         ],
@@ -241,27 +238,13 @@ export async function startGoogleFake(
     ]);
   }
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) error(res, 500, 'INTERNAL', String(err));
-    });
-  });
+  const server = await state.serve(handle, (res, err) => error(res, 500, 'INTERNAL', String(err)));
 
   return {
-    url: server.url,
-    apiKey,
+    ...state.fake(server, apiKey, () => special.clear()),
     inject(fault: GoogleFault) {
-      if (fault.kind === 'finish' || fault.kind === 'blocked') {
-        if (fault.times > 0) special.push({ fault, left: fault.times });
-      } else faults.add(fault);
+      if (fault.kind === 'finish' || fault.kind === 'blocked') special.add(fault);
+      else faults.add(fault);
     },
-    reset() {
-      faults.clear();
-      special.length = 0;
-      requests.length = 0;
-    },
-    requests,
-    cancelled: [],
-    close: () => server.close(),
   };
 }

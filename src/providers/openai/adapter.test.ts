@@ -1,9 +1,8 @@
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { FakeServer } from '../testing/types.ts';
-import type { ProviderResult } from '../types.ts';
 import { createOpenAIAdapter } from './adapter.ts';
 import { startOpenAIFake } from './fake.ts';
 import { provider } from './index.ts';
@@ -11,23 +10,9 @@ import { provider } from './index.ts';
 const model = (id: string) => ({ id: `openai/${id}`, providerModelId: id }) as ModelEntry;
 
 let fake: FakeServer;
-beforeAll(async () => {
-  fake = await startOpenAIFake();
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.reset());
+useFake(async () => (fake = await startOpenAIFake()));
 
 const adapter = () => createOpenAIAdapter({ apiKey: fake.apiKey, baseURL: fake.url });
-
-async function failure(promise: Promise<ProviderResult>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('OpenAI generations', () => {
   it('returns decoded images, the request id and the usage tokens', async () => {

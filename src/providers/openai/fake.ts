@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
+import { sendJson } from '../testing/fake-http.ts';
 import { type FakeImageRequest, fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
 import {
@@ -64,7 +65,7 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
     open.add(res);
     res.on('close', () => open.delete(res));
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: { message: String(error), type: 'server_error' } });
+      if (!res.headersSent) sendJson(res, 500, { error: { message: String(error), type: 'server_error' } });
       else res.destroy();
     });
   });
@@ -84,7 +85,7 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
     if (req.method === 'GET' && path.startsWith('/files/')) {
       const bytes = files.get(path.slice('/files/'.length));
       if (!bytes) {
-        send(res, 404, { error: { message: 'not found' } });
+        sendJson(res, 404, { error: { message: 'not found' } });
         return;
       }
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': bytes.byteLength });
@@ -176,11 +177,11 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
         });
       }
       if (fault?.kind === 'malformed') sendMalformed(res, fault.variant, body, common);
-      else send(res, 200, body, common);
+      else sendJson(res, 200, body, common);
     } catch (error) {
       if (!(error instanceof Reject)) throw error;
       const e = error.error;
-      send(
+      sendJson(
         res,
         e.status,
         { error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code ?? null } },
@@ -471,32 +472,17 @@ function zodReject(error: z.ZodError): Reject {
   return invalid(`Invalid value for '${param}': ${issue.message}.`, param);
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
 function sendMalformed(
   res: ServerResponse,
   variant: Extract<Fault, { kind: 'malformed' }>['variant'],
   body: Record<string, unknown>,
   headers: Record<string, string>,
 ): void {
-  if (variant === 'missing_fields') send(res, 200, { created: body.created }, headers);
-  else if (variant === 'empty_list') send(res, 200, { ...body, data: [] }, headers);
+  if (variant === 'missing_fields') sendJson(res, 200, { created: body.created }, headers);
+  else if (variant === 'empty_list') sendJson(res, 200, { ...body, data: [] }, headers);
   else if (variant === 'not_image') {
     const junk = Buffer.from('this is not an image at all').toString('base64');
-    send(res, 200, { ...body, data: [{ b64_json: junk }] }, headers);
+    sendJson(res, 200, { ...body, data: [{ b64_json: junk }] }, headers);
   } else sendHtml(res, headers);
 }
 

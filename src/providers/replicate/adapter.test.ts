@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { ProviderCall, ProviderProgress } from '../types.ts';
 import { createReplicateAdapter, type ReplicateAdapterConfig } from './adapter.ts';
 import { startReplicateFake } from './fake.ts';
@@ -10,16 +10,6 @@ const SDXL_VERSION = '39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c55
 
 function model(providerModelId: string): ModelEntry {
   return { id: `replicate/${providerModelId}`, provider: 'replicate', providerModelId } as ModelEntry;
-}
-
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a PixelError');
 }
 
 describe('replicate adapter against the fake', () => {
@@ -34,19 +24,9 @@ describe('replicate adapter against the fake', () => {
     ...extra,
   });
 
-  beforeAll(async () => {
-    fake = await startReplicateFake();
-    // Jobs take 150 ms but the Prefer: wait hold lasts 20 ms: the create returns 202 and the adapter polls.
-    slow = await startReplicateFake({ jobMs: 150, holdCapMs: 20 });
-  });
-  afterAll(async () => {
-    await fake.close();
-    await slow.close();
-  });
-  beforeEach(() => {
-    fake.reset();
-    slow.reset();
-  });
+  useFake(async () => (fake = await startReplicateFake()));
+  // Jobs take 150 ms but the Prefer: wait hold lasts 20 ms: the create returns 202 and the adapter polls.
+  useFake(async () => (slow = await startReplicateFake({ jobMs: 150, holdCapMs: 20 })));
 
   it('creates an official-model prediction with Prefer: wait and fetches every output URL', async () => {
     const result = await adapter(fake).generate(

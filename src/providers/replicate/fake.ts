@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { delay, FaultQueue, listen, readRequest, record, sendBytes, sendJson } from '../testing/fake-http.ts';
+import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import {
   FluxDevInputSchema,
   FluxProInputSchema,
@@ -88,9 +88,8 @@ export async function startReplicateFake(
   const apiKey = options.apiKey ?? 'r8_fakeReplicateToken0000';
   const jobMs = options.jobMs ?? 0;
   const holdCapMs = options.holdCapMs ?? 100;
-  const requests: RecordedRequest[] = [];
-  const cancelledIds: string[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { cancelled: cancelledIds, faults } = state;
   const pollFaults: Array<{ status: number; left: number }> = [];
   const jobs = new Map<string, Job>();
   let baseUrl = '';
@@ -289,9 +288,7 @@ export async function startReplicateFake(
     );
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
+  async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const path = request.url.pathname;
 
     const file = /^\/delivery\/([^/]+)\/([^/]+)$/.exec(path);
@@ -356,30 +353,21 @@ export async function startReplicateFake(
     return problem(res, 404, 'Not found', 'The requested resource could not be found.');
   }
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) problem(res, 500, 'Internal Server Error', String(error));
-    });
-  });
+  const server = await state.serve(handle, (res, error) =>
+    problem(res, 500, 'Internal Server Error', String(error)),
+  );
   baseUrl = server.url;
 
   return {
+    ...state.fake(server, apiKey, () => {
+      pollFaults.length = 0;
+      jobs.clear();
+    }),
     url: `${server.url}/v1`,
-    apiKey,
     inject(fault: ReplicateFault) {
       if (fault.kind !== 'poll_error') faults.add(fault);
       else if (fault.times > 0) pollFaults.push({ status: fault.status, left: fault.times });
     },
-    reset() {
-      faults.clear();
-      pollFaults.length = 0;
-      requests.length = 0;
-      cancelledIds.length = 0;
-      jobs.clear();
-    },
-    requests,
-    cancelled: cancelledIds,
-    close: () => server.close(),
   };
 }
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry, Transport } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { FakeServer } from '../testing/types.ts';
 import type { ProviderCall } from '../types.ts';
 import { createStabilityAdapter, endpointFor } from './adapter.ts';
@@ -21,24 +21,8 @@ function call(m: ModelEntry, body: Record<string, unknown>, extra: Partial<Provi
   return { model: m, body, count: 1, ...extra };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 let fake: FakeServer;
-beforeAll(async () => {
-  fake = await startStabilityFake();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+useFake(async () => (fake = await startStabilityFake()));
 
 const adapter = () => createStabilityAdapter({ apiKey: fake.apiKey, baseURL: fake.url });
 const jsonAdapter = () => createStabilityAdapter({ apiKey: fake.apiKey, baseURL: fake.url, output: 'json' });

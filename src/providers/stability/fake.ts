@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import {
-  delay,
-  FaultQueue,
-  listen,
-  type ParsedRequest,
-  readRequest,
-  sendBytes,
-  sendJson,
-} from '../testing/fake-http.ts';
+import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import { SDXL_V1_DIMENSIONS, V1RequestSchema, V2BETA_FORM_SCHEMAS, type V2betaEndpoint } from './wire.ts';
 
 /**
@@ -46,8 +38,8 @@ type Api = 'v1' | 'v2beta';
 export async function startStabilityFake(options: StabilityFakeOptions = {}): Promise<FakeServer> {
   const apiKey = options.apiKey ?? 'sk-fake-stability-key';
   const filterWord = (options.contentFilterWord ?? 'nsfw-test').toLowerCase();
-  const requests: RecordedRequest[] = [];
-  const faults = new FaultQueue();
+  const state = new FakeState();
+  const { requests, faults } = state;
   let seedCounter = 1000;
 
   /** The two API generations word the same error differently: `errors[]` (v2beta) vs `message` (v1). */
@@ -64,8 +56,7 @@ export async function startStabilityFake(options: StabilityFakeOptions = {}): Pr
     sendJson(res, status, body, { 'x-request-id': id, ...headers });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
+  async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const path = request.url.pathname;
     const v2 = V2_PATH.exec(path);
     const v1 = V1_PATH.exec(path);
@@ -260,25 +251,13 @@ export async function startStabilityFake(options: StabilityFakeOptions = {}): Pr
     sendJson(res, 200, { artifacts }, { 'x-request-id': randomUUID().replaceAll('-', '') });
   }
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        sendJson(res, 500, { id: 'fake', name: 'internal_error', errors: [String(error)] });
-    });
-  });
-
-  return {
-    url: server.url,
-    apiKey,
-    requests,
-    cancelled: [],
-    inject: (fault) => faults.add(fault),
-    reset: () => {
-      faults.clear();
-      requests.length = 0;
-    },
-    close: server.close,
-  };
+  // Multipart bodies are recorded as parsed fields, so `handle` records the request itself.
+  const server = await state.serve(
+    handle,
+    (res, error) => sendJson(res, 500, { id: 'fake', name: 'internal_error', errors: [String(error)] }),
+    { record: false },
+  );
+  return state.fake(server, apiKey);
 }
 
 /** Multipart → plain fields (files recorded by name and size), via the platform's own form parser. */

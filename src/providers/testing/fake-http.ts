@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Fault, RecordedRequest } from './types.ts';
+import type { FakeServer, Fault, RecordedRequest } from './types.ts';
 
 /** Small pieces shared by the `node:http` fake provider servers. */
 
@@ -97,15 +97,15 @@ export async function listen(
 }
 
 /** The queue of injected faults: each `take` consumes one use of the oldest fault. */
-export class FaultQueue {
-  #faults: Array<{ fault: Fault; left: number }> = [];
+export class FaultQueue<F extends { kind: string; times: number } = Fault> {
+  #faults: Array<{ fault: F; left: number }> = [];
 
-  add(fault: Fault): void {
+  add(fault: F): void {
     if (fault.times > 0) this.#faults.push({ fault, left: fault.times });
   }
 
   /** Consumes and returns the next fault, optionally only among the given kinds. */
-  take(kinds?: ReadonlyArray<Fault['kind']>): Fault | undefined {
+  take(kinds?: ReadonlyArray<F['kind']>): F | undefined {
     const entry = this.#faults.find((item) => !kinds || kinds.includes(item.fault.kind));
     if (!entry) return undefined;
     entry.left -= 1;
@@ -115,6 +115,54 @@ export class FaultQueue {
 
   clear(): void {
     this.#faults = [];
+  }
+}
+
+type Listening = Awaited<ReturnType<typeof listen>>;
+
+/** What every fake keeps (requests received, job ids cancelled, faults to inject) and its start-up. */
+export class FakeState {
+  readonly requests: RecordedRequest[] = [];
+  readonly cancelled: string[] = [];
+  readonly faults = new FaultQueue();
+
+  /**
+   * Serves `handle` on 127.0.0.1: each request is read (and recorded, unless `record` is false) first;
+   * a handler that throws answers through `onError` (the provider's own 500 body) unless it already answered.
+   */
+  serve(
+    handle: (request: ParsedRequest, res: ServerResponse) => Promise<void>,
+    onError: (res: ServerResponse, error: unknown) => void,
+    options: { record?: boolean } = {},
+  ): Promise<Listening> {
+    const run = async (req: IncomingMessage, res: ServerResponse) => {
+      const request = await readRequest(req);
+      if (options.record !== false) record(this.requests, request);
+      await handle(request, res);
+    };
+    return listen((req, res) => {
+      run(req, res).catch((error: unknown) => {
+        if (!res.headersSent) onError(res, error);
+      });
+    });
+  }
+
+  /** The FakeServer members over this state; `reset` empties it, then runs `alsoReset`. */
+  fake(server: Listening, apiKey: string, alsoReset?: () => void): FakeServer {
+    return {
+      url: server.url,
+      apiKey,
+      requests: this.requests,
+      cancelled: this.cancelled,
+      inject: (fault) => this.faults.add(fault),
+      reset: () => {
+        this.faults.clear();
+        this.requests.length = 0;
+        this.cancelled.length = 0;
+        alsoReset?.();
+      },
+      close: server.close,
+    };
   }
 }
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { PixelError } from '../../protocol/errors.ts';
+import { failure, useFake } from '../testing/suite.ts';
 import type { ProviderCall } from '../types.ts';
 import { createVertexAdapter } from './adapter.ts';
 import { RAI_REASON, startVertexFake } from './fake.ts';
@@ -22,26 +22,12 @@ function call(parameters: Record<string, unknown>, extra: Partial<ProviderCall> 
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<PixelError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (PixelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a PixelError');
-}
-
 describe('vertex (Imagen :predict) adapter against the fake', () => {
   let fake: Fake;
   const adapter = (project = 'pixel-test') =>
     createVertexAdapter({ accessToken: fake.apiKey, project, location: 'europe-west4', baseURL: fake.url });
 
-  beforeAll(async () => {
-    fake = await startVertexFake();
-  });
-  afterAll(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFake(async () => (fake = await startVertexFake()));
 
   it('posts to the project/location path with the bearer token and decodes every prediction', async () => {
     const result = await adapter().generate(

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RPC_TYPE, rpcErrorBody } from '../google/rpc.ts';
-import { delay, FaultQueue, listen, readRequest, record, sendBytes, sendJson } from '../testing/fake-http.ts';
+import type { ServerResponse } from 'node:http';
+import { RPC_TYPE } from '../google/rpc.ts';
+import { retryInfo, sendRpcError, urlNotFound } from '../google/rpc-fake.ts';
+import {
+  delay,
+  FakeState,
+  FaultQueue,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
-import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import type { FakeServer, Fault } from '../testing/types.ts';
 import { IMAGEN_RATIO_PIXELS, ImagenPredictRequestSchema } from './wire.ts';
 
 /**
@@ -41,29 +49,13 @@ export async function startVertexFake(
   const accessToken = options.accessToken ?? 'ya29.fake-vertex-access-token';
   const project = options.project ?? 'pixel-test';
   const models = new Set(options.models ?? DEFAULT_MODELS);
-  const requests: RecordedRequest[] = [];
-  const faults = new FaultQueue();
-  const special: Array<{ fault: Exclude<VertexFault, Fault>; left: number }> = [];
+  const state = new FakeState();
+  const { faults } = state;
+  // The shared queue knows only the shared kinds; Imagen-only ones wait in their own queue.
+  const special = new FaultQueue<Exclude<VertexFault, Fault>>();
+  const error = sendRpcError;
 
-  const error = (
-    res: ServerResponse,
-    code: number,
-    status: string,
-    message: string,
-    details: Array<Record<string, unknown>> = [],
-  ) => sendJson(res, code, rpcErrorBody(code, status, message, details));
-
-  function takeSpecial(): Exclude<VertexFault, Fault> | undefined {
-    const entry = special[0];
-    if (!entry) return undefined;
-    entry.left -= 1;
-    if (entry.left <= 0) special.shift();
-    return entry.fault;
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const request = await readRequest(req);
-    record(requests, request);
+  async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const auth = request.headers.authorization;
     if (!auth?.startsWith('Bearer '))
       return error(
@@ -83,12 +75,7 @@ export async function startVertexFake(
       );
     const match = PATH_RE.exec(request.url.pathname);
     if (!match || request.method !== 'POST')
-      return error(
-        res,
-        404,
-        'NOT_FOUND',
-        `The requested URL ${request.url.pathname} was not found on this server.`,
-      );
+      return error(res, 404, 'NOT_FOUND', urlNotFound(request.url.pathname));
     const [, pathProject, location, model] = match as unknown as [string, string, string, string];
     if (pathProject !== project)
       return error(
@@ -113,7 +100,7 @@ export async function startVertexFake(
         429,
         'RESOURCE_EXHAUSTED',
         `Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model with base model: ${model}. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.`,
-        [{ '@type': RPC_TYPE.retryInfo, retryDelay: `${fault.retryAfterMs / 1000}s` }],
+        [retryInfo(fault.retryAfterMs)],
       );
     if (fault?.kind === 'server_error')
       return fault.status === 503
@@ -135,7 +122,7 @@ export async function startVertexFake(
       ]);
     }
     const { instances, parameters = {} } = parsed.data;
-    const extra = takeSpecial();
+    const extra = special.take();
     if (extra?.kind === 'prompt_blocked')
       return error(
         res,
@@ -184,27 +171,13 @@ export async function startVertexFake(
     return sendJson(res, 200, predictions.length > 0 ? { predictions } : {});
   }
 
-  const server = await listen((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) error(res, 500, 'INTERNAL', String(err));
-    });
-  });
+  const server = await state.serve(handle, (res, err) => error(res, 500, 'INTERNAL', String(err)));
 
   return {
-    url: server.url,
-    apiKey: accessToken,
+    ...state.fake(server, accessToken, () => special.clear()),
     inject(fault: VertexFault) {
-      if (fault.kind === 'filter' || fault.kind === 'prompt_blocked') {
-        if (fault.times > 0) special.push({ fault, left: fault.times });
-      } else faults.add(fault);
+      if (fault.kind === 'filter' || fault.kind === 'prompt_blocked') special.add(fault);
+      else faults.add(fault);
     },
-    reset() {
-      faults.clear();
-      special.length = 0;
-      requests.length = 0;
-    },
-    requests,
-    cancelled: [],
-    close: () => server.close(),
   };
 }

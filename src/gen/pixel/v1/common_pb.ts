@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/common.proto.
  */
 export const file_pixel_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jb21tb24ucHJvdG8SCHBpeGVsLnYxIooBCgpSZXBvcnRMaW5lEg0KBXBhcmFtGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIpCglyZXF1ZXN0ZWQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoEc2VudBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIMCgRub3RlGAUgASgJIvkECg9HZW5lcmF0ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGcHJvbXB0GAIgASgJEhwKD25lZ2F0aXZlX3Byb21wdBgDIAEoCUgAiAEBEhIKBXdpZHRoGAQgASgFSAGIAQESEwoGaGVpZ2h0GAUgASgFSAKIAQESGQoMYXNwZWN0X3JhdGlvGAYgASgJSAOIAQESEAoDZml0GAcgASgJSASIAQESFgoJY2ZnX3NjYWxlGAggASgBSAWIAQESEgoFc3R5bGUYCSABKAlIBogBARIUCgdxdWFsaXR5GAogASgJSAeIAQESEgoFc3RlcHMYCyABKAVICIgBARIRCgRzZWVkGAwgASgNSAmIAQESDgoBbhgNIAEoBUgKiAEBEhMKBmZvcm1hdBgOIAEoCUgLiAEBEhcKCmJhY2tncm91bmQYDyABKAlIDIgBARIxChBwcm92aWRlcl9vcHRpb25zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCg5vbl91bnN1cHBvcnRlZBgRIAEoCUgNiAEBEhwKD2lkZW1wb3RlbmN5X2tleRgSIAEoCUgOiAEBQhIKEF9uZWdhdGl2ZV9wcm9tcHRCCAoGX3dpZHRoQgkKB19oZWlnaHRCDwoNX2FzcGVjdF9yYXRpb0IGCgRfZml0QgwKCl9jZmdfc2NhbGVCCAoGX3N0eWxlQgoKCF9xdWFsaXR5QggKBl9zdGVwc0IHCgVfc2VlZEIECgJfbkIJCgdfZm9ybWF0Qg0KC19iYWNrZ3JvdW5kQhEKD19vbl91bnN1cHBvcnRlZEISChBfaWRlbXBvdGVuY3lfa2V5In0KC0Vycm9yRGV0YWlsEgwKBGNvZGUYASABKAkSDQoFZmllbGQYAiABKAkSDgoGcmVhc29uGAMgASgJEhEKCXJldHJ5YWJsZRgEIAEoCBIbCg5yZXRyeV9hZnRlcl9tcxgFIAEoA0gAiAEBQhEKD19yZXRyeV9hZnRlcl9tc2IGcHJvdG8z", [file_google_protobuf_struct]);
+  fileDesc("ChVwaXhlbC92MS9jb21tb24ucHJvdG8SCHBpeGVsLnYxIooBCgpSZXBvcnRMaW5lEg0KBXBhcmFtGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIpCglyZXF1ZXN0ZWQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoEc2VudBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIMCgRub3RlGAUgASgJIsMGCg9HZW5lcmF0ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoGcHJvbXB0GAIgASgJEhwKD25lZ2F0aXZlX3Byb21wdBgDIAEoCUgAiAEBEhIKBXdpZHRoGAQgASgFSAGIAQESEwoGaGVpZ2h0GAUgASgFSAKIAQESGQoMYXNwZWN0X3JhdGlvGAYgASgJSAOIAQESEAoDZml0GAcgASgJSASIAQESFgoJY2ZnX3NjYWxlGAggASgBSAWIAQESEgoFc3R5bGUYCSABKAlIBogBARIUCgdxdWFsaXR5GAogASgJSAeIAQESEgoFc3RlcHMYCyABKAVICIgBARIRCgRzZWVkGAwgASgNSAmIAQESDgoBbhgNIAEoBUgKiAEBEhMKBmZvcm1hdBgOIAEoCUgLiAEBEhcKCmJhY2tncm91bmQYDyABKAlIDIgBARIxChBwcm92aWRlcl9vcHRpb25zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIbCg5vbl91bnN1cHBvcnRlZBgRIAEoCUgNiAEBEhwKD2lkZW1wb3RlbmN5X2tleRgSIAEoCUgOiAEBEhAKA2FwcBgTIAEoCUgPiAEBEjEKBHZhcnMYFCADKAsyIy5waXhlbC52MS5HZW5lcmF0ZVJlcXVlc3QuVmFyc0VudHJ5EhYKCWFwcF9sYWJlbBgVIAEoCUgQiAEBEhgKC2FwcF92ZXJzaW9uGBYgASgFSBGIAQEaKwoJVmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEgoQX25lZ2F0aXZlX3Byb21wdEIICgZfd2lkdGhCCQoHX2hlaWdodEIPCg1fYXNwZWN0X3JhdGlvQgYKBF9maXRCDAoKX2NmZ19zY2FsZUIICgZfc3R5bGVCCgoIX3F1YWxpdHlCCAoGX3N0ZXBzQgcKBV9zZWVkQgQKAl9uQgkKB19mb3JtYXRCDQoLX2JhY2tncm91bmRCEQoPX29uX3Vuc3VwcG9ydGVkQhIKEF9pZGVtcG90ZW5jeV9rZXlCBgoEX2FwcEIMCgpfYXBwX2xhYmVsQg4KDF9hcHBfdmVyc2lvbiJ9CgtFcnJvckRldGFpbBIMCgRjb2RlGAEgASgJEg0KBWZpZWxkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSGwoOcmV0cnlfYWZ0ZXJfbXMYBSABKANIAIgBAUIRCg9fcmV0cnlfYWZ0ZXJfbXNiBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * One line of the translation report: what a parameter became on the model that ran.
@@ -171,6 +171,35 @@ export type GenerateRequest = Message<"pixel.v1.GenerateRequest"> & {
    * @generated from field: optional string idempotency_key = 18;
    */
   idempotencyKey?: string | undefined;
+
+  /**
+   * An application (butcher-cuts, produce…) whose template, defaults and model variants build the
+   * request; `prompt` may then be empty. Fields given here win over the application's defaults.
+   *
+   * @generated from field: optional string app = 19;
+   */
+  app?: string | undefined;
+
+  /**
+   * The item's template variables, e.g. {"cut": "ribeye steak"}.
+   *
+   * @generated from field: map<string, string> vars = 20;
+   */
+  vars: { [key: string]: string };
+
+  /**
+   * Which application version: a label (production, staging, team:<id>, latest, default)…
+   *
+   * @generated from field: optional string app_label = 21;
+   */
+  appLabel?: string | undefined;
+
+  /**
+   * …or a version number. Default: the caller's team label, then production, then the file default.
+   *
+   * @generated from field: optional int32 app_version = 22;
+   */
+  appVersion?: number | undefined;
 };
 
 /**

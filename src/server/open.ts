@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import { type Db, openDatabase } from '../catalog/db.ts';
+import { createBlobStore, storeConfigFromEnv } from '../storage/config.ts';
+import type { BlobStore } from '../storage/types.ts';
+import type { ServerConfig } from './config.ts';
+
+/** The catalogue for this configuration: DATABASE_URL, else PGlite under `<dataDir>/pglite`. Used by the server and the CLI. */
+export function openServerDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+  return openDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'pglite') },
+  );
+}
+
+/** The blob store for this configuration (PIXEL_STORE and friends); local blobs live under `<dataDir>/blobs`. */
+export function openServerStore(
+  config: Pick<ServerConfig, 'dataDir' | 'publicUrl'>,
+  env: NodeJS.ProcessEnv,
+  fallbackUrl: string,
+): BlobStore {
+  return createBlobStore(
+    storeConfigFromEnv(
+      { ...env, PIXEL_DATA_DIR: config.dataDir },
+      { publicUrl: config.publicUrl ?? fallbackUrl },
+    ),
+  );
+}
