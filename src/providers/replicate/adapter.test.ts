@@ -109,6 +109,8 @@ describe('replicate adapter against the fake', () => {
     expect(result.images).toHaveLength(1);
     expect(slow.cancelled).toHaveLength(0);
 
+    // The job never finishes on its own, so the outcome does not depend on how fast the polls run.
+    slow.inject({ kind: 'stuck', times: 1 });
     slow.inject({ kind: 'poll_error', times: 4, status: 500 });
     const error = await failure(adapter(slow).generate(schnell({})));
     expect(error).toMatchObject({ code: 'unavailable', providerStatus: 500 });
