@@ -28,15 +28,30 @@ export function summarise(profile: Profile, top = 25): string {
     const where = url.replace(/^file:\/\/.*\/node_modules\//, '').replace(/^file:\/\/\/work\/main\//, '');
     const f = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
     fn.set(f, (fn.get(f) ?? 0) + us);
-    const pkg = where.startsWith('src/') || where.startsWith('bench/') ? where : where.split('/').slice(0, where.startsWith('@') ? 2 : 1).join('/');
+    const pkg =
+      where.startsWith('src/') || where.startsWith('bench/')
+        ? where
+        : where
+            .split('/')
+            .slice(0, where.startsWith('@') ? 2 : 1)
+            .join('/');
     file.set(pkg || functionName, (file.get(pkg || functionName) ?? 0) + us);
   }
   const lines = (m: Map<string, number>) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
-  return [`total ${(total / 1000).toFixed(0)} ms`, '-- by package/file', ...lines(file), '-- by function', ...lines(fn)].join('\n');
+      .map(
+        ([k, us]) =>
+          `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`,
+      );
+  return [
+    `total ${(total / 1000).toFixed(0)} ms`,
+    '-- by package/file',
+    ...lines(file),
+    '-- by function',
+    ...lines(fn),
+  ].join('\n');
 }
 
 if (import.meta.main) {

@@ -32,14 +32,16 @@ export async function applyApplication(
   resolver: ApplicationResolver | undefined,
   team: string | undefined,
 ): Promise<AppliedRequest> {
-  if (input === null || typeof input !== 'object' || (input as Record<string, unknown>).app === undefined) return { input, report: [] };
+  if (input === null || typeof input !== 'object' || (input as Record<string, unknown>).app === undefined)
+    return { input, report: [] };
   parseGenerateRequest(input); // errors name the caller's fields as sent
   if (!resolver) {
     throw new PixelError({
       code: 'failed_precondition',
       field: 'app',
       reason: 'applications_unavailable',
-      message: 'this surface has no application catalogue (it needs the catalogue database); send a prompt instead',
+      message:
+        'this surface has no application catalogue (it needs the catalogue database); send a prompt instead',
     });
   }
   const raw = input as Record<string, unknown>;
@@ -48,7 +50,14 @@ export async function applyApplication(
   for (const [key, value] of Object.entries(raw)) {
     if (value !== undefined && !(APP_REQUEST_FIELDS as readonly string[]).includes(key)) request[key] = value;
   }
-  const resolved = await resolver({ app: fields.app, vars: fields.vars, label: fields.label, version: fields.version, team, request });
+  const resolved = await resolver({
+    app: fields.app,
+    vars: fields.vars,
+    label: fields.label,
+    version: fields.version,
+    team,
+    request,
+  });
   return {
     input: resolved.request,
     application: { name: resolved.app, version: resolved.appVersion, via: resolved.via, resolved },

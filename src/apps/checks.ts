@@ -9,11 +9,14 @@ export interface ProfileProblem {
 
 /** Every template with its path inside the profile. */
 export function profileTemplates(profile: AppProfile): { path: (string | number)[]; template: string }[] {
-  const out: { path: (string | number)[]; template: string }[] = [{ path: ['template'], template: profile.template }];
+  const out: { path: (string | number)[]; template: string }[] = [
+    { path: ['template'], template: profile.template },
+  ];
   if (profile.negativePrompt) out.push({ path: ['negativePrompt'], template: profile.negativePrompt });
   for (const [name, variant] of Object.entries(profile.variants)) {
     if (variant.template) out.push({ path: ['variants', name, 'template'], template: variant.template });
-    if (variant.negativePrompt) out.push({ path: ['variants', name, 'negativePrompt'], template: variant.negativePrompt });
+    if (variant.negativePrompt)
+      out.push({ path: ['variants', name, 'negativePrompt'], template: variant.negativePrompt });
   }
   profile.rubric.forEach((q, i) => {
     out.push({ path: ['rubric', i, 'question'], template: q.question });
@@ -38,28 +41,43 @@ export function checkProfile(profile: AppProfile): ProfileProblem[] {
       continue;
     }
     for (const name of names) {
-      if (!declared.has(name)) problems.push({ path, message: `uses {{${name}}}, which is not declared under variables` });
+      if (!declared.has(name))
+        problems.push({ path, message: `uses {{${name}}}, which is not declared under variables` });
     }
   }
   profile.fewShots.forEach((shot, i) => {
     for (const name of Object.keys(shot.vars)) {
-      if (!declared.has(name)) problems.push({ path: ['fewShots', i, 'vars', name], message: `"${name}" is not declared under variables` });
+      if (!declared.has(name))
+        problems.push({
+          path: ['fewShots', i, 'vars', name],
+          message: `"${name}" is not declared under variables`,
+        });
     }
   });
   if (profile.finetunes && !declared.has(profile.finetunes.categoryVar)) {
-    problems.push({ path: ['finetunes', 'categoryVar'], message: `"${profile.finetunes.categoryVar}" is not declared under variables` });
+    problems.push({
+      path: ['finetunes', 'categoryVar'],
+      message: `"${profile.finetunes.categoryVar}" is not declared under variables`,
+    });
   }
   const owner = new Map<string, string>();
   for (const [name, variant] of Object.entries(profile.variants)) {
     for (const family of variant.families) {
       const previous = owner.get(family);
-      if (previous) problems.push({ path: ['variants', name, 'families'], message: `family ${family} is already claimed by variant "${previous}"` });
+      if (previous)
+        problems.push({
+          path: ['variants', name, 'families'],
+          message: `family ${family} is already claimed by variant "${previous}"`,
+        });
       owner.set(family, name);
     }
   }
   const d = profile.defaults;
   if (d.aspectRatio !== undefined && d.width !== undefined && d.height !== undefined) {
-    problems.push({ path: ['defaults', 'aspectRatio'], message: 'cannot be combined with both width and height' });
+    problems.push({
+      path: ['defaults', 'aspectRatio'],
+      message: 'cannot be combined with both width and height',
+    });
   }
   return problems;
 }

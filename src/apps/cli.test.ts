@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
 const BASE_ENV = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !/^(OPENAI|STABILITY|REPLICATE|FAL|BFL|GOOGLE|GEMINI|AWS|A1111|COMFYUI|PIXEL|DATABASE)_/.test(k)),
+  Object.entries(process.env).filter(
+    ([k]) => !/^(OPENAI|STABILITY|REPLICATE|FAL|BFL|GOOGLE|GEMINI|AWS|A1111|COMFYUI|PIXEL|DATABASE)_/.test(k),
+  ),
 );
 
 interface Run {
@@ -41,7 +43,17 @@ afterAll(async () => {
 // Each command opens the embedded database in a new process, so the steps run in order in one test.
 describe('pixel apps (end to end, embedded database)', () => {
   it('previews, then updates, labels, diffs and rolls back', { timeout: 240_000 }, async () => {
-    const preview = await pixel('preview', 'prepared-foods', '--var', 'dish=mac & cheese', '--var', 'ingredients=elbow pasta, cheddar', '--model', 'pixel/sketch', '--json');
+    const preview = await pixel(
+      'preview',
+      'prepared-foods',
+      '--var',
+      'dish=mac & cheese',
+      '--var',
+      'ingredients=elbow pasta, cheddar',
+      '--model',
+      'pixel/sketch',
+      '--json',
+    );
     expect(preview.code, preview.stderr).toBe(0);
     const p = JSON.parse(preview.stdout);
     expect(p.prompt).toMatch(/^Appetising food photograph of mac & cheese, served on a white ceramic plate/);
@@ -56,11 +68,35 @@ describe('pixel apps (end to end, embedded database)', () => {
     expect(show.code, show.stderr).toBe(0);
     const file = join(dir, 'prepared-foods.yaml');
     await writeFile(file, show.stdout.replace('light neutral stone surface', 'dark slate surface'));
-    const update = await pixel('update', 'prepared-foods', '--file', file, '--label', 'production', '--message', 'darker surface', '--json');
+    const update = await pixel(
+      'update',
+      'prepared-foods',
+      '--file',
+      file,
+      '--label',
+      'production',
+      '--message',
+      'darker surface',
+      '--json',
+    );
     expect(update.code, update.stderr).toBe(0);
     expect(JSON.parse(update.stdout)).toMatchObject({ version: 2, label: 'production' });
 
-    const after = JSON.parse((await pixel('preview', 'prepared-foods', '--var', 'dish=soup', '--var', 'ingredients=leeks', '--model', 'pixel/sketch', '--json')).stdout);
+    const after = JSON.parse(
+      (
+        await pixel(
+          'preview',
+          'prepared-foods',
+          '--var',
+          'dish=soup',
+          '--var',
+          'ingredients=leeks',
+          '--model',
+          'pixel/sketch',
+          '--json',
+        )
+      ).stdout,
+    );
     expect([after.appVersion, after.via]).toEqual([2, 'production']);
     expect(after.prompt).toContain('dark slate surface');
 
@@ -72,12 +108,18 @@ describe('pixel apps (end to end, embedded database)', () => {
     // production had no earlier target: the first label move has nothing to go back to
     expect(rollback.code).toBe(2);
     expect(JSON.parse(rollback.stdout).error.code).toBe('failed_precondition');
-    expect((await pixel('label', 'prepared-foods', 'production', '1')).stdout).toContain('production: v2 → v1');
+    expect((await pixel('label', 'prepared-foods', 'production', '1')).stdout).toContain(
+      'production: v2 → v1',
+    );
     const back = JSON.parse((await pixel('rollback', 'prepared-foods', '--json')).stdout);
     expect(back).toMatchObject({ label: 'production', from: 1, to: 2 });
 
     const list = JSON.parse((await pixel('list', '--json')).stdout);
-    expect(list.find((a: { name: string }) => a.name === 'prepared-foods')).toMatchObject({ latestVersion: 2, defaultVersion: 1, labels: { production: 2 } });
+    expect(list.find((a: { name: string }) => a.name === 'prepared-foods')).toMatchObject({
+      latestVersion: 2,
+      defaultVersion: 1,
+      labels: { production: 2 },
+    });
     expect(await readFile(file, 'utf8')).toContain('dark slate');
   });
 });

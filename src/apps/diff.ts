@@ -17,7 +17,12 @@ export function diffLines(before: string, after: string): DiffLine[] {
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  while (
+    tail < a.length - head &&
+    tail < b.length - head &&
+    a[a.length - 1 - tail] === b[b.length - 1 - tail]
+  )
+    tail++;
   const midA = a.slice(head, a.length - tail);
   const midB = b.slice(head, b.length - tail);
   const out: DiffLine[] = a.slice(0, head).map((text) => ({ op: ' ', text }));
@@ -28,7 +33,10 @@ export function diffLines(before: string, after: string): DiffLine[] {
 
 function middle(a: string[], b: string[]): DiffLine[] {
   if ((a.length + 1) * (b.length + 1) > MAX_CELLS) {
-    return [...a.map((text): DiffLine => ({ op: '-', text })), ...b.map((text): DiffLine => ({ op: '+', text }))];
+    return [
+      ...a.map((text): DiffLine => ({ op: '-', text })),
+      ...b.map((text): DiffLine => ({ op: '+', text })),
+    ];
   }
   const width = b.length + 1;
   // lcs[i*width+j] = length of the LCS of a[i..] and b[j..]
@@ -36,7 +44,9 @@ function middle(a: string[], b: string[]): DiffLine[] {
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
       lcs[i * width + j] =
-        a[i] === b[j] ? lcs[(i + 1) * width + j + 1]! + 1 : Math.max(lcs[(i + 1) * width + j]!, lcs[i * width + j + 1]!);
+        a[i] === b[j]
+          ? lcs[(i + 1) * width + j + 1]! + 1
+          : Math.max(lcs[(i + 1) * width + j]!, lcs[i * width + j + 1]!);
     }
   }
   const out: DiffLine[] = [];
@@ -64,7 +74,8 @@ export function formatUnified(lines: DiffLine[], fromName: string, toName: strin
   const keep = new Array<boolean>(lines.length).fill(false);
   lines.forEach((line, index) => {
     if (line.op === ' ') return;
-    for (let k = Math.max(0, index - context); k <= Math.min(lines.length - 1, index + context); k++) keep[k] = true;
+    for (let k = Math.max(0, index - context); k <= Math.min(lines.length - 1, index + context); k++)
+      keep[k] = true;
   });
   const out = [`--- ${fromName}`, `+++ ${toName}`];
   let oldLine = 1;

@@ -45,7 +45,14 @@ describe('generation by application', () => {
 
   it('renders the template, stores application and app_version on the row, and reports provenance', async () => {
     const result = await service.generateAndStore(
-      { app: 'produce', vars: { item: 'lemon', count: 'three' }, model: 'pixel/sketch', width: 256, height: 256, seed: 7 },
+      {
+        app: 'produce',
+        vars: { item: 'lemon', count: 'three' },
+        model: 'pixel/sketch',
+        width: 256,
+        height: 256,
+        seed: 7,
+      },
       { team: 'fresh', role: 'member' },
     );
     expect(result.images).toHaveLength(1);
@@ -59,45 +66,87 @@ describe('generation by application', () => {
     expect(result.report[0]).toMatchObject({ param: 'app', sent: 'produce@1' });
     expect(result.report.find((l) => l.param === 'app.style')?.note).toBe('application default');
     // the row in the catalogue says the same
-    const rows = await db.query<{ application: string; app_version: number }>('SELECT application, app_version FROM images WHERE id = $1', [image.id]);
+    const rows = await db.query<{ application: string; app_version: number }>(
+      'SELECT application, app_version FROM images WHERE id = $1',
+      [image.id],
+    );
     expect(rows[0]).toEqual({ application: 'produce', app_version: 1 });
   });
 
   it('uses the caller team override, and a named version when asked', async () => {
-    const yaml = (await apps.get('produce', ADMIN)).yaml.replace('Studio product photograph of', 'Overhead photograph of');
-    const { version } = await apps.update('produce', yaml, { team: 'fresh', role: 'member' }, { label: 'team:fresh' });
-    const mine = await service.generateAndStore({ app: 'produce', vars: { item: 'lime' }, model: 'pixel/sketch', width: 128, height: 128 }, { team: 'fresh', role: 'member' });
+    const yaml = (await apps.get('produce', ADMIN)).yaml.replace(
+      'Studio product photograph of',
+      'Overhead photograph of',
+    );
+    const { version } = await apps.update(
+      'produce',
+      yaml,
+      { team: 'fresh', role: 'member' },
+      { label: 'team:fresh' },
+    );
+    const mine = await service.generateAndStore(
+      { app: 'produce', vars: { item: 'lime' }, model: 'pixel/sketch', width: 128, height: 128 },
+      { team: 'fresh', role: 'member' },
+    );
     expect(mine.images[0]!.appVersion).toBe(version);
     expect(mine.images[0]!.prompt).toMatch(/^Overhead photograph of one fresh lime, unbranded/);
-    const theirs = await service.generateAndStore({ app: 'produce', vars: { item: 'lime' }, model: 'pixel/sketch', width: 128, height: 128 }, { team: 'growth', role: 'member' });
+    const theirs = await service.generateAndStore(
+      { app: 'produce', vars: { item: 'lime' }, model: 'pixel/sketch', width: 128, height: 128 },
+      { team: 'growth', role: 'member' },
+    );
     expect(theirs.images[0]!.appVersion).toBe(1);
     const pinned = await service.generateAndStore(
-      { app: 'produce', appVersion: 1, vars: { item: 'lime' }, model: 'pixel/sketch', width: 128, height: 128 },
+      {
+        app: 'produce',
+        appVersion: 1,
+        vars: { item: 'lime' },
+        model: 'pixel/sketch',
+        width: 128,
+        height: 128,
+      },
       { team: 'fresh', role: 'member' },
     );
     expect(pinned.images[0]!.appVersion).toBe(1);
   });
 
   it('application default n applies unless the request sets n', async () => {
-    const yaml = (await apps.get('packaged-goods', ADMIN)).yaml.replace(/^ {2}format: png$/m, '  format: png\n  n: 2');
+    const yaml = (await apps.get('packaged-goods', ADMIN)).yaml.replace(
+      /^ {2}format: png$/m,
+      '  format: png\n  n: 2',
+    );
     await apps.update('packaged-goods', yaml, ADMIN, { label: 'production' });
     const vars = { product: 'oat milk', package: 'carton' };
-    const two = await generate({ app: 'packaged-goods', vars, model: 'pixel/sketch', width: 64, height: 64 }, { catalog, adapter, applications: apps.resolver() });
+    const two = await generate(
+      { app: 'packaged-goods', vars, model: 'pixel/sketch', width: 64, height: 64 },
+      { catalog, adapter, applications: apps.resolver() },
+    );
     expect(two.images).toHaveLength(2);
     expect(two.application).toMatchObject({ name: 'packaged-goods', via: 'production' });
-    const one = await generate({ app: 'packaged-goods', vars, n: 1, model: 'pixel/sketch', width: 64, height: 64 }, { catalog, adapter, applications: apps.resolver() });
+    const one = await generate(
+      { app: 'packaged-goods', vars, n: 1, model: 'pixel/sketch', width: 64, height: 64 },
+      { catalog, adapter, applications: apps.resolver() },
+    );
     expect(one.images).toHaveLength(1);
   });
 
   it('refuses missing variables before generating, and app requests where no applications are wired', async () => {
-    await expect(service.generateAndStore({ app: 'produce', vars: {}, model: 'pixel/sketch' }, { team: 'fresh', role: 'member' })).rejects.toMatchObject({
+    await expect(
+      service.generateAndStore(
+        { app: 'produce', vars: {}, model: 'pixel/sketch' },
+        { team: 'fresh', role: 'member' },
+      ),
+    ).rejects.toMatchObject({
       code: 'invalid_argument',
       field: 'vars',
       message: 'missing template variable: item',
     });
-    const error = await generate({ app: 'produce', vars: { item: 'x' } }, { catalog, adapter }).catch((e: unknown) => e);
+    const error = await generate({ app: 'produce', vars: { item: 'x' } }, { catalog, adapter }).catch(
+      (e: unknown) => e,
+    );
     expect(PixelError.isInstance(error) && error.reason).toBe('applications_unavailable');
-    const rows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM images WHERE prompt LIKE '%  %'");
+    const rows = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM images WHERE prompt LIKE '%  %'",
+    );
     expect(rows[0]!.n).toBe(0);
   });
 });

@@ -14,13 +14,21 @@ describe('loadApplicationFiles', () => {
   it('loads the five shipped applications without a problem', () => {
     const { apps, errors } = loadApplicationFiles(APPS_DIR);
     expect(errors.map((e) => e.message)).toEqual([]);
-    expect(apps.map((a) => a.profile.name)).toEqual(['butcher-cuts', 'lifestyle-carousel', 'packaged-goods', 'prepared-foods', 'produce']);
+    expect(apps.map((a) => a.profile.name)).toEqual([
+      'butcher-cuts',
+      'lifestyle-carousel',
+      'packaged-goods',
+      'prepared-foods',
+      'produce',
+    ]);
     for (const { profile } of apps) {
       expect(checkProfile(profile)).toEqual([]);
       expect(Object.keys(profile.variants)).toContain('tags');
       expect(profile.variants.tags!.families).toEqual(expect.arrayContaining(['sdxl', 'sd15']));
       expect(profile.rubric.some((q) => q.critical)).toBe(true);
-      expect(profile.outputs.some((o) => o.format === 'webp' && (o.width === 256 || o.height === 256))).toBe(true);
+      expect(profile.outputs.some((o) => o.format === 'webp' && (o.width === 256 || o.height === 256))).toBe(
+        true,
+      );
       expect(profile.fewShots.length).toBeGreaterThanOrEqual(2);
       expect(profile.quality).toBeDefined();
       expect(profile.candidates).toContain('pixel/sketch');
@@ -36,7 +44,12 @@ describe('loadApplicationFiles', () => {
     lines[at] = 'title: Produce again'; // a duplicate key: invalid YAML, reported on this line
     writeFileSync(file, lines.join('\n'));
     const { apps, errors } = loadApplicationFiles(dir);
-    expect(apps.map((a) => a.profile.name)).toEqual(['butcher-cuts', 'lifestyle-carousel', 'packaged-goods', 'prepared-foods']);
+    expect(apps.map((a) => a.profile.name)).toEqual([
+      'butcher-cuts',
+      'lifestyle-carousel',
+      'packaged-goods',
+      'prepared-foods',
+    ]);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toMatch(new RegExp(`produce\\.yaml:${at + 1}(:\\d+)?: invalid YAML`));
   });
@@ -56,13 +69,21 @@ describe('loadApplicationFiles', () => {
   it('refuses a name that does not match the file, and undeclared template variables', () => {
     const dir = copyOfShippedApps(['produce', 'butcher-cuts']);
     dirs.push(dir);
-    writeFileSync(join(dir, 'produce.yaml'), readFileSync(join(dir, 'produce.yaml'), 'utf8').replace('name: produce', 'name: fruit'));
+    writeFileSync(
+      join(dir, 'produce.yaml'),
+      readFileSync(join(dir, 'produce.yaml'), 'utf8').replace('name: produce', 'name: fruit'),
+    );
     const butcher = join(dir, 'butcher-cuts.yaml');
-    writeFileSync(butcher, readFileSync(butcher, 'utf8').replace('Is the whole cut visible', 'Is the whole {{cutt}} visible'));
+    writeFileSync(
+      butcher,
+      readFileSync(butcher, 'utf8').replace('Is the whole cut visible', 'Is the whole {{cutt}} visible'),
+    );
     const { apps, errors } = loadApplicationFiles(dir);
     expect(apps).toEqual([]);
     const messages = errors.map((e) => e.message).join('\n');
     expect(messages).toContain('name "fruit" must match the file name "produce"');
-    expect(messages).toMatch(/butcher-cuts\.yaml:\d+: rubric\.\d+\.question: uses \{\{cutt\}\}, which is not declared/);
+    expect(messages).toMatch(
+      /butcher-cuts\.yaml:\d+: rubric\.\d+\.question: uses \{\{cutt\}\}, which is not declared/,
+    );
   });
 });

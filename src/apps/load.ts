@@ -32,9 +32,14 @@ export interface LoadResult {
 export function loadApplicationFiles(dir: string = appsDir()): LoadResult {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+    names = readdirSync(dir)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort();
   } catch (error) {
-    return { apps: [], errors: [fileError(dir, 'dir', `cannot read the applications folder (${(error as Error).message})`)] };
+    return {
+      apps: [],
+      errors: [fileError(dir, 'dir', `cannot read the applications folder (${(error as Error).message})`)],
+    };
   }
   const apps: LoadedApp[] = [];
   const errors: PixelError[] = [];
@@ -45,10 +50,19 @@ export function loadApplicationFiles(dir: string = appsDir()): LoadResult {
       const app = parseApplicationText(readFileSync(file, 'utf8'), file);
       const expected = basename(name).replace(/\.ya?ml$/, '');
       if (app.profile.name !== expected) {
-        throw fileError(`${file}:1`, 'name', `name "${app.profile.name}" must match the file name "${expected}"`);
+        throw fileError(
+          `${file}:1`,
+          'name',
+          `name "${app.profile.name}" must match the file name "${expected}"`,
+        );
       }
       const previous = seen.get(app.profile.name);
-      if (previous) throw fileError(`${file}:1`, 'name', `application "${app.profile.name}" is already defined in ${previous}`);
+      if (previous)
+        throw fileError(
+          `${file}:1`,
+          'name',
+          `application "${app.profile.name}" is already defined in ${previous}`,
+        );
       seen.set(app.profile.name, file);
       apps.push(app);
     } catch (error) {
@@ -74,7 +88,12 @@ export function parseApplicationText(text: string, source: string): LoadedApp {
   const locate = (path: (string | number)[]) => `${source}:${lineOf(doc, lineCounter, path)}`;
   if (!result.success) throw issueError(result.error.issues[0]!, locate);
   const problem = checkProfile(result.data)[0];
-  if (problem) throw fileError(locate(problem.path), problem.path.join('.'), `${problem.path.join('.')}: ${problem.message}`);
+  if (problem)
+    throw fileError(
+      locate(problem.path),
+      problem.path.join('.'),
+      `${problem.path.join('.')}: ${problem.message}`,
+    );
   return { profile: result.data, file: source, contentHash: profileHash(result.data) };
 }
 
@@ -119,7 +138,12 @@ export function stableJson(value: unknown): string {
 }
 
 function fileError(where: string, field: string, message: string): PixelError {
-  return new PixelError({ code: 'failed_precondition', reason: 'app_invalid', field, message: `application ${where}: ${message}` });
+  return new PixelError({
+    code: 'failed_precondition',
+    reason: 'app_invalid',
+    field,
+    message: `application ${where}: ${message}`,
+  });
 }
 
 function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
@@ -130,7 +154,11 @@ function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
 function issueError(issue: z.core.$ZodIssue, locate: (p: (string | number)[]) => string): PixelError {
   const path = issuePath(issue);
   const field = path.join('.') || '(profile)';
-  return fileError(locate(path), field, `${field}: ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`);
+  return fileError(
+    locate(path),
+    field,
+    `${field}: ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`,
+  );
 }
 
 /** Line of the deepest node that exists along `path` (a missing field points at its parent). */

@@ -24,9 +24,13 @@ export function teamLabel(team: string): string {
 
 export function validateLabel(label: unknown, field = 'label'): string {
   if (typeof label !== 'string' || !LABEL_RE.test(label)) {
-    throw invalidArgument(field, 'label must be production, staging, team:<team> or another lowercase name (letters, digits, . _ -)');
+    throw invalidArgument(
+      field,
+      'label must be production, staging, team:<team> or another lowercase name (letters, digits, . _ -)',
+    );
   }
-  if (VIRTUAL_LABELS.has(label)) throw invalidArgument(field, `"${label}" is kept by Pixel and cannot be moved`);
+  if (VIRTUAL_LABELS.has(label))
+    throw invalidArgument(field, `"${label}" is kept by Pixel and cannot be moved`);
   return label;
 }
 
@@ -47,7 +51,9 @@ export function assertCanMoveLabel(actor: Actor, label: string): void {
   if (actor.role === 'admin') return;
   if (actor.role === 'member' && label === teamLabel(actor.team)) return;
   if (actor.role === 'member') {
-    throw denied(`members may move only their team's label ${teamLabel(actor.team)}; "${label}" needs the admin role`);
+    throw denied(
+      `members may move only their team's label ${teamLabel(actor.team)}; "${label}" needs the admin role`,
+    );
   }
   throw denied('viewers may read applications but not change them');
 }

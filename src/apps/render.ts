@@ -31,7 +31,10 @@ export interface RenderDeps {
 const SIZE_FIELDS = ['width', 'height', 'aspectRatio'] as const;
 
 /** The variant claiming a model family, if any. */
-export function variantFor(profile: AppProfile, family: Family): { name: string; variant: Variant } | undefined {
+export function variantFor(
+  profile: AppProfile,
+  family: Family,
+): { name: string; variant: Variant } | undefined {
   for (const [name, variant] of Object.entries(profile.variants)) {
     if (variant.families.includes(family)) return { name, variant };
   }
@@ -44,7 +47,12 @@ export function variantFor(profile: AppProfile, family: Family): { name: string;
  * fine-tune routed by product category (when it exists in the catalogue), else the application's
  * default (or, when that cannot run here, the first candidate that can).
  */
-export function renderProfile(profile: AppProfile, vars: Vars, request: Record<string, unknown>, deps: RenderDeps): RenderedProfile {
+export function renderProfile(
+  profile: AppProfile,
+  vars: Vars,
+  request: Record<string, unknown>,
+  deps: RenderDeps,
+): RenderedProfile {
   const report: ReportLine[] = [];
   const provenance: Record<string, Provenance> = {};
   const given = (key: string) => request[key] !== undefined && request[key] !== null;
@@ -57,7 +65,9 @@ export function renderProfile(profile: AppProfile, vars: Vars, request: Record<s
     model = String(request.model);
     provenance.model = 'request';
     if (profile.defaults.model && profile.defaults.model !== model) {
-      report.push(line('app.model', model, `from the request (application default ${profile.defaults.model})`));
+      report.push(
+        line('app.model', model, `from the request (application default ${profile.defaults.model})`),
+      );
     }
   } else {
     const routed = routeFinetune(profile, effective, deps.catalog, report);
@@ -77,13 +87,18 @@ export function renderProfile(profile: AppProfile, vars: Vars, request: Record<s
   const parts: RenderPart[] = [];
   const promptFromRequest = given('prompt');
   const promptField = chosen?.variant.template ? `variants.${chosen.name}.template` : 'template';
-  if (!promptFromRequest) parts.push({ field: promptField, template: chosen?.variant.template ?? profile.template });
+  if (!promptFromRequest)
+    parts.push({ field: promptField, template: chosen?.variant.template ?? profile.template });
   const negativeFromRequest = given('negativePrompt');
   const negativeTemplate = chosen?.variant.negativePrompt ?? profile.negativePrompt;
-  const negativeField = chosen?.variant.negativePrompt ? `variants.${chosen.name}.negativePrompt` : 'negativePrompt';
-  if (!negativeFromRequest && negativeTemplate) parts.push({ field: negativeField, template: negativeTemplate });
+  const negativeField = chosen?.variant.negativePrompt
+    ? `variants.${chosen.name}.negativePrompt`
+    : 'negativePrompt';
+  if (!negativeFromRequest && negativeTemplate)
+    parts.push({ field: negativeField, template: negativeTemplate });
   const rubricStart = parts.length;
-  for (const [i, q] of profile.rubric.entries()) parts.push({ field: `rubric[${i}].question`, template: q.question });
+  for (const [i, q] of profile.rubric.entries())
+    parts.push({ field: `rubric[${i}].question`, template: q.question });
   const categoryVar = profile.finetunes?.categoryVar;
   const { texts, unused } = renderAll(parts, effective, categoryVar ? [categoryVar] : []);
   // Unused is about what the caller gave; declared defaults nobody uses are not the caller's doing.
@@ -94,7 +109,9 @@ export function renderProfile(profile: AppProfile, vars: Vars, request: Record<s
   if (promptFromRequest) {
     prompt = String(request.prompt);
     provenance.prompt = 'request';
-    report.push(line('app.prompt', undefined, 'given in the request; the application template was not rendered'));
+    report.push(
+      line('app.prompt', undefined, 'given in the request; the application template was not rendered'),
+    );
   } else {
     prompt = texts[next++]!;
     provenance.prompt = chosen?.variant.template ? 'model-variant' : 'application';
@@ -115,7 +132,15 @@ export function renderProfile(profile: AppProfile, vars: Vars, request: Record<s
   } else if (negativeTemplate) {
     negativePrompt = texts[next++]!;
     provenance.negativePrompt = chosen?.variant.negativePrompt ? 'model-variant' : 'application';
-    report.push(line('app.negativePrompt', negativePrompt, provenance.negativePrompt === 'model-variant' ? `from variant "${chosen!.name}"` : 'application default'));
+    report.push(
+      line(
+        'app.negativePrompt',
+        negativePrompt,
+        provenance.negativePrompt === 'model-variant'
+          ? `from variant "${chosen!.name}"`
+          : 'application default',
+      ),
+    );
   }
   const rubric = profile.rubric.map((q, i) => ({ ...q, question: texts[rubricStart + i]! }));
 
@@ -150,7 +175,8 @@ export function renderProfile(profile: AppProfile, vars: Vars, request: Record<s
 
 function declaredDefaults(profile: AppProfile): Vars {
   const out: Vars = {};
-  for (const [name, variable] of Object.entries(profile.variables)) if (variable.default !== undefined) out[name] = variable.default;
+  for (const [name, variable] of Object.entries(profile.variables))
+    if (variable.default !== undefined) out[name] = variable.default;
   return out;
 }
 
@@ -189,34 +215,71 @@ function mergeParams(
     }
   }
   for (const [key, value] of Object.entries(request)) {
-    if (value === undefined || value === null || key === 'prompt' || key === 'negativePrompt' || key === 'model') continue;
+    if (
+      value === undefined ||
+      value === null ||
+      key === 'prompt' ||
+      key === 'negativePrompt' ||
+      key === 'model'
+    )
+      continue;
     out[key] = value;
     provenance[key] = 'request';
   }
   for (const [key, source] of Object.entries(provenance)) {
     if (key === 'model' || key === 'prompt' || key === 'negativePrompt') continue;
     if (source === 'request') {
-      if (key in fromApp) report.push(line(`app.${key}`, out[key], `from the request (application value ${JSON.stringify(fromApp[key])})`));
+      if (key in fromApp)
+        report.push(
+          line(
+            `app.${key}`,
+            out[key],
+            `from the request (application value ${JSON.stringify(fromApp[key])})`,
+          ),
+        );
     } else {
-      report.push(line(`app.${key}`, out[key], source === 'model-variant' ? `from variant "${chosen?.name}"` : 'application default'));
+      report.push(
+        line(
+          `app.${key}`,
+          out[key],
+          source === 'model-variant' ? `from variant "${chosen?.name}"` : 'application default',
+        ),
+      );
     }
   }
   for (const k of SIZE_FIELDS) {
     if (requestSize && k in fromApp && !(k in out)) {
-      report.push(line(`app.${k}`, undefined, `application value ${JSON.stringify(fromApp[k])} replaced by the size in the request`));
+      report.push(
+        line(
+          `app.${k}`,
+          undefined,
+          `application value ${JSON.stringify(fromApp[k])} replaced by the size in the request`,
+        ),
+      );
     }
   }
   return out;
 }
 
-function routeFinetune(profile: AppProfile, vars: Vars, catalog: Catalog, report: ReportLine[]): string | undefined {
+function routeFinetune(
+  profile: AppProfile,
+  vars: Vars,
+  catalog: Catalog,
+  report: ReportLine[],
+): string | undefined {
   const routing = profile.finetunes;
   if (!routing) return undefined;
   const category = vars[routing.categoryVar];
   if (!category) return undefined;
   const target = routing.routes[category];
   if (!target) {
-    report.push(line('app.model', undefined, `no fine-tune routed for ${routing.categoryVar} "${category}"; using the default model`));
+    report.push(
+      line(
+        'app.model',
+        undefined,
+        `no fine-tune routed for ${routing.categoryVar} "${category}"; using the default model`,
+      ),
+    );
     return undefined;
   }
   try {
@@ -230,14 +293,22 @@ function routeFinetune(profile: AppProfile, vars: Vars, catalog: Catalog, report
     });
     return undefined;
   }
-  report.push(line('app.model', target, `routed to fine-tune ${target} for ${routing.categoryVar} "${category}"`));
+  report.push(
+    line('app.model', target, `routed to fine-tune ${target} for ${routing.categoryVar} "${category}"`),
+  );
   return target;
 }
 
 function pickDefaultModel(profile: AppProfile, deps: RenderDeps, report: ReportLine[]): string {
   const wanted = profile.defaults.model ?? deps.defaultModel ?? 'pixel/sketch';
   if (!deps.available || deps.available(wanted)) {
-    report.push(line('app.model', wanted, profile.defaults.model ? 'application default' : 'server default (the application names no model)'));
+    report.push(
+      line(
+        'app.model',
+        wanted,
+        profile.defaults.model ? 'application default' : 'server default (the application names no model)',
+      ),
+    );
     return wanted;
   }
   const candidate = profile.candidates.find((id) => id !== wanted && deps.available!(id));

@@ -28,12 +28,18 @@ describe('resolveApplication', () => {
   it('renders the natural-language template for gpt-image and flux, the tag list for SDXL', async () => {
     const gpt = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'openai/gpt-image-1.5' });
     expect([gpt.family, gpt.variant, gpt.provenance.prompt]).toEqual(['gpt-image', 'natural', 'application']);
-    expect(gpt.prompt).toMatch(/^Professional top-down product photograph of a single raw ribeye steak \(beef\), the whole cut/);
+    expect(gpt.prompt).toMatch(
+      /^Professional top-down product photograph of a single raw ribeye steak \(beef\), the whole cut/,
+    );
     const flux = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'fal/fal-ai/flux/dev' });
     expect(flux.family).toBe('flux');
     expect(flux.prompt).toBe(gpt.prompt);
 
-    const sdxl = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'stability/stable-diffusion-xl-1024-v1-0' });
+    const sdxl = await apps.resolve({
+      app: 'butcher-cuts',
+      vars: ribeye,
+      model: 'stability/stable-diffusion-xl-1024-v1-0',
+    });
     expect([sdxl.family, sdxl.variant, sdxl.provenance.prompt]).toEqual(['sdxl', 'tags', 'model-variant']);
     expect(sdxl.prompt.startsWith('raw ribeye steak, beef, single butcher cut')).toBe(true);
     expect(sdxl.prompt).not.toContain('.');
@@ -54,11 +60,24 @@ describe('resolveApplication', () => {
       vars: ribeye,
       request: { model: 'openai/gpt-image-1.5', quality: 'draft', n: 2, aspectRatio: '4:3' },
     });
-    expect(r.params).toMatchObject({ model: 'openai/gpt-image-1.5', quality: 'draft', n: 2, aspectRatio: '4:3', style: 'photographic', format: 'png' });
+    expect(r.params).toMatchObject({
+      model: 'openai/gpt-image-1.5',
+      quality: 'draft',
+      n: 2,
+      aspectRatio: '4:3',
+      style: 'photographic',
+      format: 'png',
+    });
     // the request's size replaced the application's whole size
     expect(r.params.width).toBeUndefined();
     expect(r.params.height).toBeUndefined();
-    expect(r.provenance).toMatchObject({ quality: 'request', n: 'request', style: 'application', model: 'request', prompt: 'application' });
+    expect(r.provenance).toMatchObject({
+      quality: 'request',
+      n: 'request',
+      style: 'application',
+      model: 'request',
+      prompt: 'application',
+    });
     const note = (param: string) => r.report.find((l) => l.param === param)?.note;
     expect(note('app')).toContain(`butcher-cuts version ${r.appVersion}`);
     expect(note('app.quality')).toBe('from the request (application value "high")');
@@ -73,7 +92,12 @@ describe('resolveApplication', () => {
   it('renders the rubric with the item variables and returns the few-shots', async () => {
     const r = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'pixel/sketch' });
     const subject = r.rubric.find((q) => q.id === 'subject')!;
-    expect(subject).toMatchObject({ question: 'Does the image show a raw ribeye steak?', expected: 'yes', critical: true, category: 'subject' });
+    expect(subject).toMatchObject({
+      question: 'Does the image show a raw ribeye steak?',
+      expected: 'yes',
+      critical: true,
+      category: 'subject',
+    });
     expect(r.fewShots.length).toBeGreaterThan(0);
     expect(r.fewShots[0]!.vars.cut).toBe('ribeye steak');
   });
@@ -81,15 +105,26 @@ describe('resolveApplication', () => {
   it('lists every missing variable and reports unused ones', async () => {
     let error: unknown;
     try {
-      await apps.resolve({ app: 'lifestyle-carousel', vars: { occasion: 'a picnic' }, model: 'pixel/sketch' });
+      await apps.resolve({
+        app: 'lifestyle-carousel',
+        vars: { occasion: 'a picnic' },
+        model: 'pixel/sketch',
+      });
     } catch (e) {
       error = e;
     }
     expect(PixelError.isInstance(error) && error.field).toBe('vars');
     expect((error as Error).message).toContain('items, scene');
-    const r = await apps.resolve({ app: 'produce', vars: { item: 'lemon', colour: 'yellow', mood: 'sunny' }, model: 'pixel/sketch' });
+    const r = await apps.resolve({
+      app: 'produce',
+      vars: { item: 'lemon', colour: 'yellow', mood: 'sunny' },
+      model: 'pixel/sketch',
+    });
     expect(r.unusedVars).toEqual(['colour', 'mood']);
-    expect(r.report.find((l) => l.param === 'vars')).toMatchObject({ status: 'dropped', requested: ['colour', 'mood'] });
+    expect(r.report.find((l) => l.param === 'vars')).toMatchObject({
+      status: 'dropped',
+      requested: ['colour', 'mood'],
+    });
   });
 
   it('routes a category to its fine-tune only when the catalogue has it, else falls back with a report line', async () => {
@@ -100,7 +135,11 @@ describe('resolveApplication', () => {
       'fine-tune ft/beef-cuts for category "beef" is not in the catalogue',
     );
     // a request naming a model is never re-routed
-    const asked = await apps.resolve({ app: 'butcher-cuts', vars: { ...ribeye, category: 'beef' }, model: 'pixel/sketch' });
+    const asked = await apps.resolve({
+      app: 'butcher-cuts',
+      vars: { ...ribeye, category: 'beef' },
+      model: 'pixel/sketch',
+    });
     expect([asked.model, asked.provenance.model]).toEqual(['pixel/sketch', 'request']);
   });
 
@@ -108,21 +147,33 @@ describe('resolveApplication', () => {
     const offline = new Applications({ db, catalog, dir, available: (id) => id.startsWith('pixel/') });
     const r = await offline.resolve({ app: 'butcher-cuts', vars: ribeye });
     expect(r.model).toBe('pixel/sketch');
-    expect(r.report.find((l) => l.param === 'app.model')).toMatchObject({ status: 'adjusted', requested: 'openai/gpt-image-1.5' });
+    expect(r.report.find((l) => l.param === 'app.model')).toMatchObject({
+      status: 'adjusted',
+      requested: 'openai/gpt-image-1.5',
+    });
   });
 
   it('previews the rendered prompt and the native request without generating', async () => {
-    const p = await apps.preview({ app: 'butcher-cuts', vars: ribeye, model: 'stability/stable-diffusion-xl-1024-v1-0' }, VIEWER);
+    const p = await apps.preview(
+      { app: 'butcher-cuts', vars: ribeye, model: 'stability/stable-diffusion-xl-1024-v1-0' },
+      VIEWER,
+    );
     const body = p.translation.calls[0]!.body as Record<string, unknown>;
     expect(JSON.stringify(body)).toContain('raw ribeye steak, beef, single butcher cut');
     expect(p.report[0]!.param).toBe('app');
     expect(p.report.some((l) => l.param === 'negativePrompt' && l.status === 'native')).toBe(true);
     // a team override changes what the preview shows for that team only
-    const text = (await apps.get('butcher-cuts', ADMIN)).yaml.replace('single raw {{cut}}', 'single dry-aged raw {{cut}}');
+    const text = (await apps.get('butcher-cuts', ADMIN)).yaml.replace(
+      'single raw {{cut}}',
+      'single dry-aged raw {{cut}}',
+    );
     await apps.update('butcher-cuts', text, ADMIN, { label: 'team:growth' });
     const growth = await apps.preview({ app: 'butcher-cuts', vars: ribeye, model: 'pixel/sketch' }, VIEWER);
     expect(growth.resolved.prompt).toContain('dry-aged');
-    const other = await apps.preview({ app: 'butcher-cuts', vars: ribeye, model: 'pixel/sketch' }, { ...VIEWER, team: 'fresh' });
+    const other = await apps.preview(
+      { app: 'butcher-cuts', vars: ribeye, model: 'pixel/sketch' },
+      { ...VIEWER, team: 'fresh' },
+    );
     expect(other.resolved.prompt).not.toContain('dry-aged');
   });
 });

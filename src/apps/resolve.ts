@@ -67,9 +67,16 @@ export const APP_REQUEST_FIELDS = ['app', 'vars', 'appLabel', 'appVersion'] as c
  * Finds the version (team label → production → file default, unless a label or version is named),
  * then renders it for the model the request will use. See `renderProfile` for the merge rules.
  */
-export async function resolveApplication(input: ResolveInput, deps: ResolveDeps): Promise<ResolvedApplication> {
+export async function resolveApplication(
+  input: ResolveInput,
+  deps: ResolveDeps,
+): Promise<ResolvedApplication> {
   const vars = validateVars(input.vars);
-  const { record, via } = await deps.store.resolveVersion(input.app, { label: input.label, version: input.version, team: input.team });
+  const { record, via } = await deps.store.resolveVersion(input.app, {
+    label: input.label,
+    version: input.version,
+    team: input.team,
+  });
   const request = { ...(input.request ?? {}) };
   if (input.model !== undefined) request.model = input.model;
   for (const field of APP_REQUEST_FIELDS) delete request[field];
@@ -115,9 +122,19 @@ function assemble(record: VersionRecord, via: ResolvedVia, r: RenderedProfile): 
 }
 
 /** Reads `app`, `vars`, `appLabel`, `appVersion` from a raw request object (already validated by the protocol schema). */
-export function appFieldsOf(raw: Record<string, unknown>): { app: string; vars: Vars; label?: string; version?: number } {
+export function appFieldsOf(raw: Record<string, unknown>): {
+  app: string;
+  vars: Vars;
+  label?: string;
+  version?: number;
+} {
   const app = raw.app;
-  if (typeof app !== 'string') throw new PixelError({ code: 'invalid_argument', field: 'app', message: 'app must be an application name' });
+  if (typeof app !== 'string')
+    throw new PixelError({
+      code: 'invalid_argument',
+      field: 'app',
+      message: 'app must be an application name',
+    });
   return {
     app: app.trim(),
     vars: validateVars(raw.vars),

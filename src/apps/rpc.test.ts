@@ -1,5 +1,5 @@
-import { ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { rmSync } from 'node:fs';
+import { ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../catalog/db.ts';
 import { ApplicationService } from '../gen/pixel/v1/apps_pb.ts';
@@ -22,7 +22,10 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
     const applications = new Applications({ db, catalog: loadCatalog(), dir });
     const impl = applicationServiceImpl({
       applications,
-      caller: (ctx) => ({ team: ctx.requestHeader.get('x-team') ?? 'none', role: (ctx.requestHeader.get('x-role') ?? 'viewer') as Actor['role'] }),
+      caller: (ctx) => ({
+        team: ctx.requestHeader.get('x-team') ?? 'none',
+        role: (ctx.requestHeader.get('x-role') ?? 'viewer') as Actor['role'],
+      }),
     });
     // The real server maps PixelError codes with its interceptor; here a minimal one does the same.
     const transport = createRouterTransport(({ service }) => service(ApplicationService, impl), {
@@ -32,7 +35,11 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
             try {
               return await next(req);
             } catch (error) {
-              if (PixelError.isInstance(error)) throw new ConnectError(error.message, error.code === 'permission_denied' ? 7 : error.code === 'not_found' ? 5 : 3);
+              if (PixelError.isInstance(error))
+                throw new ConnectError(
+                  error.message,
+                  error.code === 'permission_denied' ? 7 : error.code === 'not_found' ? 5 : 3,
+                );
               throw error;
             }
           },
@@ -56,7 +63,11 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
     expect((got.profile as { name: string }).name).toBe('produce');
 
     const preview = await client.previewApplication(
-      { name: 'produce', vars: { item: 'pear' }, request: { model: 'stability/stable-diffusion-xl-1024-v1-0', prompt: '', steps: 40 } },
+      {
+        name: 'produce',
+        vars: { item: 'pear' },
+        request: { model: 'stability/stable-diffusion-xl-1024-v1-0', prompt: '', steps: 40 },
+      },
       as('growth', 'viewer'),
     );
     expect(preview.variant).toBe('tags');
@@ -66,18 +77,39 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
     expect(preview.rubric.find((q) => q.id === 'subject')?.question).toBe('Does the image show one pear?');
 
     const edited = got.yaml.replace('seamless pure white background', 'seamless pale grey background');
-    const denied = await client.updateApplication({ name: 'produce', profile: { case: 'yaml', value: edited }, label: 'production' }, as('growth', 'member')).catch((e: unknown) => e);
+    const denied = await client
+      .updateApplication(
+        { name: 'produce', profile: { case: 'yaml', value: edited }, label: 'production' },
+        as('growth', 'member'),
+      )
+      .catch((e: unknown) => e);
     expect(ConnectError.from(denied).code).toBe(7);
     const update = await client.updateApplication(
-      { name: 'produce', profile: { case: 'yaml', value: edited }, label: 'team:growth', message: 'grey for growth' },
+      {
+        name: 'produce',
+        profile: { case: 'yaml', value: edited },
+        label: 'team:growth',
+        message: 'grey for growth',
+      },
       as('growth', 'member'),
     );
     expect(update).toMatchObject({ version: 2, label: 'team:growth' });
-    expect((await client.getApplication({ name: 'produce' }, as('growth', 'viewer'))).via).toBe('team:growth');
+    expect((await client.getApplication({ name: 'produce' }, as('growth', 'viewer'))).via).toBe(
+      'team:growth',
+    );
 
-    await client.labelApplication({ name: 'produce', label: 'production', version: 2 }, as('platform', 'admin'));
-    await client.labelApplication({ name: 'produce', label: 'production', version: 1 }, as('platform', 'admin'));
-    const diff = await client.diffApplication({ name: 'produce', fromVersion: 1, toVersion: 2 }, as('x', 'viewer'));
+    await client.labelApplication(
+      { name: 'produce', label: 'production', version: 2 },
+      as('platform', 'admin'),
+    );
+    await client.labelApplication(
+      { name: 'produce', label: 'production', version: 1 },
+      as('platform', 'admin'),
+    );
+    const diff = await client.diffApplication(
+      { name: 'produce', fromVersion: 1, toVersion: 2 },
+      as('x', 'viewer'),
+    );
     expect(diff.changed).toBe(true);
     expect(diff.text).toContain('+template: Studio product photograph');
     const rollback = await client.rollbackApplication({ name: 'produce' }, as('platform', 'admin'));
@@ -85,7 +117,17 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
 
     const history = await client.listApplicationVersions({ name: 'produce' }, as('x', 'viewer'));
     expect(history.versions.map((v) => v.version)).toEqual([2, 1]);
-    expect(history.audit.map((a) => a.action)).toEqual(['rollback', 'label', 'label', 'label', 'create', 'load']);
-    expect(history.audit.find((a) => a.action === 'create')).toMatchObject({ actorTeam: 'growth', message: 'grey for growth' });
+    expect(history.audit.map((a) => a.action)).toEqual([
+      'rollback',
+      'label',
+      'label',
+      'label',
+      'create',
+      'load',
+    ]);
+    expect(history.audit.find((a) => a.action === 'create')).toMatchObject({
+      actorTeam: 'growth',
+      message: 'grey for growth',
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { fromJson, type JsonObject, type JsonValue, toJson } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
-  type ApplicationService,
   ApplicationSchema,
+  type ApplicationService,
   DiffApplicationResponseSchema,
   LabelApplicationResponseSchema,
   ListApplicationsResponseSchema,
@@ -49,7 +49,9 @@ export function applicationServiceImpl(deps: ApplicationRpcDeps): ServiceImpl<ty
     },
 
     async previewApplication(req, ctx) {
-      const request = req.request ? wireRequestFields(toJson(WireGenerateRequestSchema, req.request) as JsonObject) : {};
+      const request = req.request
+        ? wireRequestFields(toJson(WireGenerateRequestSchema, req.request) as JsonObject)
+        : {};
       const result = await apps.preview(
         { app: req.name, vars: { ...req.vars }, label: req.label, version: req.version, request },
         deps.caller(ctx),
@@ -83,7 +85,11 @@ export function applicationServiceImpl(deps: ApplicationRpcDeps): ServiceImpl<ty
 
     async rollbackApplication(req, ctx) {
       const out = await apps.rollback(req.name, deps.caller(ctx), { label: req.label, to: req.toVersion });
-      return fromJson(RollbackApplicationResponseSchema, { label: out.label, fromVersion: out.from, toVersion: out.to });
+      return fromJson(RollbackApplicationResponseSchema, {
+        label: out.label,
+        fromVersion: out.from,
+        toVersion: out.to,
+      });
     },
 
     async listApplicationVersions(req, ctx) {
@@ -138,7 +144,12 @@ function versionJson(v: VersionRecord): JsonObject {
 }
 
 function auditJson(e: AuditEntry): JsonObject {
-  const out: JsonObject = { action: e.action, actor: e.actor, message: e.message, createdAt: e.createdAt.toISOString() };
+  const out: JsonObject = {
+    action: e.action,
+    actor: e.actor,
+    message: e.message,
+    createdAt: e.createdAt.toISOString(),
+  };
   if (e.actorTeam !== null) out.actorTeam = e.actorTeam;
   if (e.actorRole !== null) out.actorRole = e.actorRole;
   if (e.version !== null) out.version = e.version;
@@ -165,7 +176,11 @@ export function previewJson(result: PreviewResult): JsonObject {
     unusedVars: r.unusedVars,
     ...(r.routedModel !== undefined && { routedModel: r.routedModel }),
     report: result.report.map((line) => plain(line) as JsonObject),
-    calls: t.calls.map((c) => ({ count: c.count, ...(c.seed !== undefined && { seed: c.seed }), body: plain(c.body) as JsonObject })),
+    calls: t.calls.map((c) => ({
+      count: c.count,
+      ...(c.seed !== undefined && { seed: c.seed }),
+      body: plain(c.body) as JsonObject,
+    })),
     delivery: plain(t.delivery) as JsonObject,
     ...(t.costEstimateUsd !== null && { costEstimateUsd: t.costEstimateUsd }),
   };

@@ -6,10 +6,23 @@ import { translate } from '../translate/translate.ts';
 import type { ReportLine, Translation } from '../translate/types.ts';
 import { type ApplicationResolver, applyApplication } from './apply.ts';
 import { type DiffLine, diffLines, formatUnified } from './diff.ts';
-import { appsDir, type LoadedApp, loadApplicationFiles, parseApplicationObject, parseApplicationText } from './load.ts';
+import {
+  appsDir,
+  type LoadedApp,
+  loadApplicationFiles,
+  parseApplicationObject,
+  parseApplicationText,
+} from './load.ts';
 import { type Actor, assertCanRead } from './permissions.ts';
 import { type ResolvedApplication, type ResolveInput, resolveApplication } from './resolve.ts';
-import { type AppSummary, type AuditEntry, AppStore, type LabelRecord, type ResolvedVia, type VersionRecord } from './store.ts';
+import {
+  AppStore,
+  type AppSummary,
+  type AuditEntry,
+  type LabelRecord,
+  type ResolvedVia,
+  type VersionRecord,
+} from './store.ts';
 
 export interface ApplicationsDeps {
   db: Db;
@@ -70,7 +83,11 @@ export class Applications {
 
   /** Loads the shipped files as versions once per process (a second call returns the first result). */
   syncFileDefaults(): Promise<SyncReport> {
-    this.#synced ??= this.#sync();
+    // A failure (database down) is not remembered: the next call tries again.
+    this.#synced ??= this.#sync().catch((error: unknown) => {
+      this.#synced = undefined;
+      throw error;
+    });
     return this.#synced;
   }
 
@@ -88,7 +105,11 @@ export class Applications {
   }
 
   /** The version the caller would get (or the one named), with labels. */
-  async get(name: string, actor: Actor, options: { label?: string; version?: number } = {}): Promise<ApplicationDetail> {
+  async get(
+    name: string,
+    actor: Actor,
+    options: { label?: string; version?: number } = {},
+  ): Promise<ApplicationDetail> {
     assertCanRead(actor);
     await this.syncFileDefaults();
     const { record, via } = await this.store.resolveVersion(name, { ...options, team: actor.team });
@@ -123,19 +144,34 @@ export class Applications {
   ): Promise<{ version: number; label?: string }> {
     await this.syncFileDefaults();
     const app: LoadedApp =
-      typeof profile === 'string' ? parseApplicationText(profile, options.source ?? 'profile') : parseApplicationObject(profile);
+      typeof profile === 'string'
+        ? parseApplicationText(profile, options.source ?? 'profile')
+        : parseApplicationObject(profile);
     if (app.profile.name !== name) {
-      throw invalidArgument('profile.name', `profile name "${app.profile.name}" does not match application "${name}"`);
+      throw invalidArgument(
+        'profile.name',
+        `profile name "${app.profile.name}" does not match application "${name}"`,
+      );
     }
     return this.store.createVersion(app, actor, options);
   }
 
-  async label(name: string, label: string, version: number, actor: Actor, message?: string): Promise<{ previous: number | null }> {
+  async label(
+    name: string,
+    label: string,
+    version: number,
+    actor: Actor,
+    message?: string,
+  ): Promise<{ previous: number | null }> {
     await this.syncFileDefaults();
     return this.store.setLabel(name, label, version, actor, message);
   }
 
-  async rollback(name: string, actor: Actor, options: { label?: string; to?: number } = {}): Promise<{ label: string; from: number; to: number }> {
+  async rollback(
+    name: string,
+    actor: Actor,
+    options: { label?: string; to?: number } = {},
+  ): Promise<{ label: string; from: number; to: number }> {
     await this.syncFileDefaults();
     const label = options.label ?? 'production';
     return { label, ...(await this.store.rollback(name, label, actor, options.to)) };
@@ -144,8 +180,14 @@ export class Applications {
   async diff(name: string, from: number, to: number, actor: Actor): Promise<VersionDiff> {
     assertCanRead(actor);
     await this.syncFileDefaults();
-    const [a, b] = [await this.store.resolveVersion(name, { version: from }), await this.store.resolveVersion(name, { version: to })];
-    const lines = diffLines(stringify(a.record.profile, { lineWidth: 0 }), stringify(b.record.profile, { lineWidth: 0 }));
+    const [a, b] = [
+      await this.store.resolveVersion(name, { version: from }),
+      await this.store.resolveVersion(name, { version: to }),
+    ];
+    const lines = diffLines(
+      stringify(a.record.profile, { lineWidth: 0 }),
+      stringify(b.record.profile, { lineWidth: 0 }),
+    );
     return {
       application: name,
       from,
@@ -176,11 +218,25 @@ export class Applications {
   async preview(input: ResolveInput, actor: Actor): Promise<PreviewResult> {
     assertCanRead(actor);
     const applied = await applyApplication(
-      { ...(input.request ?? {}), ...(input.model !== undefined && { model: input.model }), app: input.app, vars: input.vars ?? {}, ...(input.label !== undefined && { appLabel: input.label }), ...(input.version !== undefined && { appVersion: input.version }) },
+      {
+        ...(input.request ?? {}),
+        ...(input.model !== undefined && { model: input.model }),
+        app: input.app,
+        vars: input.vars ?? {},
+        ...(input.label !== undefined && { appLabel: input.label }),
+        ...(input.version !== undefined && { appVersion: input.version }),
+      },
       this.resolver(),
       actor.team,
     );
-    const translation = translate(applied.input, { catalog: this.#deps.catalog, defaultModel: this.#deps.defaultModel });
-    return { resolved: applied.application!.resolved, translation, report: [...applied.report, ...translation.report] };
+    const translation = translate(applied.input, {
+      catalog: this.#deps.catalog,
+      defaultModel: this.#deps.defaultModel,
+    });
+    return {
+      resolved: applied.application!.resolved,
+      translation,
+      report: [...applied.report, ...translation.report],
+    };
   }
 }

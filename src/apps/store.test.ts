@@ -62,8 +62,14 @@ describe('application versions and labels', () => {
   });
 
   it('resolves team label, then production, then the file default', async () => {
-    const v2 = await apps.update('butcher-cuts', editedButcher(dir, 'PRODUCTION'), ADMIN, { label: 'production', message: 'tighter framing' });
-    const v3 = await apps.update('butcher-cuts', editedButcher(dir, 'GROWTH'), MEMBER, { label: 'team:growth', message: 'growth override' });
+    const v2 = await apps.update('butcher-cuts', editedButcher(dir, 'PRODUCTION'), ADMIN, {
+      label: 'production',
+      message: 'tighter framing',
+    });
+    const v3 = await apps.update('butcher-cuts', editedButcher(dir, 'GROWTH'), MEMBER, {
+      label: 'team:growth',
+      message: 'growth override',
+    });
     expect([v2.version, v3.version]).toEqual([2, 3]);
 
     const growth = await apps.store.resolveVersion('butcher-cuts', { team: 'growth' });
@@ -73,7 +79,10 @@ describe('application versions and labels', () => {
     const noLabels = await apps.store.resolveVersion('produce', { team: 'growth' });
     expect([noLabels.record.version, noLabels.via]).toEqual([1, 'default']);
     // explicit label or version wins; an unknown label is an error, not a silent fallback
-    expect((await apps.store.resolveVersion('butcher-cuts', { team: 'growth', label: 'production' })).record.version).toBe(2);
+    expect(
+      (await apps.store.resolveVersion('butcher-cuts', { team: 'growth', label: 'production' })).record
+        .version,
+    ).toBe(2);
     expect((await apps.store.resolveVersion('butcher-cuts', { version: 1 })).record.version).toBe(1);
     expect((await apps.store.resolveVersion('butcher-cuts', { label: 'latest' })).record.version).toBe(3);
     expect((await apps.store.resolveVersion('butcher-cuts', { label: 'default' })).record.version).toBe(1);
@@ -91,7 +100,9 @@ describe('application versions and labels', () => {
     expect(butcher.created).toBe(true);
     const newDefault = butcher.version;
     expect((await apps.store.resolveVersion('butcher-cuts', { team: 'fresh' })).record.version).toBe(2); // production kept
-    expect((await apps.store.resolveVersion('butcher-cuts', { label: 'default' })).record.version).toBe(newDefault);
+    expect((await apps.store.resolveVersion('butcher-cuts', { label: 'default' })).record.version).toBe(
+      newDefault,
+    );
     expect((await apps.store.getVersion('butcher-cuts', 2))!.profile.template).toContain('PRODUCTION');
   });
 
@@ -101,7 +112,11 @@ describe('application versions and labels', () => {
     const c = await apps.update('produce', editedProduce(dir, 'C'), ADMIN, { label: 'production' });
     const current = async () => (await apps.store.resolveVersion('produce')).record.version;
     expect(await current()).toBe(c.version);
-    expect(await apps.rollback('produce', ADMIN)).toEqual({ label: 'production', from: c.version, to: b.version });
+    expect(await apps.rollback('produce', ADMIN)).toEqual({
+      label: 'production',
+      from: c.version,
+      to: b.version,
+    });
     expect(await current()).toBe(b.version);
     expect((await apps.rollback('produce', ADMIN)).to).toBe(a.version);
     const none = await rejection(apps.rollback('produce', ADMIN));
@@ -129,12 +144,22 @@ describe('application versions and labels', () => {
 
   it('permissions: members edit only their team override, admins move production, viewers read', async () => {
     const text = editedButcher(dir, 'PERM');
-    expect((await rejection(apps.update('butcher-cuts', text, MEMBER, { label: 'production' }))).code).toBe('permission_denied');
+    expect((await rejection(apps.update('butcher-cuts', text, MEMBER, { label: 'production' }))).code).toBe(
+      'permission_denied',
+    );
     expect((await rejection(apps.update('butcher-cuts', text, MEMBER))).code).toBe('permission_denied');
-    expect((await rejection(apps.update('butcher-cuts', text, MEMBER, { label: 'team:fresh' }))).code).toBe('permission_denied');
-    expect((await rejection(apps.label('butcher-cuts', 'production', 1, MEMBER))).code).toBe('permission_denied');
-    expect((await rejection(apps.label('butcher-cuts', 'team:growth', 1, OTHER_MEMBER))).code).toBe('permission_denied');
-    expect((await rejection(apps.update('butcher-cuts', text, VIEWER, { label: 'team:growth' }))).code).toBe('permission_denied');
+    expect((await rejection(apps.update('butcher-cuts', text, MEMBER, { label: 'team:fresh' }))).code).toBe(
+      'permission_denied',
+    );
+    expect((await rejection(apps.label('butcher-cuts', 'production', 1, MEMBER))).code).toBe(
+      'permission_denied',
+    );
+    expect((await rejection(apps.label('butcher-cuts', 'team:growth', 1, OTHER_MEMBER))).code).toBe(
+      'permission_denied',
+    );
+    expect((await rejection(apps.update('butcher-cuts', text, VIEWER, { label: 'team:growth' }))).code).toBe(
+      'permission_denied',
+    );
     expect((await rejection(apps.rollback('butcher-cuts', VIEWER))).code).toBe('permission_denied');
     // allowed: a member moves their own team label, a viewer reads
     await apps.label('butcher-cuts', 'team:growth', 1, MEMBER);
@@ -144,19 +169,31 @@ describe('application versions and labels', () => {
     expect((await rejection(apps.label('butcher-cuts', 'latest', 1, ADMIN))).code).toBe('invalid_argument');
     // a member cannot create a new application
     const fresh = text.replace('name: butcher-cuts', 'name: new-app');
-    expect((await rejection(apps.update('new-app', fresh, MEMBER, { label: 'team:growth' }))).code).toBe('permission_denied');
+    expect((await rejection(apps.update('new-app', fresh, MEMBER, { label: 'team:growth' }))).code).toBe(
+      'permission_denied',
+    );
     expect(await apps.store.exists('new-app')).toBe(false);
   });
 
   it('records who changed what and when', async () => {
     const audit = await apps.store.audit('butcher-cuts');
     const growthCreate = audit.find((e) => e.action === 'create' && e.actor === 'bob');
-    expect(growthCreate).toMatchObject({ actorTeam: 'growth', actorRole: 'member', version: 3, message: 'growth override' });
+    expect(growthCreate).toMatchObject({
+      actorTeam: 'growth',
+      actorRole: 'member',
+      version: 3,
+      message: 'growth override',
+    });
     const production = audit.find((e) => e.action === 'label' && e.label === 'production' && e.version === 1);
     expect(production).toMatchObject({ actor: 'alice', previousVersion: 2 });
     expect(production!.createdAt).toBeInstanceOf(Date);
     const v3 = await apps.store.getVersion('butcher-cuts', 3);
-    expect(v3).toMatchObject({ author: 'bob', authorTeam: 'growth', source: 'edit', message: 'growth override' });
+    expect(v3).toMatchObject({
+      author: 'bob',
+      authorTeam: 'growth',
+      source: 'edit',
+      message: 'growth override',
+    });
   });
 
   it('diffs two versions as a readable line diff of their YAML', async () => {
@@ -172,7 +209,7 @@ describe('application versions and labels', () => {
   });
 
   it('refuses an update whose profile is invalid or misnamed, naming the field', async () => {
-    const bad = editedButcher(dir, 'X').replace('expected: \'yes\'', 'expected: maybe');
+    const bad = editedButcher(dir, 'X').replace("expected: 'yes'", 'expected: maybe');
     const error = await rejection(apps.update('butcher-cuts', bad, ADMIN));
     expect(error.message).toMatch(/rubric\.\d+\.expected/);
     const misnamed = await rejection(apps.update('produce', editedButcher(dir, 'X'), ADMIN));
@@ -181,16 +218,24 @@ describe('application versions and labels', () => {
 
   it('parses a profile from text with the same checks as files', () => {
     const text = editedButcher(dir, 'Y').replace('{{cut}}', '{{cutt}}');
-    expect(() => parseApplicationText(text, 'update.yaml')).toThrow(/update\.yaml:\d+: template: uses \{\{cutt\}\}/);
+    expect(() => parseApplicationText(text, 'update.yaml')).toThrow(
+      /update\.yaml:\d+: template: uses \{\{cutt\}\}/,
+    );
   });
 });
 
 function editedProduce(dir: string, marker: string): string {
-  return readFileSync(join(dir, 'produce.yaml'), 'utf8').replace('Studio product photograph', `${marker} studio product photograph`);
+  return readFileSync(join(dir, 'produce.yaml'), 'utf8').replace(
+    'Studio product photograph',
+    `${marker} studio product photograph`,
+  );
 }
 
 function editedPrepared(dir: string, marker: string): string {
-  return readFileSync(join(dir, 'prepared-foods.yaml'), 'utf8').replace('Appetising food photograph', `${marker} food photograph`);
+  return readFileSync(join(dir, 'prepared-foods.yaml'), 'utf8').replace(
+    'Appetising food photograph',
+    `${marker} food photograph`,
+  );
 }
 
 const postgresUrl = inject('postgresUrl');
@@ -202,11 +247,15 @@ describe.skipIf(!postgresUrl)('concurrency on a PostgreSQL server', () => {
     const dir = copyOfShippedApps(['butcher-cuts']);
     try {
       // Two processes starting at once, each loading the files.
-      const starts = await Promise.all([0, 1, 2].map(() => new Applications({ db, catalog, dir }).syncFileDefaults()));
+      const starts = await Promise.all(
+        [0, 1, 2].map(() => new Applications({ db, catalog, dir }).syncFileDefaults()),
+      );
       expect(starts.flatMap((s) => s.loaded).filter((l) => l.created)).toHaveLength(1);
       const apps = new Applications({ db, catalog, dir });
       const edits = await Promise.all(
-        [1, 2, 3, 4, 5].map((i) => apps.update('butcher-cuts', editedButcher(dir, `PAR-${i}`), ADMIN, { label: 'staging' })),
+        [1, 2, 3, 4, 5].map((i) =>
+          apps.update('butcher-cuts', editedButcher(dir, `PAR-${i}`), ADMIN, { label: 'staging' }),
+        ),
       );
       expect(edits.map((e) => e.version).sort()).toEqual([2, 3, 4, 5, 6]);
       const templates = (await apps.store.versions('butcher-cuts')).map((v) => v.profile.template);

@@ -99,7 +99,8 @@ export class AppStore {
          ORDER BY version DESC LIMIT 1`,
         [name],
       );
-      if (latest && latest.content_hash === app.contentHash) return { version: Number(latest.version), created: false };
+      if (latest && latest.content_hash === app.contentHash)
+        return { version: Number(latest.version), created: false };
       const version = await insertVersion(tx, {
         profile: app.profile,
         contentHash: app.contentHash,
@@ -110,7 +111,13 @@ export class AppStore {
         authorTeam: null,
         message: `loaded from ${basename(app.file)}`,
       });
-      await audit(tx, { application: name, action: 'load', actor: FILE_ACTOR, version, message: `loaded from ${basename(app.file)}` });
+      await audit(tx, {
+        application: name,
+        action: 'load',
+        actor: FILE_ACTOR,
+        version,
+        message: `loaded from ${basename(app.file)}`,
+      });
       return { version, created: true };
     });
   }
@@ -128,9 +135,14 @@ export class AppStore {
     return this.#db.transaction(async (tx) => {
       const existed = await lockApplication(tx, name);
       if (!existed && actor.role !== 'admin') {
-        throw new PixelError({ code: 'permission_denied', reason: 'role', message: `creating application ${name} needs the admin role` });
+        throw new PixelError({
+          code: 'permission_denied',
+          reason: 'role',
+          message: `creating application ${name} needs the admin role`,
+        });
       }
-      if (options.baseVersion !== undefined) await requireVersion(tx, name, options.baseVersion, 'baseVersion');
+      if (options.baseVersion !== undefined)
+        await requireVersion(tx, name, options.baseVersion, 'baseVersion');
       const version = await insertVersion(tx, {
         profile: app.profile,
         contentHash: app.contentHash,
@@ -141,14 +153,28 @@ export class AppStore {
         authorTeam: actor.team,
         message,
       });
-      await audit(tx, { application: name, action: 'create', actor: actorName(actor), actorTeam: actor.team, actorRole: actor.role, version, message });
+      await audit(tx, {
+        application: name,
+        action: 'create',
+        actor: actorName(actor),
+        actorTeam: actor.team,
+        actorRole: actor.role,
+        version,
+        message,
+      });
       if (label !== undefined) await moveLabel(tx, name, label, version, actor, 'label', message);
       return label === undefined ? { version } : { version, label };
     });
   }
 
   /** Points `label` at `version` (the previous target is remembered for rollback). */
-  async setLabel(application: string, label: string, version: number, actor: Actor, message = ''): Promise<{ previous: number | null }> {
+  async setLabel(
+    application: string,
+    label: string,
+    version: number,
+    actor: Actor,
+    message = '',
+  ): Promise<{ previous: number | null }> {
     validateLabel(label);
     assertCanMoveLabel(actor, label);
     return this.#db.transaction(async (tx) => {
@@ -162,16 +188,26 @@ export class AppStore {
    * Moves a label back: to `to` when given, else to the version it pointed at before its last move.
    * Rolling back twice goes two steps back.
    */
-  async rollback(application: string, label: string, actor: Actor, to?: number): Promise<{ from: number; to: number }> {
+  async rollback(
+    application: string,
+    label: string,
+    actor: Actor,
+    to?: number,
+  ): Promise<{ from: number; to: number }> {
     validateLabel(label);
     assertCanMoveLabel(actor, label);
     return this.#db.transaction(async (tx) => {
       await requireApplication(tx, application);
-      const [row] = await tx.query<Row>('SELECT version, history FROM app_labels WHERE application = $1 AND label = $2 FOR UPDATE', [
-        application,
-        label,
-      ]);
-      if (!row) throw new PixelError({ code: 'not_found', field: 'label', message: `application ${application} has no label "${label}"` });
+      const [row] = await tx.query<Row>(
+        'SELECT version, history FROM app_labels WHERE application = $1 AND label = $2 FOR UPDATE',
+        [application, label],
+      );
+      if (!row)
+        throw new PixelError({
+          code: 'not_found',
+          field: 'label',
+          message: `application ${application} has no label "${label}"`,
+        });
       const from = Number(row.version);
       const history = (row.history as number[]).map(Number);
       let target: number;
@@ -220,18 +256,26 @@ export class AppStore {
   }
 
   async getVersion(application: string, version: number): Promise<VersionRecord | undefined> {
-    const [row] = await this.#db.query<Row>('SELECT * FROM app_versions WHERE application = $1 AND version = $2', [application, version]);
+    const [row] = await this.#db.query<Row>(
+      'SELECT * FROM app_versions WHERE application = $1 AND version = $2',
+      [application, version],
+    );
     return row ? toVersion(row) : undefined;
   }
 
   /** Every version, newest first. */
   async versions(application: string): Promise<VersionRecord[]> {
-    const rows = await this.#db.query<Row>('SELECT * FROM app_versions WHERE application = $1 ORDER BY version DESC', [application]);
+    const rows = await this.#db.query<Row>(
+      'SELECT * FROM app_versions WHERE application = $1 ORDER BY version DESC',
+      [application],
+    );
     return rows.map(toVersion);
   }
 
   async labels(application: string): Promise<LabelRecord[]> {
-    const rows = await this.#db.query<Row>('SELECT * FROM app_labels WHERE application = $1 ORDER BY label', [application]);
+    const rows = await this.#db.query<Row>('SELECT * FROM app_labels WHERE application = $1 ORDER BY label', [
+      application,
+    ]);
     return rows.map((row) => ({
       label: String(row.label),
       version: Number(row.version),
@@ -242,10 +286,10 @@ export class AppStore {
   }
 
   async audit(application: string, limit = 100): Promise<AuditEntry[]> {
-    const rows = await this.#db.query<Row>('SELECT * FROM app_audit WHERE application = $1 ORDER BY id DESC LIMIT $2', [
-      application,
-      Math.max(1, Math.min(1000, limit)),
-    ]);
+    const rows = await this.#db.query<Row>(
+      'SELECT * FROM app_audit WHERE application = $1 ORDER BY id DESC LIMIT $2',
+      [application, Math.max(1, Math.min(1000, limit))],
+    );
     return rows.map((row) => ({
       id: Number(row.id),
       application: String(row.application),
@@ -269,7 +313,9 @@ export class AppStore {
               (SELECT v.profile->>'title' FROM app_versions v WHERE v.application = a.name ORDER BY v.version DESC LIMIT 1) AS title
        FROM applications a ORDER BY a.name`,
     );
-    const labels = await this.#db.query<Row>('SELECT application, label, version FROM app_labels ORDER BY application, label');
+    const labels = await this.#db.query<Row>(
+      'SELECT application, label, version FROM app_labels ORDER BY application, label',
+    );
     return apps
       .filter((row) => row.latest != null)
       .map((row) => ({
@@ -277,7 +323,9 @@ export class AppStore {
         title: String(row.title ?? row.name),
         latestVersion: Number(row.latest),
         defaultVersion: row.file_default == null ? null : Number(row.file_default),
-        labels: Object.fromEntries(labels.filter((l) => l.application === row.name).map((l) => [String(l.label), Number(l.version)])),
+        labels: Object.fromEntries(
+          labels.filter((l) => l.application === row.name).map((l) => [String(l.label), Number(l.version)]),
+        ),
       }));
   }
 
@@ -287,14 +335,22 @@ export class AppStore {
    * file default (the newest file-loaded version; for an application created through the API, its
    * newest version).
    */
-  async resolveVersion(application: string, options: ResolveVersionOptions = {}): Promise<{ record: VersionRecord; via: ResolvedVia }> {
+  async resolveVersion(
+    application: string,
+    options: ResolveVersionOptions = {},
+  ): Promise<{ record: VersionRecord; via: ResolvedVia }> {
     if (options.label !== undefined && options.version !== undefined) {
       throw invalidArgument('appLabel', 'give appLabel or appVersion, not both');
     }
     if (!(await this.exists(application))) throw await this.#unknownApplication(application);
     if (options.version !== undefined) {
       const record = await this.getVersion(application, options.version);
-      if (!record) throw new PixelError({ code: 'not_found', field: 'appVersion', message: `application ${application} has no version ${options.version}` });
+      if (!record)
+        throw new PixelError({
+          code: 'not_found',
+          field: 'appVersion',
+          message: `application ${application} has no version ${options.version}`,
+        });
       return { record, via: 'version' };
     }
     if (options.label !== undefined) {
@@ -302,25 +358,34 @@ export class AppStore {
       if (!record) {
         const known = (await this.labels(application)).map((l) => l.label);
         const list = ['latest', 'default', ...known].join(', ');
-        throw new PixelError({ code: 'not_found', field: 'appLabel', message: `application ${application} has no label "${options.label}" (labels: ${list})` });
+        throw new PixelError({
+          code: 'not_found',
+          field: 'appLabel',
+          message: `application ${application} has no label "${options.label}" (labels: ${list})`,
+        });
       }
       return { record, via: `label:${options.label}` };
     }
     const wanted = options.team !== undefined ? [teamLabel(options.team), 'production'] : ['production'];
-    const rows = await this.#db.query<Row>('SELECT label, version FROM app_labels WHERE application = $1 AND label = ANY($2::text[])', [
-      application,
-      wanted,
-    ]);
+    const rows = await this.#db.query<Row>(
+      'SELECT label, version FROM app_labels WHERE application = $1 AND label = ANY($2::text[])',
+      [application, wanted],
+    );
     for (const label of wanted) {
       const row = rows.find((r) => r.label === label);
-      if (row) return { record: (await this.getVersion(application, Number(row.version)))!, via: label as ResolvedVia };
+      if (row)
+        return {
+          record: (await this.getVersion(application, Number(row.version)))!,
+          via: label as ResolvedVia,
+        };
     }
     return { record: (await this.#byLabel(application, 'default'))!, via: 'default' };
   }
 
   async #byLabel(application: string, label: string): Promise<VersionRecord | undefined> {
     let sql: string;
-    if (label === 'latest') sql = 'SELECT * FROM app_versions WHERE application = $1 ORDER BY version DESC LIMIT 1';
+    if (label === 'latest')
+      sql = 'SELECT * FROM app_versions WHERE application = $1 ORDER BY version DESC LIMIT 1';
     else if (label === 'default') {
       sql = `SELECT * FROM app_versions WHERE application = $1 ORDER BY (source = 'file') DESC, version DESC LIMIT 1`;
     } else {
@@ -349,20 +414,43 @@ export class AppStore {
 
 /** Creates the application's row when needed and locks it for the rest of the transaction. Returns whether it existed. */
 async function lockApplication(tx: Queryable, name: string): Promise<boolean> {
-  const inserted = await tx.query('INSERT INTO applications (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING name', [name]);
+  const inserted = await tx.query(
+    'INSERT INTO applications (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING name',
+    [name],
+  );
   await tx.query('SELECT name FROM applications WHERE name = $1 FOR UPDATE', [name]);
   return inserted.length === 0;
 }
 
 async function requireApplication(tx: Queryable, name: string): Promise<void> {
   const rows = await tx.query('SELECT name FROM applications WHERE name = $1 FOR UPDATE', [name]);
-  if (rows.length === 0) throw new PixelError({ code: 'not_found', field: 'app', reason: 'unknown_application', message: `unknown application "${name}"` });
+  if (rows.length === 0)
+    throw new PixelError({
+      code: 'not_found',
+      field: 'app',
+      reason: 'unknown_application',
+      message: `unknown application "${name}"`,
+    });
 }
 
-async function requireVersion(tx: Queryable, application: string, version: number, field: string): Promise<void> {
-  if (!Number.isInteger(version) || version < 1) throw invalidArgument(field, `${field} must be a version number (1, 2, …)`);
-  const rows = await tx.query('SELECT 1 FROM app_versions WHERE application = $1 AND version = $2', [application, version]);
-  if (rows.length === 0) throw new PixelError({ code: 'not_found', field, message: `application ${application} has no version ${version}` });
+async function requireVersion(
+  tx: Queryable,
+  application: string,
+  version: number,
+  field: string,
+): Promise<void> {
+  if (!Number.isInteger(version) || version < 1)
+    throw invalidArgument(field, `${field} must be a version number (1, 2, …)`);
+  const rows = await tx.query('SELECT 1 FROM app_versions WHERE application = $1 AND version = $2', [
+    application,
+    version,
+  ]);
+  if (rows.length === 0)
+    throw new PixelError({
+      code: 'not_found',
+      field,
+      message: `application ${application} has no version ${version}`,
+    });
 }
 
 interface NewVersion {
@@ -378,14 +466,26 @@ interface NewVersion {
 
 async function insertVersion(tx: Queryable, v: NewVersion): Promise<number> {
   // The row lock taken by lockApplication makes this increment the serialisation point.
-  const [row] = await tx.query<Row>('UPDATE applications SET next_version = next_version + 1 WHERE name = $1 RETURNING next_version - 1 AS version', [
-    v.profile.name,
-  ]);
+  const [row] = await tx.query<Row>(
+    'UPDATE applications SET next_version = next_version + 1 WHERE name = $1 RETURNING next_version - 1 AS version',
+    [v.profile.name],
+  );
   const version = Number(row!.version);
   await tx.query(
     `INSERT INTO app_versions (application, version, profile, content_hash, source, source_file, base_version, author, author_team, message)
      VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10)`,
-    [v.profile.name, version, JSON.stringify(v.profile), v.contentHash, v.source, v.sourceFile, v.baseVersion, v.author, v.authorTeam, v.message],
+    [
+      v.profile.name,
+      version,
+      JSON.stringify(v.profile),
+      v.contentHash,
+      v.source,
+      v.sourceFile,
+      v.baseVersion,
+      v.author,
+      v.authorTeam,
+      v.message,
+    ],
   );
   return version;
 }
@@ -399,7 +499,10 @@ async function moveLabel(
   action: 'label' | 'rollback',
   message: string,
 ): Promise<{ previous: number | null }> {
-  const [row] = await tx.query<Row>('SELECT version, history FROM app_labels WHERE application = $1 AND label = $2 FOR UPDATE', [application, label]);
+  const [row] = await tx.query<Row>(
+    'SELECT version, history FROM app_labels WHERE application = $1 AND label = $2 FOR UPDATE',
+    [application, label],
+  );
   const previous = row ? Number(row.version) : null;
   if (previous === version) return { previous };
   const history = row ? [...(row.history as number[]).map(Number), previous!].slice(-HISTORY_MAX) : [];
@@ -418,7 +521,8 @@ async function moveLabel(
     version,
     label,
     previousVersion: previous,
-    message: message || (previous === null ? `${label} → v${version}` : `${label} v${previous} → v${version}`),
+    message:
+      message || (previous === null ? `${label} → v${version}` : `${label} v${previous} → v${version}`),
   });
   return { previous };
 }

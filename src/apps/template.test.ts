@@ -14,15 +14,22 @@ function caught(fn: () => unknown): PixelError {
 
 describe('renderTemplate', () => {
   it('fills variables', () => {
-    const { text, unused } = renderTemplate('A raw {{cut}} on {{surface}}.', { cut: 'ribeye steak', surface: 'butcher paper' });
+    const { text, unused } = renderTemplate('A raw {{cut}} on {{surface}}.', {
+      cut: 'ribeye steak',
+      surface: 'butcher paper',
+    });
     expect(text).toBe('A raw ribeye steak on butcher paper.');
     expect(unused).toEqual([]);
   });
 
   it('does not HTML-escape: prompts are not HTML', () => {
     const vars = { item: 'mac & cheese <large> "family" size' };
-    expect(renderTemplate('Photo of {{item}}', vars).text).toBe('Photo of mac & cheese <large> "family" size');
-    expect(renderTemplate('Photo of {{{item}}}', vars).text).toBe('Photo of mac & cheese <large> "family" size');
+    expect(renderTemplate('Photo of {{item}}', vars).text).toBe(
+      'Photo of mac & cheese <large> "family" size',
+    );
+    expect(renderTemplate('Photo of {{{item}}}', vars).text).toBe(
+      'Photo of mac & cheese <large> "family" size',
+    );
   });
 
   it('lists every missing variable in one error, sorted, on field vars', () => {
@@ -47,11 +54,14 @@ describe('renderTemplate', () => {
   });
 
   it('treats sections as optional clauses and tidies the punctuation they leave', () => {
-    const template = 'raw {{cut}}{{#animal}} ({{animal}}){{/animal}}{{#thickness}}, {{thickness}} thick{{/thickness}}, centred';
+    const template =
+      'raw {{cut}}{{#animal}} ({{animal}}){{/animal}}{{#thickness}}, {{thickness}} thick{{/thickness}}, centred';
     expect(renderTemplate(template, { cut: 'ribeye', animal: 'beef', thickness: '1 inch' }).text).toBe(
       'raw ribeye (beef), 1 inch thick, centred',
     );
-    expect(renderTemplate(template, { cut: 'ribeye', animal: '', thickness: '' }).text).toBe('raw ribeye, centred');
+    expect(renderTemplate(template, { cut: 'ribeye', animal: '', thickness: '' }).text).toBe(
+      'raw ribeye, centred',
+    );
     // a variable only inside a section that does not render is not required
     expect(missingVariables('{{#a}}{{b}}{{/a}}{{^a}}none{{/a}}', {})).toEqual([]);
     expect(missingVariables('{{#a}}{{b}}{{/a}}', { a: 'x' })).toEqual(['b']);

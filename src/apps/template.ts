@@ -42,9 +42,13 @@ function parseTemplate(template: string, field: string): Token[] {
   const check = (list: Token[]) => {
     for (const token of list) {
       const [type, value] = token;
-      if (type === '>') throw invalidArgument(field, `template uses partial "{{>${value}}}"; partials are not supported`);
+      if (type === '>')
+        throw invalidArgument(field, `template uses partial "{{>${value}}}"; partials are not supported`);
       if ((type === 'name' || type === '&' || type === '#' || type === '^') && !VAR_NAME_RE.test(value)) {
-        throw invalidArgument(field, `template variable "${value}" must be a plain identifier (letters, digits, _)`);
+        throw invalidArgument(
+          field,
+          `template variable "${value}" must be a plain identifier (letters, digits, _)`,
+        );
       }
       if (token[4]) check(token[4]);
     }
@@ -80,15 +84,24 @@ export const VAR_VALUE_MAX = 2000;
 /** Checks variable names and values: identifiers, at most 2000 characters, no control characters. */
 export function validateVars(vars: unknown): Vars {
   if (vars === undefined || vars === null) return {};
-  if (typeof vars !== 'object' || Array.isArray(vars)) throw invalidArgument('vars', 'vars must be an object of name → text');
+  if (typeof vars !== 'object' || Array.isArray(vars))
+    throw invalidArgument('vars', 'vars must be an object of name → text');
   const out: Vars = {};
   for (const [name, value] of Object.entries(vars as Record<string, unknown>)) {
-    if (!VAR_NAME_RE.test(name)) throw invalidArgument(`vars.${name}`, `variable name "${name}" must be an identifier (letters, digits, _)`);
+    if (!VAR_NAME_RE.test(name))
+      throw invalidArgument(
+        `vars.${name}`,
+        `variable name "${name}" must be an identifier (letters, digits, _)`,
+      );
     if (typeof value !== 'string') throw invalidArgument(`vars.${name}`, `variable "${name}" must be text`);
     if (CONTROL_RE.test(value)) {
-      throw invalidArgument(`vars.${name}`, `variable "${name}" contains a control character (newline, tab…); values are one line of text`);
+      throw invalidArgument(
+        `vars.${name}`,
+        `variable "${name}" contains a control character (newline, tab…); values are one line of text`,
+      );
     }
-    if (value.length > VAR_VALUE_MAX) throw invalidArgument(`vars.${name}`, `variable "${name}" is longer than ${VAR_VALUE_MAX} characters`);
+    if (value.length > VAR_VALUE_MAX)
+      throw invalidArgument(`vars.${name}`, `variable "${name}" is longer than ${VAR_VALUE_MAX} characters`);
     out[name] = value;
   }
   return out;
@@ -127,7 +140,9 @@ export function renderAll(parts: RenderPart[], vars: Vars, extraUsed: Iterable<s
       message: `missing template variable${names.length > 1 ? 's' : ''}: ${names.join(', ')}`,
     });
   }
-  const texts = parts.map((part) => tidy(Mustache.render(part.template, vars, undefined, { escape: String })));
+  const texts = parts.map((part) =>
+    tidy(Mustache.render(part.template, vars, undefined, { escape: String })),
+  );
   const unused = Object.keys(vars)
     .filter((name) => !referenced.has(name))
     .sort();
@@ -135,7 +150,11 @@ export function renderAll(parts: RenderPart[], vars: Vars, extraUsed: Iterable<s
 }
 
 /** Renders one template (see renderAll). */
-export function renderTemplate(template: string, vars: Vars, field = 'template'): { text: string; unused: string[] } {
+export function renderTemplate(
+  template: string,
+  vars: Vars,
+  field = 'template',
+): { text: string; unused: string[] } {
   const { texts, unused } = renderAll([{ field, template }], vars);
   return { text: texts[0]!, unused };
 }

@@ -1,8 +1,8 @@
 import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Actor } from './permissions.ts';
 import { APPS_DIR } from './load.ts';
+import type { Actor } from './permissions.ts';
 
 /** A temporary copy of the shipped applications, so a test can change files without touching the repo. */
 export function copyOfShippedApps(only?: string[]): string {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PixelError, redactSecrets } from '../protocol/errors.ts';
+import { lockDataDir } from './data-lock.ts';
 import { applyMigrations } from './migrate.ts';
 
 /** What a repository needs: parameterised queries, and multi-statement scripts (migrations). */
@@ -60,7 +61,11 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
     dataDir = options.dataDir ?? defaultPgliteDir();
     mkdirSync(dataDir, { recursive: true });
   }
-  const pg = await PGlite.create(dataDir === undefined ? undefined : join(dataDir));
+  const unlock = dataDir === undefined ? () => {} : lockDataDir(dataDir);
+  const pg = await PGlite.create(dataDir === undefined ? undefined : join(dataDir)).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
   // PGlite has one connection. Its own query() and transaction() already queue behind an open
   // transaction (an internal mutex), so callers must use the `tx` handed to them inside one:
   // calling db.query from inside db.transaction would wait for itself.
@@ -86,6 +91,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
     },
     async close() {
       if (!pg.closed) await pg.close();
+      unlock();
     },
   };
 }

@@ -93,7 +93,11 @@ export const GenerateRequestSchema = z
       }
     }
     if (value.appLabel !== undefined && value.appVersion !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['appLabel'], message: 'cannot be combined with appVersion; give one or the other' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appLabel'],
+        message: 'cannot be combined with appVersion; give one or the other',
+      });
     }
     if (value.aspectRatio !== undefined && value.width !== undefined && value.height !== undefined) {
       ctx.addIssue({

@@ -47,6 +47,9 @@ export async function listenSharedPort(options: {
   );
 
   const dispatch = (socket: Socket, head: Buffer) => {
+    if (socket.destroyed) return;
+    // Our error listener stays until here: the chosen server attaches its own on 'connection'.
+    socket.removeAllListeners('error');
     socket.unshift(head);
     const isHttp2 = head.length >= PREFACE.length ? head.subarray(0, PREFACE.length).equals(PREFACE) : false;
     (isHttp2 ? options.http2 : options.http1).emit('connection', socket);
@@ -72,7 +75,6 @@ export async function listenSharedPort(options: {
       if (n < PREFACE.length && buffered.subarray(0, n).equals(PREFACE.subarray(0, n))) return;
       socket.off('readable', onReadable);
       socket.setTimeout(0);
-      socket.removeAllListeners('error');
       const head = buffered;
       if (ready) dispatch(socket, head);
       else

@@ -40,7 +40,12 @@ export function translate(
   const request = parseGenerateRequest(input);
   if (request.app !== undefined) {
     // An application request has no prompt until src/apps renders it (previewApplication does both).
-    throw new PixelError({ code: 'failed_precondition', field: 'app', reason: 'app_not_rendered', message: `render application "${request.app}" first (previewApplication / pixel apps preview)` });
+    throw new PixelError({
+      code: 'failed_precondition',
+      field: 'app',
+      reason: 'app_not_rendered',
+      message: `render application "${request.app}" first (previewApplication / pixel apps preview)`,
+    });
   }
   const catalog = options.catalog ?? defaultCatalog();
   const requested = request.model ?? options.defaultModel ?? DEFAULT_MODEL;

@@ -15,7 +15,9 @@ import { formatReport } from '../report-format.ts';
  * (PIXEL_DATA_DIR's PGlite, or DATABASE_URL), acting as an admin like the other local commands.
  */
 export function registerApps(program: Command): void {
-  const apps = program.command('apps').description('application profiles: templates, defaults, versions and labels');
+  const apps = program
+    .command('apps')
+    .description('application profiles: templates, defaults, versions and labels');
 
   apps
     .command('list')
@@ -31,36 +33,57 @@ export function registerApps(program: Command): void {
             .map(([l, v]) => `${l}=v${v}`)
             .join(' ');
           const def = app.defaultVersion === null ? '' : ` default=v${app.defaultVersion}`;
-          console.log(`${app.name.padEnd(width)}  latest=v${app.latestVersion}${def}${labels ? ` ${labels}` : ''}  ${app.title}`);
+          console.log(
+            `${app.name.padEnd(width)}  latest=v${app.latestVersion}${def}${labels ? ` ${labels}` : ''}  ${app.title}`,
+          );
         }
       }),
     );
 
   apps
     .command('show <app>')
-    .description('the version a caller gets (team label → production → file default), or the one named, as YAML')
+    .description(
+      'the version a caller gets (team label → production → file default), or the one named, as YAML',
+    )
     .option('--label <label>', 'a label (production, staging, team:<id>, latest, default)')
     .option('--version <n>', 'a version number')
     .option('--team <team>', 'resolve as this team would (its team:<team> label first)')
     .option('--history', 'also list every version and the audit trail')
     .option('--json', 'machine-readable output')
-    .action((name: string, flags: { label?: string; version?: string; team?: string; history?: boolean; json?: boolean }) =>
-      run(flags, async (a, actor) => {
-        const who = flags.team ? { ...actor, team: flags.team } : actor;
-        const detail = await a.get(name, who, { label: flags.label, version: versionOf(flags.version, 'version') });
-        const history = flags.history ? await a.versions(name, actor) : undefined;
-        if (flags.json) return printJson({ ...detail, ...(history && { history }) });
-        const v = detail.version;
-        console.log(`# ${name} v${v.version} (${detail.via}) by ${v.author} at ${v.createdAt.toISOString()}${v.message ? `: ${v.message}` : ''}`);
-        console.log(`# labels: ${detail.labels.map((l) => `${l.label}=v${l.version}`).join(' ') || '(none)'}; file default v${detail.defaultVersion ?? '-'}; latest v${detail.latestVersion}`);
-        process.stdout.write(detail.yaml);
-        if (history) {
-          console.log('# versions');
-          for (const x of history.versions) console.log(`#   v${x.version} ${x.source} by ${x.author} ${x.createdAt.toISOString()} ${x.message}`);
-          console.log('# audit');
-          for (const e of history.audit) console.log(`#   ${e.createdAt.toISOString()} ${e.actor} ${e.action}${e.label ? ` ${e.label}` : ''}${e.version !== null ? ` v${e.version}` : ''} ${e.message}`);
-        }
-      }),
+    .action(
+      (
+        name: string,
+        flags: { label?: string; version?: string; team?: string; history?: boolean; json?: boolean },
+      ) =>
+        run(flags, async (a, actor) => {
+          const who = flags.team ? { ...actor, team: flags.team } : actor;
+          const detail = await a.get(name, who, {
+            label: flags.label,
+            version: versionOf(flags.version, 'version'),
+          });
+          const history = flags.history ? await a.versions(name, actor) : undefined;
+          if (flags.json) return printJson({ ...detail, ...(history && { history }) });
+          const v = detail.version;
+          console.log(
+            `# ${name} v${v.version} (${detail.via}) by ${v.author} at ${v.createdAt.toISOString()}${v.message ? `: ${v.message}` : ''}`,
+          );
+          console.log(
+            `# labels: ${detail.labels.map((l) => `${l.label}=v${l.version}`).join(' ') || '(none)'}; file default v${detail.defaultVersion ?? '-'}; latest v${detail.latestVersion}`,
+          );
+          process.stdout.write(detail.yaml);
+          if (history) {
+            console.log('# versions');
+            for (const x of history.versions)
+              console.log(
+                `#   v${x.version} ${x.source} by ${x.author} ${x.createdAt.toISOString()} ${x.message}`,
+              );
+            console.log('# audit');
+            for (const e of history.audit)
+              console.log(
+                `#   ${e.createdAt.toISOString()} ${e.actor} ${e.action}${e.label ? ` ${e.label}` : ''}${e.version !== null ? ` v${e.version}` : ''} ${e.message}`,
+              );
+          }
+        }),
     );
 
   apps
@@ -96,11 +119,15 @@ export function registerApps(program: Command): void {
         const r = result.resolved;
         const t = result.translation;
         console.log(`application  ${r.app} v${r.appVersion} (${r.via})`);
-        console.log(`model        ${t.model.id} (family ${r.family}${r.variant ? `, variant ${r.variant}` : ''})${r.routedModel ? ' (routed fine-tune)' : ''}`);
+        console.log(
+          `model        ${t.model.id} (family ${r.family}${r.variant ? `, variant ${r.variant}` : ''})${r.routedModel ? ' (routed fine-tune)' : ''}`,
+        );
         console.log(`prompt       ${r.prompt}`);
         if (r.negativePrompt) console.log(`negative     ${r.negativePrompt}`);
         if (r.unusedVars.length > 0) console.log(`unused vars  ${r.unusedVars.join(', ')}`);
-        console.log(`cost         ${t.costEstimateUsd === null ? 'unknown' : `$${t.costEstimateUsd.toFixed(4)}`}`);
+        console.log(
+          `cost         ${t.costEstimateUsd === null ? 'unknown' : `$${t.costEstimateUsd.toFixed(4)}`}`,
+        );
         console.log('report');
         console.log(formatReport(result.report));
         console.log('native request (first call)');
@@ -123,7 +150,11 @@ export function registerApps(program: Command): void {
         } catch (error) {
           throw invalidArgument('file', `cannot read ${flags.file} (${(error as Error).message})`);
         }
-        const out = await a.update(name, text, actor, { label: flags.label, message: flags.message, source: flags.file });
+        const out = await a.update(name, text, actor, {
+          label: flags.label,
+          message: flags.message,
+          source: flags.file,
+        });
         if (flags.json) return printJson({ application: name, ...out });
         console.log(`${name} v${out.version} created${out.label ? `; ${out.label} → v${out.version}` : ''}`);
       }),
@@ -150,7 +181,14 @@ export function registerApps(program: Command): void {
     .action((name: string, from: string, to: string, flags: { json?: boolean }) =>
       run(flags, async (a, actor) => {
         const diff = await a.diff(name, versionOf(from, 'from')!, versionOf(to, 'to')!, actor);
-        if (flags.json) return printJson({ application: name, from: diff.from, to: diff.to, changed: diff.changed, text: diff.text });
+        if (flags.json)
+          return printJson({
+            application: name,
+            from: diff.from,
+            to: diff.to,
+            changed: diff.changed,
+            text: diff.text,
+          });
         console.log(diff.changed ? diff.text : `v${diff.from} and v${diff.to} are the same`);
       }),
     );
@@ -187,12 +225,19 @@ interface PreviewFlags {
 }
 
 /** Opens the DB, loads the file defaults (reporting broken files on stderr), runs, closes. */
-async function run(flags: { json?: boolean }, body: (apps: Applications, actor: Actor) => Promise<void>): Promise<void> {
+async function run(
+  flags: { json?: boolean },
+  body: (apps: Applications, actor: Actor) => Promise<void>,
+): Promise<void> {
   const json = Boolean(flags.json);
   let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
   try {
     db = await openDatabase();
-    const apps = new Applications({ db, catalog: defaultCatalog(), defaultModel: defaultModelId(process.env) });
+    const apps = new Applications({
+      db,
+      catalog: defaultCatalog(),
+      defaultModel: defaultModelId(process.env),
+    });
     const sync = await apps.syncFileDefaults();
     for (const error of sync.errors) process.stderr.write(`pixel: warning: ${error.message}\n`);
     await body(apps, cliActor());
@@ -227,13 +272,15 @@ function parseVars(entries: string[]): Record<string, string> {
 function versionOf(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value.replace(/^v/, ''));
-  if (!Number.isInteger(n) || n < 1) throw invalidArgument(field, `${field} must be a version number (1, 2, …), got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw invalidArgument(field, `${field} must be a version number (1, 2, …), got "${value}"`);
   return n;
 }
 
 function previewRequest(flags: PreviewFlags): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const num = (v: string | undefined) => (v === undefined ? undefined : Number.isFinite(Number(v)) ? Number(v) : v);
+  const num = (v: string | undefined) =>
+    v === undefined ? undefined : Number.isFinite(Number(v)) ? Number(v) : v;
   const set = (key: string, value: unknown) => {
     if (value !== undefined) out[key] = value;
   };
