@@ -33,6 +33,20 @@ function pixel(...args: string[]): Promise<Run> {
   });
 }
 
+/** Runs with its own data folder (applications live in the embedded catalogue). */
+function pixelIn(dataDir: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { ...ENV, PIXEL_DATA_DIR: dataDir } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pixel-cli-'));
@@ -102,6 +116,34 @@ describe('pixel generate', () => {
     expect(run.stdout).toMatch(/pixel_sketch-\d+-.*\.png\s+\d+x\d+ image\/png/);
     expect(run.stdout).toContain('placeholder renderer');
     expect(run.stdout).toMatch(/style\s+native/);
+  });
+
+  it('renders an application profile with --app and --var', async () => {
+    const out = join(dir, 'app');
+    const run = await pixelIn(
+      join(dir, 'app-data'),
+      'generate',
+      '--app',
+      'produce',
+      '--var',
+      'item=green apple',
+      '--width',
+      '256',
+      '--height',
+      '256',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.model).toBe('pixel/sketch');
+    expect(result.report.find((l: { param: string }) => l.param === 'app').note).toMatch(
+      /application produce version \d+/,
+    );
+    const missing = await pixelIn(join(dir, 'app-data'), 'generate', '--app', 'produce', '--out', out);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing template variable.*item/);
   });
 
   it('fails clearly when the model provider is not configured', async () => {

@@ -4,7 +4,7 @@ import { invalidArgument } from '../protocol/errors.ts';
 /** The unified-protocol flags shared by `generate` and `translate`. */
 export function addRequestFlags(command: Command): Command {
   return command
-    .argument('<prompt>', 'what to draw')
+    .argument('[prompt]', 'what to draw (optional with --app: the application template writes it)')
     .option('-m, --model <id>', 'model id or alias (default: pixel/sketch when no provider keys are set)')
     .option('-W, --width <px>', 'width in pixels')
     .option('-H, --height <px>', 'height in pixels')
@@ -30,6 +30,13 @@ export function addRequestFlags(command: Command): Command {
       '--provider-option <provider.key=value...>',
       'raw native field for one provider, e.g. openai.moderation=low (repeatable)',
     )
+    .option(
+      '--app <name>',
+      'render an application profile (apps/*.yaml and its versions) instead of a bare prompt',
+    )
+    .option('--var <key=value...>', 'a template variable for --app (repeatable)')
+    .option('--app-label <label>', 'application label to use (default: team label, then production)')
+    .option('--app-version <n>', 'a specific application version')
     .option('--json', 'machine-readable output');
 }
 
@@ -50,12 +57,17 @@ export interface RequestFlags {
   fit?: string;
   onUnsupported?: string;
   providerOption?: string[];
+  app?: string;
+  var?: string[];
+  appLabel?: string;
+  appVersion?: string;
   json?: boolean;
 }
 
 /** Builds the unified request; numbers stay strings when they are not numbers, so validation names them. */
-export function requestFromFlags(prompt: string, flags: RequestFlags): Record<string, unknown> {
-  const request: Record<string, unknown> = { prompt };
+export function requestFromFlags(prompt: string | undefined, flags: RequestFlags): Record<string, unknown> {
+  const request: Record<string, unknown> = {};
+  if (prompt !== undefined || flags.app === undefined) request.prompt = prompt ?? '';
   const set = (key: string, value: unknown) => {
     if (value !== undefined) request[key] = value;
   };
@@ -75,6 +87,10 @@ export function requestFromFlags(prompt: string, flags: RequestFlags): Record<st
   set('fit', flags.fit);
   set('onUnsupported', flags.onUnsupported);
   if (flags.providerOption?.length) request.providerOptions = parseProviderOptions(flags.providerOption);
+  set('app', flags.app);
+  if (flags.var?.length) request.vars = parseVars(flags.var);
+  set('appLabel', flags.appLabel);
+  set('appVersion', numeric(flags.appVersion));
   return request;
 }
 
@@ -104,4 +120,14 @@ function parseProviderOptions(entries: string[]): Record<string, Record<string, 
     out[provider][key] = value;
   }
   return out;
+}
+
+function parseVars(entries: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw invalidArgument('vars', `--var must look like key=value, got "${entry}"`);
+    vars[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return vars;
 }

@@ -14,11 +14,13 @@ import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { Applications, applicationServiceImpl } from '../apps/index.ts';
 import { ApiKeyRepo } from '../catalog/api-keys.ts';
 import type { Db } from '../catalog/db.ts';
 import { IdempotencyStore } from '../catalog/idempotency.ts';
 import { ImageRepo } from '../catalog/images.ts';
 import { type SweepResult, sweepOrphanBlobs } from '../catalog/sweeper.ts';
+import { ApplicationService as ApplicationServiceDesc } from '../gen/pixel/v1/apps_pb.ts';
 import { ImageService as ImageServiceDesc } from '../gen/pixel/v1/images_pb.ts';
 import { ModelService as ModelServiceDesc } from '../gen/pixel/v1/models_pb.ts';
 import { type Catalog, defaultCatalog, defaultModelId } from '../models/catalog.ts';
@@ -27,7 +29,7 @@ import { redactSecrets } from '../protocol/errors.ts';
 import { createAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { BlobStore } from '../storage/types.ts';
-import { type Authenticator, authInterceptor, createAuthenticator, LOCAL_TEAM } from './auth.ts';
+import { type Authenticator, authInterceptor, callerOf, createAuthenticator, LOCAL_TEAM } from './auth.ts';
 import { allowsAnonymous, type ServerConfig } from './config.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import { ImageService } from './image-service.ts';
@@ -197,12 +199,26 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const adapters = deps.adapters ?? createAdapters(env);
     const adapter = (provider: ProviderName) => adapters.get(provider);
     const metrics = new ServerMetrics(catalog);
+    const defaultModel = defaultModelId(env);
+    const applications = new Applications({
+      db,
+      catalog,
+      defaultModel,
+      available: (id) => {
+        const entry = catalog.get(id);
+        return entry !== undefined && adapters.has(entry.provider);
+      },
+    });
+    // Shipped profiles (apps/*.yaml) become versions now, not on the first request; a broken file is logged, the rest load.
+    const synced = await applications.syncFileDefaults();
+    for (const error of synced.errors) log.error({ err: error.toJSON() }, 'application profile not loaded');
     const images = new ImageService({
       db,
       store,
       catalog,
       adapter,
-      defaultModel: defaultModelId(env),
+      applications: applications.resolver(),
+      defaultModel,
       observe: (event) => {
         if (event.outcome === 'ok') metrics.stored(event.provider, event.model, event.bytes ?? 0);
       },
@@ -224,7 +240,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       router.service(ImageServiceDesc, imageServiceImpl(images));
       router.service(
         ModelServiceDesc,
-        modelServiceImpl({ catalog, defaultModel: defaultModelId(env), configured: (p) => adapters.has(p) }),
+        modelServiceImpl({ catalog, defaultModel, configured: (p) => adapters.has(p) }),
+      );
+      router.service(
+        ApplicationServiceDesc,
+        applicationServiceImpl({ applications, caller: (c) => callerOf(c.values) }),
       );
       deps.routes?.(router, ctx);
     };

@@ -1,9 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { ApplicationResolver } from '../../apps/apply.ts';
+import { Applications } from '../../apps/service.ts';
+import { type Db, openDatabase } from '../../catalog/db.ts';
 import { type GenerateOutcome, generate } from '../../generate/generate.ts';
 import { defaultCatalog, defaultModelId } from '../../models/catalog.ts';
 import { createAdapters } from '../../providers/registry.ts';
+import { LOCAL_TEAM } from '../../server/auth.ts';
 import { failWith, printJson, progressLine } from '../output.ts';
 import { formatReport } from '../report-format.ts';
 import { addRequestFlags, type RequestFlags, requestFromFlags } from '../request-flags.ts';
@@ -14,21 +18,35 @@ export function registerGenerate(program: Command): void {
   addRequestFlags(program.command('generate'))
     .description('generate images and write them to a folder')
     .option('-o, --out <dir>', 'folder for the images', '.')
-    .action(async (prompt: string, flags: RequestFlags & { out: string }) => {
+    .action(async (prompt: string | undefined, flags: RequestFlags & { out: string }) => {
       const json = Boolean(flags.json);
       const progress = progressLine(!json);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
+      let db: Db | undefined;
       try {
         const adapters = createAdapters(process.env);
+        const catalog = defaultCatalog();
+        const defaultModel = defaultModelId(process.env);
+        // Applications live in the catalogue DB (file defaults + edited versions): open it only when asked.
+        let applications: ApplicationResolver | undefined;
+        if (flags.app !== undefined) {
+          db = await openDatabase();
+          applications = new Applications({
+            db,
+            catalog,
+            defaultModel,
+            available: (id) => {
+              const entry = catalog.get(id);
+              return entry !== undefined && adapters.has(entry.provider);
+            },
+          }).resolver();
+        }
         const outcome = await generate(
           requestFromFlags(prompt, flags),
+          { catalog, adapter: (name) => adapters.get(name), defaultModel, applications },
           {
-            catalog: defaultCatalog(),
-            adapter: (name) => adapters.get(name),
-            defaultModel: defaultModelId(process.env),
-          },
-          {
+            team: LOCAL_TEAM,
             signal: controller.signal,
             onProgress: (event) => {
               if (event.stage === 'generating') {
@@ -77,8 +95,10 @@ export function registerGenerate(program: Command): void {
         console.log(formatReport(outcome.translation.report));
       } catch (error) {
         progress('');
+        await db?.close();
         failWith(error, json);
       }
+      await db?.close();
     });
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defaultCatalog, defaultModelId } from '../../models/catalog.ts';
+import { invalidArgument } from '../../protocol/errors.ts';
 import { translate } from '../../translate/translate.ts';
 import { failWith, printJson } from '../output.ts';
 import { formatReport } from '../report-format.ts';
@@ -8,8 +9,14 @@ import { addRequestFlags, type RequestFlags, requestFromFlags } from '../request
 export function registerTranslate(program: Command): void {
   addRequestFlags(program.command('translate'))
     .description('show the native request(s) and the translation report, without generating')
-    .action((prompt: string, flags: RequestFlags) => {
+    .action((prompt: string | undefined, flags: RequestFlags) => {
       try {
+        if (flags.app !== undefined) {
+          throw invalidArgument(
+            'app',
+            `translate takes a prompt; for an application use \`pixel apps preview ${flags.app}\``,
+          );
+        }
         const t = translate(requestFromFlags(prompt, flags), {
           catalog: defaultCatalog(),
           defaultModel: defaultModelId(process.env),
