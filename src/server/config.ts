@@ -77,7 +77,7 @@ export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; des
   },
   {
     name: 'PIXEL_SWEEP_GRACE_MS',
-    default: '3600000',
+    default: '7200000',
     description: 'Minimum age of a blob before the sweeper may delete it.',
   },
   {
@@ -148,7 +148,8 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     requireKeys: bool(env, 'PIXEL_REQUIRE_KEYS'),
     logLevel,
     sweepIntervalMs: int(env, 'PIXEL_SWEEP_INTERVAL_MS', 3_600_000, 0, 2_147_483_647),
-    sweepGraceMs: int(env, 'PIXEL_SWEEP_GRACE_MS', 3_600_000, 0, 2_147_483_647),
+    // Longer than the stores' 1 h refresh of a re-written blob's timestamp, so a blob about to get a new row is never swept.
+    sweepGraceMs: int(env, 'PIXEL_SWEEP_GRACE_MS', 7_200_000, 0, 2_147_483_647),
     shutdownTimeoutMs: int(env, 'PIXEL_SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     grpcSharesPort: true,
   };
