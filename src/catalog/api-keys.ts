@@ -46,11 +46,31 @@ export function validateTeam(team: unknown, field = 'team'): string {
 
 type Row = Record<string, unknown>;
 
+/**
+ * Bumped by every revoke in this process: verified keys cached by any repo (the server's) are dropped
+ * at once when a key is revoked here, whatever repo instance did it. Another process's revocation (the
+ * `pixel keys revoke` CLI against the same database) takes effect when the cache entry expires.
+ */
+let revocations = 0;
+/** Bound on cached verified keys; past it the cache starts over (a flood of distinct keys). */
+const MAX_CACHED_KEYS = 10_000;
+
+export interface ApiKeyRepoOptions {
+  /**
+   * Remember a verified key for this long (ms), keyed by its hash, instead of asking the catalogue on
+   * every request. 0 (default) checks every time. Unknown and revoked keys are never cached.
+   */
+  verifyCacheMs?: number;
+}
+
 export class ApiKeyRepo {
   readonly #db: Db;
+  readonly #cacheMs: number;
+  readonly #cache = new Map<string, { key: VerifiedKey; until: number; revocations: number }>();
 
-  constructor(db: Db) {
+  constructor(db: Db, options: ApiKeyRepoOptions = {}) {
     this.#db = db;
+    this.#cacheMs = Math.max(0, options.verifyCacheMs ?? 0);
   }
 
   /** Creates a key. The plaintext is returned here once and never stored: only its sha256 is. */
@@ -71,17 +91,36 @@ export class ApiKeyRepo {
   /** The key's team and role, or undefined for an unknown or revoked key. */
   async verify(plaintext: string): Promise<VerifiedKey | undefined> {
     if (typeof plaintext !== 'string' || plaintext.length < 16 || plaintext.length > 512) return undefined;
+    const hash = hashKey(plaintext);
+    const cached = this.#cacheMs > 0 ? this.#cache.get(hash) : undefined;
+    if (cached && cached.revocations === revocations && cached.until > performance.now()) {
+      return { ...cached.key };
+    }
+    const seenRevocations = revocations;
     const rows = await this.#db.query<Row>(
       `SELECT id, team, role, (last_used_at IS NULL OR last_used_at < now() - interval '${LAST_USED_RESOLUTION}') AS stale
        FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hashKey(plaintext)],
+      [hash],
     );
     const row = rows[0];
-    if (!row) return undefined;
+    if (!row) {
+      this.#cache.delete(hash);
+      return undefined;
+    }
     if (row.stale === true) {
       await this.#db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.id]);
     }
-    return { id: String(row.id), team: String(row.team), role: row.role as Role };
+    const verified: VerifiedKey = { id: String(row.id), team: String(row.team), role: row.role as Role };
+    // Not cached when a revoke ran meanwhile: the row read may predate it.
+    if (this.#cacheMs > 0 && seenRevocations === revocations) {
+      if (this.#cache.size >= MAX_CACHED_KEYS) this.#cache.clear();
+      this.#cache.set(hash, {
+        key: verified,
+        until: performance.now() + this.#cacheMs,
+        revocations,
+      });
+    }
+    return { ...verified };
   }
 
   /** Key metadata; never the hash nor the key. */
@@ -106,12 +145,18 @@ export class ApiKeyRepo {
 
   /** Revokes a key (team-scoped when given). False when no such active key. */
   async revoke(id: string, options: { team?: string } = {}): Promise<boolean> {
-    const rows = await this.#db.query(
-      `UPDATE api_keys SET revoked_at = now()
-       WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND revoked_at IS NULL RETURNING id`,
-      [id, options.team ?? null],
-    );
-    return rows.length > 0;
+    // Before and after the update: a verify that overlaps it in any way does not cache what it read.
+    revocations++;
+    try {
+      const rows = await this.#db.query(
+        `UPDATE api_keys SET revoked_at = now()
+         WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND revoked_at IS NULL RETURNING id`,
+        [id, options.team ?? null],
+      );
+      return rows.length > 0;
+    } finally {
+      revocations++;
+    }
   }
 
   /**

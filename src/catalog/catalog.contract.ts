@@ -6,6 +6,7 @@ import type { Db } from './db.ts';
 import { exportToSnowflake } from './export/snowflake.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { newImageId } from './ids.ts';
+import { ImageWriter } from './image-writer.ts';
 import { type ImageRecord, ImageRepo, type NewImageRecord } from './images.ts';
 import { applyMigrations, loadMigrations } from './migrate.ts';
 import { sweepOrphanBlobs } from './sweeper.ts';
@@ -145,6 +146,76 @@ export function catalogContract(target: CatalogTarget): void {
         await expectPixelError(images.insert(record({ team: unique('t'), id: 'img_nope' })), 'id');
         await expectPixelError(images.insert(record({ team: '' })), 'team');
         await expectPixelError(images.insert(record({ team: unique('t'), width: -1 })), 'width');
+      });
+
+      it('insertMany writes several rows in one statement and returns them as get reads them', async () => {
+        const team = unique('team');
+        const written = await images.insertMany([
+          record({
+            team,
+            seed: 4294967295,
+            costUsd: 0.0123456789,
+            params: { cfgScale: 7, when: new Date(1_767_225_600_000) },
+            nativeRequest: { prompt: 'x', api_key: 'sk-live-abcdefghijkl', nested: { b: 1, a: [1, 2] } },
+            report: [{ param: 'seed', status: 'native' }],
+            judge: { passed: true },
+          }),
+          record({ team, negativePrompt: 'bones', appVersion: 2, application: 'produce' }),
+        ]);
+        expect(written).toHaveLength(2);
+        for (const row of written) expect(await images.get(row.id)).toEqual(row);
+        // numeric(14, 6) rounding comes back from the database, not from what was sent
+        expect(written[0]!.costUsd).toBeCloseTo(0.012346, 9);
+        expect(JSON.stringify(written[0]!.nativeRequest)).not.toContain('sk-live');
+        expect(await images.insertMany([])).toEqual([]);
+      });
+
+      it('insertMany is all or nothing', async () => {
+        const team = unique('team');
+        const taken = await images.insert(record({ team }));
+        const fresh = newImageId();
+        await expect(
+          images.insertMany([record({ team, id: fresh }), record({ team, id: taken.id })]),
+        ).rejects.toThrow();
+        expect(await images.get(fresh)).toBeUndefined();
+        await expectPixelError(
+          images.insertMany([record({ team, id: newImageId() }), record({ team, width: -1 })]),
+          'width',
+        );
+      });
+
+      it('the image writer groups concurrent writes and keeps each call all or nothing', async () => {
+        const team = unique('team');
+        let inserts = 0;
+        const counting: Db = {
+          ...db,
+          query: (sql, params) => {
+            if (sql.startsWith('INSERT INTO images')) inserts++;
+            return db.query(sql, params);
+          },
+        };
+        const writer = new ImageWriter(counting);
+        const calls = Array.from({ length: 10 }, (_, i) =>
+          writer.write([record({ team, prompt: `call ${i} a` }), record({ team, prompt: `call ${i} b` })]),
+        );
+        const results = await Promise.all(calls);
+        results.forEach((rows, i) => {
+          expect(rows.map((r) => r.prompt)).toEqual([`call ${i} a`, `call ${i} b`]);
+        });
+        expect(inserts).toBeLessThan(10);
+        expect((await images.list({ team, limit: 100 })).images).toHaveLength(20);
+
+        // One call with a bad row among concurrent good ones: only that call fails, and none of its rows exist.
+        const taken = results[0]![0]!.id;
+        const lonely = newImageId();
+        const mixed = await Promise.allSettled([
+          writer.write([record({ team, prompt: 'good 1' })]),
+          writer.write([record({ team, id: lonely }), record({ team, id: taken })]),
+          writer.write([record({ team, prompt: 'good 2' })]),
+        ]);
+        expect(mixed.map((m) => m.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(await images.get(lonely)).toBeUndefined();
+        expect((await images.list({ team, limit: 100 })).images).toHaveLength(22);
       });
 
       it('scopes get and list by team', async () => {
@@ -299,6 +370,37 @@ export function catalogContract(target: CatalogTarget): void {
         expect(await keys.revoke(created.id)).toBe(false);
         expect((await keys.list({ team, includeRevoked: false })).length).toBe(0);
         expect((await keys.list({ team }))[0]!.revokedAt).toBeInstanceOf(Date);
+      });
+
+      it('caches verified keys when asked, and drops them at once on a revoke in this process', async () => {
+        let lookups = 0;
+        const counting: Db = {
+          ...db,
+          query: (sql, params) => {
+            if (sql.includes('FROM api_keys WHERE key_hash')) lookups++;
+            return db.query(sql, params);
+          },
+        };
+        const cached = new ApiKeyRepo(counting, { verifyCacheMs: 60_000 });
+        const created = await keys.createKey({ team: unique('team'), role: 'member' });
+        const first = await cached.verify(created.key);
+        expect(first).toMatchObject({ id: created.id, role: 'member' });
+        expect(await cached.verify(created.key)).toEqual(first);
+        expect(lookups).toBe(1);
+        // Unknown keys are never cached: every attempt is looked up.
+        await cached.verify('pxl_not_a_real_key_at_all_0000');
+        await cached.verify('pxl_not_a_real_key_at_all_0000');
+        expect(lookups).toBe(3);
+        // Revoked through another repo instance (as the server's own admin routes or a test would).
+        await keys.revoke(created.id);
+        expect(await cached.verify(created.key)).toBeUndefined();
+        // Without the option every verify asks the catalogue.
+        const plain = new ApiKeyRepo(counting);
+        const other = await keys.createKey({ team: unique('team'), role: 'viewer' });
+        const before = lookups;
+        await plain.verify(other.key);
+        await plain.verify(other.key);
+        expect(lookups).toBe(before + 2);
       });
 
       it('rejects a bad role or team with the field named', async () => {

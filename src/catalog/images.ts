@@ -1,4 +1,4 @@
-import { invalidArgument } from '../protocol/errors.ts';
+import { invalidArgument, PixelError } from '../protocol/errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Queryable } from './db.ts';
 import { isImageId, newImageId } from './ids.ts';
@@ -93,64 +93,32 @@ export class ImageRepo {
   }
 
   async insert(record: NewImageRecord): Promise<ImageRecord> {
-    const id = record.id ?? newImageId();
-    if (!isImageId(id))
-      throw invalidArgument('id', `"${id}" is not an image id (img_ + 26 base32 characters)`);
-    requireText(record.team, 'team');
-    requireText(record.model, 'model');
-    requireText(record.route, 'route');
-    requireText(record.provider, 'provider');
-    requireText(record.blobKey, 'blobKey');
-    if (!/^[0-9a-f]{64}$/.test(record.sha256))
-      throw invalidArgument('sha256', 'must be 64 lowercase hex digits');
-    for (const field of ['byteSize', 'width', 'height'] as const) {
-      if (!Number.isInteger(record[field]) || record[field] < 0) {
-        throw invalidArgument(field, 'must be a non-negative integer');
-      }
-    }
-    if (record.parentId != null && !isImageId(record.parentId)) {
-      throw invalidArgument('parentId', 'must be an image id');
-    }
-    const json = (value: unknown) => (value == null ? null : JSON.stringify(scrubSecrets(value)));
+    const { id, params } = prepareInsert(record);
+    const rows = await this.#db.query<Row>(`${INSERT_SQL} VALUES ${placeholders(0)} RETURNING ${COLUMNS}`, [
+      ...params,
+    ]);
+    if (rows[0]?.id !== id) throw new PixelError({ code: 'internal', message: 'the insert returned no row' });
+    return toRecord(rows[0]);
+  }
+
+  /**
+   * Several rows in one INSERT statement: all of them are written or none (one statement is atomic
+   * without an explicit transaction). The records come back built from what was sent, as `get` would
+   * read them, without reading every column back; only `cost_usd` (rounded by its numeric column) is.
+   */
+  async insertMany(records: readonly NewImageRecord[]): Promise<ImageRecord[]> {
+    if (records.length === 0) return [];
+    const prepared = records.map(prepareInsert);
+    const values = prepared.map((_, i) => placeholders(i * INSERT_PARAMS));
     const rows = await this.#db.query<Row>(
-      `INSERT INTO images (id, team, application, app_version, model, route, provider, status, blob_key, sha256,
-        byte_size, media_type, width, height, prompt, negative_prompt, seed, params, native_request, report,
-        cost_usd, latency_ms, parent_id, judge, review, idempotency_key, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-        $18::jsonb, $19::jsonb, $20::jsonb, $21, $22, $23, $24::jsonb, $25::jsonb, $26, $27)
-       RETURNING ${COLUMNS}`,
-      [
-        id,
-        record.team,
-        record.application ?? null,
-        record.appVersion ?? null,
-        record.model,
-        record.route,
-        record.provider,
-        record.status ?? 'stored',
-        record.blobKey,
-        record.sha256,
-        record.byteSize,
-        record.mediaType,
-        record.width,
-        record.height,
-        record.prompt,
-        record.negativePrompt ?? null,
-        record.seed ?? null,
-        json(record.params ?? {}),
-        json(record.nativeRequest),
-        json(record.report),
-        record.costUsd ?? null,
-        record.latencyMs ?? null,
-        record.parentId ?? null,
-        json(record.judge),
-        json(record.review),
-        record.idempotencyKey ?? null,
-        // Milliseconds only: the column and cursors must agree exactly with JavaScript Dates.
-        new Date(Math.floor((record.createdAt ?? new Date()).getTime())),
-      ],
+      `${INSERT_SQL} VALUES ${values.join(', ')} RETURNING id, cost_usd`,
+      prepared.flatMap((p) => p.params),
     );
-    return toRecord(rows[0]!);
+    const cost = new Map(rows.map((r) => [String(r.id), num(r.cost_usd)]));
+    return prepared.map((p) => {
+      if (!cost.has(p.id)) throw new PixelError({ code: 'internal', message: `row ${p.id} was not written` });
+      return { ...p.record, costUsd: cost.get(p.id)! };
+    });
   }
 
   /** Team-scoped when `team` is given: another team's image is not found. Deleted images only on request. */
@@ -255,6 +223,116 @@ export class ImageRepo {
     );
     return new Set(rows.map((r) => r.blob_key));
   }
+}
+
+const INSERT_SQL = `INSERT INTO images (id, team, application, app_version, model, route, provider, status,
+  blob_key, sha256, byte_size, media_type, width, height, prompt, negative_prompt, seed, params, native_request,
+  report, cost_usd, latency_ms, parent_id, judge, review, idempotency_key, created_at)`;
+const INSERT_PARAMS = 27;
+/** Parameters 18–20 and 24–25 (1-based) are JSON documents. */
+const JSONB_PARAMS = new Set([18, 19, 20, 24, 25]);
+
+/** `($n+1, …, $n+27)` for one row whose parameters start after `offset`. */
+function placeholders(offset: number): string {
+  const list: string[] = [];
+  for (let i = 1; i <= INSERT_PARAMS; i++) list.push(`$${offset + i}${JSONB_PARAMS.has(i) ? '::jsonb' : ''}`);
+  return `(${list.join(', ')})`;
+}
+
+/**
+ * Validates a new row and returns its statement parameters, plus the record as the catalogue will hold
+ * it: JSON fields scrubbed of secrets and round-tripped through JSON (what reading them back gives).
+ */
+function prepareInsert(record: NewImageRecord): { id: string; params: unknown[]; record: ImageRecord } {
+  const id = record.id ?? newImageId();
+  if (!isImageId(id)) throw invalidArgument('id', `"${id}" is not an image id (img_ + 26 base32 characters)`);
+  requireText(record.team, 'team');
+  requireText(record.model, 'model');
+  requireText(record.route, 'route');
+  requireText(record.provider, 'provider');
+  requireText(record.blobKey, 'blobKey');
+  if (!/^[0-9a-f]{64}$/.test(record.sha256))
+    throw invalidArgument('sha256', 'must be 64 lowercase hex digits');
+  for (const field of ['byteSize', 'width', 'height'] as const) {
+    if (!Number.isInteger(record[field]) || record[field] < 0) {
+      throw invalidArgument(field, 'must be a non-negative integer');
+    }
+  }
+  if (record.parentId != null && !isImageId(record.parentId)) {
+    throw invalidArgument('parentId', 'must be an image id');
+  }
+  const json = (value: unknown) => (value == null ? null : JSON.stringify(scrubSecrets(value)));
+  const parsed = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+  const params = json(record.params ?? {});
+  const nativeRequest = json(record.nativeRequest);
+  const report = json(record.report);
+  const judge = json(record.judge);
+  const review = json(record.review);
+  // Milliseconds only: the column and cursors must agree exactly with JavaScript Dates.
+  const createdAt = new Date(Math.floor((record.createdAt ?? new Date()).getTime()));
+  const status = record.status ?? 'stored';
+  return {
+    id,
+    params: [
+      id,
+      record.team,
+      record.application ?? null,
+      record.appVersion ?? null,
+      record.model,
+      record.route,
+      record.provider,
+      status,
+      record.blobKey,
+      record.sha256,
+      record.byteSize,
+      record.mediaType,
+      record.width,
+      record.height,
+      record.prompt,
+      record.negativePrompt ?? null,
+      record.seed ?? null,
+      params,
+      nativeRequest,
+      report,
+      record.costUsd ?? null,
+      record.latencyMs ?? null,
+      record.parentId ?? null,
+      judge,
+      review,
+      record.idempotencyKey ?? null,
+      createdAt,
+    ],
+    record: {
+      id,
+      team: record.team,
+      application: record.application ?? null,
+      appVersion: record.appVersion ?? null,
+      model: record.model,
+      route: record.route,
+      provider: record.provider,
+      status,
+      blobKey: record.blobKey,
+      sha256: record.sha256,
+      byteSize: record.byteSize,
+      mediaType: record.mediaType,
+      width: record.width,
+      height: record.height,
+      prompt: record.prompt,
+      negativePrompt: record.negativePrompt ?? null,
+      seed: record.seed ?? null,
+      params: (parsed(params) ?? {}) as Record<string, unknown>,
+      nativeRequest: parsed(nativeRequest),
+      report: parsed(report),
+      costUsd: record.costUsd ?? null,
+      latencyMs: record.latencyMs ?? null,
+      parentId: record.parentId ?? null,
+      judge: parsed(judge),
+      review: parsed(review),
+      idempotencyKey: record.idempotencyKey ?? null,
+      createdAt,
+      deletedAt: null,
+    },
+  };
 }
 
 function requireText(value: unknown, field: string): void {

@@ -5,6 +5,7 @@ import { deliver } from '../postprocess/deliver.ts';
 import { PixelError, toPixelError } from '../protocol/errors.ts';
 import { type GenerateRequestInput, parseGenerateRequest } from '../protocol/request.ts';
 import { type FallbackAttempt, runWithFallback } from '../providers/reliability/index.ts';
+import { checkedHeader } from '../providers/shared/http.ts';
 import type { ProviderAdapter, ProviderProgress } from '../providers/types.ts';
 import { nthSeed } from '../translate/seed.ts';
 import { type TranslateOptions, translateFor } from '../translate/translate.ts';
@@ -103,7 +104,8 @@ export async function generate(
   const images: GeneratedImage[] = [];
   let done = 0;
   for (const image of raw) {
-    const delivered = await deliver(image, plan.delivery);
+    // The adapter's check already decoded this header: deliver decodes only when there is work to do.
+    const delivered = await deliver(image, plan.delivery, checkedHeader(image.bytes));
     images.push({
       index: images.length,
       bytes: delivered.bytes,

@@ -125,6 +125,24 @@ describe('deliver', () => {
     expect(opaque.bytes).toBe(input.bytes);
   });
 
+  it('trusts an already-decoded header: no decode when nothing needs doing, the same work when it does', async () => {
+    const clear = await solid(64, 64, 'png', { r: 0, g: 0, b: 0, alpha: 0 });
+    const meta = await sharp(clear.bytes).metadata();
+    const known = { format: meta.format!, width: 64, height: 64, hasAlpha: meta.hasAlpha === true };
+    const kept = await deliver(clear, plan({ width: 64, height: 64 }), known);
+    expect(kept.operations).toEqual([]);
+    expect(kept.bytes).toBe(clear.bytes);
+    // Alpha that must go is still flattened, exactly as when deliver decodes the header itself.
+    const flat = await deliver(clear, plan({ width: 64, height: 64, flatten: true }), known);
+    const decoded = await deliver(clear, plan({ width: 64, height: 64, flatten: true }));
+    expect(flat.operations).toEqual(decoded.operations);
+    expect(flat.operations).toContain('flatten onto #ffffff');
+    expect(await pixel(flat.bytes, 1, 1)).toEqual(await pixel(decoded.bytes, 1, 1));
+    // A known header that says work is needed (a resize) gets it done.
+    const resized = await deliver(clear, plan({ width: 32, height: 32 }), known);
+    expect([resized.width, resized.height]).toEqual([32, 32]);
+  });
+
   it('turns EXIF-rotated images upright before measuring', async () => {
     const data = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#abc' } })
       .withMetadata({ orientation: 6 })

@@ -18,12 +18,27 @@ export interface DeliveredImage extends DeliverableImage {
 
 const FLATTEN_COLOUR = '#ffffff';
 
+/** Header facts already decoded from exactly these bytes (by the provider adapter's check). */
+export interface KnownHeader {
+  /** sharp's format name (png, jpeg, webp…). */
+  format: string;
+  width: number;
+  height: number;
+  orientation?: number;
+  hasAlpha: boolean;
+}
+
 /**
  * Turns a provider's image into what the caller asked for: exact pixels (scale to cover, then
  * centre crop), the requested format, and an opaque background when the plan says to flatten.
  * When nothing needs doing the input bytes are returned untouched, without a re-encode.
  */
-export async function deliver(image: DeliverableImage, plan: DeliveryPlan): Promise<DeliveredImage> {
+export async function deliver(
+  image: DeliverableImage,
+  plan: DeliveryPlan,
+  /** The header as already decoded from `image.bytes`: saves decoding it again when nothing needs doing. */
+  known?: KnownHeader,
+): Promise<DeliveredImage> {
   if (plan.background === 'transparent' && plan.format === 'jpeg') {
     throw new PixelError({
       code: 'invalid_argument',
@@ -33,9 +48,11 @@ export async function deliver(image: DeliverableImage, plan: DeliveryPlan): Prom
     });
   }
   // The header is the truth about the bytes; the declared media type and size may be wrong.
-  let meta: Metadata;
+  let meta: Pick<Metadata, 'format' | 'width' | 'height' | 'orientation' | 'hasAlpha'>;
   try {
-    meta = await sharp(image.bytes).metadata();
+    meta = known
+      ? { ...known, format: known.format as Metadata['format'] }
+      : await sharp(image.bytes).metadata();
   } catch (cause) {
     throw new PixelError({
       code: 'internal',

@@ -224,7 +224,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       },
     });
 
-    const keys = new ApiKeyRepo(db);
+    const keys = new ApiKeyRepo(db, { verifyCacheMs: config.keyCacheMs });
     const bootstrap = await keys.ensureBootstrapAdmin(config.adminKey);
     if (bootstrap?.key) {
       notice(

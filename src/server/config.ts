@@ -22,6 +22,11 @@ export interface ServerConfig {
   /** How long shutdown waits for in-flight requests before cutting connections. */
   shutdownTimeoutMs: number;
   /**
+   * How long a verified API key is remembered (ms; 0 = ask the catalogue on every request). A key revoked
+   * in this process is refused at once; one revoked by another process (the CLI) within this time.
+   */
+  keyCacheMs: number;
+  /**
    * gRPC over HTTP/2 cleartext shares the HTTP port: the first bytes of each connection are peeked and an
    * HTTP/2 client preface goes to the HTTP/2 server, anything else to Fastify's HTTP/1.1 server.
    */
@@ -84,6 +89,12 @@ export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; des
     name: 'PIXEL_SHUTDOWN_TIMEOUT_MS',
     default: '30000',
     description: 'On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.',
+  },
+  {
+    name: 'PIXEL_KEY_CACHE_MS',
+    default: '5000',
+    description:
+      'How long a verified API key is remembered instead of looked up again; a key revoked with `pixel keys revoke` (another process) is refused within this time. 0 = look up every request.',
   },
 ];
 
@@ -151,6 +162,7 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     // Longer than the stores' 1 h refresh of a re-written blob's timestamp, so a blob about to get a new row is never swept.
     sweepGraceMs: int(env, 'PIXEL_SWEEP_GRACE_MS', 7_200_000, 0, 2_147_483_647),
     shutdownTimeoutMs: int(env, 'PIXEL_SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    keyCacheMs: int(env, 'PIXEL_KEY_CACHE_MS', 5_000, 0, 600_000),
     grpcSharesPort: true,
   };
 }

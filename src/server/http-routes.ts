@@ -7,7 +7,7 @@ import type { BlobStore } from '../storage/types.ts';
 import type { Authenticator } from './auth.ts';
 import type { Caller, ImageService } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
-import { mapOpenAIRequest, openAIResponse } from './openai-compat.ts';
+import { mapOpenAIRequest, openAIB64Body, openAIResponse } from './openai-compat.ts';
 import { openAIErrorBody } from './wire-errors.ts';
 
 export interface HttpRouteDeps {
@@ -174,9 +174,20 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     });
     seen.model = result.route;
     seen.provider = result.images[0]?.provider;
-    const data = await Promise.all(
-      result.images.map(async (image) => {
-        if (responseFormat === 'url') return { url: image.url };
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    if (responseFormat === 'url') {
+      return reply.send(
+        openAIResponse(
+          result,
+          result.images.map((image) => ({ url: image.url })),
+        ),
+      );
+    }
+    // The bytes just stored are still in memory; only a replay reads them back from the store.
+    const blobs = await Promise.all(
+      result.images.map(async (image, i) => {
+        const held = result.bytes?.[i];
+        if (held) return held;
         const blob = await deps.store.get(image.blobKey);
         if (!blob)
           throw new PixelError({
@@ -184,15 +195,10 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
             field: 'response_format',
             message: `the blob of ${image.id} is missing; ask for response_format "url" or generate again`,
           });
-        return {
-          b64_json: Buffer.from(blob.bytes.buffer, blob.bytes.byteOffset, blob.bytes.byteLength).toString(
-            'base64',
-          ),
-        };
+        return blob.bytes;
       }),
     );
-    if (result.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.send(openAIResponse(result, data));
+    return reply.header('content-type', 'application/json; charset=utf-8').send(openAIB64Body(result, blobs));
   });
 
   app.get('/v1/models', async (request) => {

@@ -4,6 +4,7 @@ import { Applications } from '../apps/service.ts';
 import type { Db } from '../catalog/db.ts';
 import { IdempotencyStore } from '../catalog/idempotency.ts';
 import { newImageId } from '../catalog/ids.ts';
+import { ImageWriter } from '../catalog/image-writer.ts';
 import { type ImageRecord, ImageRepo, type ListImagesOptions } from '../catalog/images.ts';
 import { type GenerateOutcome, generate, type ProgressEvent } from '../generate/generate.ts';
 import type { Catalog } from '../models/catalog.ts';
@@ -34,6 +35,12 @@ export interface GenerateAndStoreResult {
   costEstimateUsd: number | null;
   notes: string[];
   replayed: boolean;
+  /**
+   * The stored bytes of each image (lineage embedded), parallel to `images`, when this call generated
+   * them: a surface answering with the bytes (b64_json) uses these instead of reading the store back.
+   * Absent on an idempotent replay.
+   */
+  bytes?: Uint8Array[];
 }
 
 export type ServiceProgress = ProgressEvent | { stage: 'queued' } | { stage: 'stored'; count: number };
@@ -75,12 +82,14 @@ export class ImageService {
   readonly #deps: ImageServiceDeps;
   readonly #images: ImageRepo;
   readonly #idempotency: IdempotencyStore;
+  readonly #writer: ImageWriter;
   readonly #applications: ApplicationResolver;
 
   constructor(deps: ImageServiceDeps) {
     this.#deps = deps;
     this.#images = new ImageRepo(deps.db);
     this.#idempotency = new IdempotencyStore(deps.db);
+    this.#writer = new ImageWriter(deps.db);
     this.#applications =
       deps.applications ??
       new Applications({
@@ -139,7 +148,7 @@ export class ImageService {
         },
         { signal: options.signal, onProgress: options.onProgress, team: caller.team },
       );
-      const images = await this.#store(
+      const { images, bytes } = await this.#store(
         outcome,
         outcome.application ? outcome.translation.request : request,
         caller,
@@ -154,6 +163,7 @@ export class ImageService {
         costEstimateUsd: outcome.translation.costEstimateUsd,
         notes: outcome.notes,
         replayed: false,
+        bytes,
       };
       if (key !== undefined) {
         const saved: IdempotentResponse = {
@@ -191,13 +201,13 @@ export class ImageService {
     }
   }
 
-  /** Blobs first (content-addressed, harmless if orphaned: the sweeper takes them), then all rows in one transaction. */
+  /** Blobs first (content-addressed, harmless if orphaned: the sweeper takes them), then all rows in one statement. */
   async #store(
     outcome: GenerateOutcome,
     request: GenerateRequest,
     caller: Caller,
     key?: string,
-  ): Promise<StoredImage[]> {
+  ): Promise<{ images: StoredImage[]; bytes: Uint8Array[] }> {
     const t = outcome.translation;
     const createdAt = new Date();
     const perImageMs = Math.round(outcome.latencyMs);
@@ -218,45 +228,41 @@ export class ImageService {
         };
         const bytes = embedLineage(image.bytes, image.mediaType, lineage);
         const blob = await this.#deps.store.put(bytes, { mediaType: image.mediaType });
-        return { id, image, blob, call };
+        return { id, image, blob, call, bytes };
       }),
     );
-    const records = await this.#deps.db.transaction(async (tx) => {
-      const repo = new ImageRepo(tx);
-      const out: ImageRecord[] = [];
-      for (const { id, image, blob, call } of prepared) {
-        out.push(
-          await repo.insert({
-            id,
-            team: caller.team,
-            application: outcome.application?.name ?? null,
-            appVersion: outcome.application?.version ?? null,
-            model: t.requestedModel,
-            route: outcome.route,
-            provider: t.model.provider,
-            blobKey: blob.key,
-            sha256: blob.sha256,
-            byteSize: blob.size,
-            mediaType: blob.mediaType,
-            width: image.width,
-            height: image.height,
-            prompt: request.prompt,
-            negativePrompt: request.negativePrompt ?? null,
-            seed: image.seed ?? null,
-            params: paramsOf(request, t.request.seed),
-            nativeRequest: call.body,
-            report: t.report,
-            costUsd:
-              t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
-            latencyMs: perImageMs,
-            idempotencyKey: key ?? null,
-            createdAt,
-          }),
-        );
-      }
-      return out;
-    });
-    return Promise.all(records.map((record, i) => this.#withUrl(record, prepared[i]!.blob.url)));
+    // All rows of this request in one statement (all or none), grouped with other requests' rows.
+    const records = await this.#writer.write(
+      prepared.map(({ id, image, blob, call }) => ({
+        id,
+        team: caller.team,
+        application: outcome.application?.name ?? null,
+        appVersion: outcome.application?.version ?? null,
+        model: t.requestedModel,
+        route: outcome.route,
+        provider: t.model.provider,
+        blobKey: blob.key,
+        sha256: blob.sha256,
+        byteSize: blob.size,
+        mediaType: blob.mediaType,
+        width: image.width,
+        height: image.height,
+        prompt: request.prompt,
+        negativePrompt: request.negativePrompt ?? null,
+        seed: image.seed ?? null,
+        params: paramsOf(request, t.request.seed),
+        nativeRequest: call.body,
+        report: t.report,
+        costUsd: t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
+        latencyMs: perImageMs,
+        idempotencyKey: key ?? null,
+        createdAt,
+      })),
+    );
+    return {
+      images: await Promise.all(records.map((record, i) => this.#withUrl(record, prepared[i]!.blob.url))),
+      bytes: prepared.map((p) => p.bytes),
+    };
   }
 
   async #replay(saved: IdempotentResponse, caller: Caller): Promise<GenerateAndStoreResult> {

@@ -1,6 +1,8 @@
-// Native fetch, not @ai-sdk/openai: its image model rebuilds the body from its own fixed field list
+// A direct HTTP call, not @ai-sdk/openai: its image model rebuilds the body from its own fixed field list
 // (the translated native body could not pass through unchanged, e.g. `partial_images`, `response_format`
-// for GPT image models) and has no `url` output path; a direct fetch also keeps the overhead floor.
+// for GPT image models) and has no `url` output path; a direct call also keeps the overhead floor.
+// JSON calls go through node:http (shared/http-client.ts) unless a `fetch` is configured; multipart
+// edits go through fetch (FormData).
 import { PixelError } from '../../protocol/errors.ts';
 import {
   checkImage,
@@ -10,8 +12,9 @@ import {
   networkFailure,
   parseRetryAfter,
   parseWaitFromMessage,
-  readJson,
 } from '../shared/http.ts';
+import { postRaw, type RawResponse } from '../shared/http-client.ts';
+import { type LiftedJson, parseJsonLiftingBase64 } from '../shared/json-lift.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { ErrorResponseSchema, type ImagesResponse, ImagesResponseSchema, MODERATION_CODES } from './wire.ts';
 
@@ -54,24 +57,41 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
 
   async function post(call: ProviderCall, path: string, body: string | FormData): Promise<ProviderResult> {
     if (call.signal?.aborted) throw networkFailure(PROVIDER, call.signal.reason, call.signal);
-    const headers =
-      typeof body === 'string' ? { ...authHeaders, 'content-type': 'application/json' } : authHeaders;
-    let response: Response;
-    let payload: unknown;
+    const url = `${base}${path}`;
+    let response: RawResponse;
     try {
-      response = await doFetch(`${base}${path}`, { method: 'POST', headers, body, signal: call.signal });
-      const requestId = response.headers.get('x-request-id') ?? undefined;
-      if (!response.ok) throw await failure(response, requestId);
-      const type = response.headers.get('content-type') ?? '';
-      if (!type.includes('application/json')) {
-        await response.body?.cancel();
-        throw malformed(PROVIDER, `answered with content type "${type || 'none'}" instead of JSON`);
+      if (typeof body === 'string' && !config.fetch) {
+        response = await postRaw(url, {
+          headers: { ...authHeaders, 'content-type': 'application/json', accept: 'application/json' },
+          body,
+          signal: call.signal,
+        });
+      } else {
+        const headers =
+          typeof body === 'string' ? { ...authHeaders, 'content-type': 'application/json' } : authHeaders;
+        const res = await doFetch(url, { method: 'POST', headers, body, signal: call.signal });
+        response = { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
       }
-      payload = await readJson(PROVIDER, response);
     } catch (error) {
       throw networkFailure(PROVIDER, error, call.signal);
     }
-    const parsed = ImagesResponseSchema.safeParse(payload);
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    if (response.status < 200 || response.status > 299) throw failure(response, requestId);
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.includes('application/json')) {
+      throw malformed(PROVIDER, `answered with content type "${type || 'none'}" instead of JSON`);
+    }
+    let payload: LiftedJson;
+    try {
+      // The base64 images are decoded straight from the response bytes (see json-lift.ts).
+      payload = parseJsonLiftingBase64(response.body, 'b64_json');
+    } catch {
+      throw malformed(
+        PROVIDER,
+        `returned a body that is not JSON (HTTP ${response.status}, ${response.body.toString('utf8', 0, 80)})`,
+      );
+    }
+    const parsed = ImagesResponseSchema.safeParse(payload.value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw malformed(
@@ -79,10 +99,15 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
         `response is not an ImagesResponse (${issue?.path.join('.') || '?'}: ${issue?.message})`,
       );
     }
-    return toResult(parsed.data, response.headers.get('x-request-id') ?? undefined, call);
+    return toResult(parsed.data, requestId, call, payload.bytes);
   }
 
-  async function toResult(data: ImagesResponse, requestId: string | undefined, call: ProviderCall) {
+  async function toResult(
+    data: ImagesResponse,
+    requestId: string | undefined,
+    call: ProviderCall,
+    lifted: LiftedJson['bytes'],
+  ) {
     if (data.data.length === 0) throw malformed(PROVIDER, 'returned an empty image list');
     if (data.data.length < call.count) {
       throw malformed(PROVIDER, `returned ${data.data.length} images, ${call.count} were asked for`);
@@ -91,7 +116,7 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
     const images: ProviderImage[] = await Promise.all(
       data.data.map(async (item, i) => {
         const bytes = item.b64_json
-          ? decodeBase64Image(PROVIDER, item.b64_json, `data[${i}].b64_json`)
+          ? (lifted(item.b64_json) ?? decodeBase64Image(PROVIDER, item.b64_json, `data[${i}].b64_json`))
           : item.url
             ? await download(item.url, call.signal)
             : undefined;
@@ -173,8 +198,8 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
   return { name: PROVIDER, generate, edit };
 }
 
-async function failure(response: Response, requestId: string | undefined): Promise<PixelError> {
-  const text = await response.text().catch(() => '');
+function failure(response: RawResponse, requestId: string | undefined): PixelError {
+  const text = response.body.toString('utf8');
   let body: ReturnType<typeof ErrorResponseSchema.parse>['error'] | undefined;
   try {
     const parsed = ErrorResponseSchema.safeParse(JSON.parse(text));

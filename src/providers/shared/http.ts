@@ -101,6 +101,24 @@ const FORMAT_TO_MEDIA: Record<string, string> = {
   gif: 'image/gif',
 };
 
+/** What the header decode of checkImage found, for later steps that would otherwise decode it again. */
+export interface CheckedHeader {
+  /** sharp's format name: png, jpeg, webp, gif. */
+  format: string;
+  width: number;
+  height: number;
+  orientation?: number;
+  hasAlpha: boolean;
+}
+
+// Keyed by the very bytes checked (not a copy), so the facts cannot belong to other bytes.
+const checkedHeaders = new WeakMap<Uint8Array, CheckedHeader>();
+
+/** The header facts checkImage found for exactly these bytes, if it checked them. */
+export function checkedHeader(bytes: Uint8Array): CheckedHeader | undefined {
+  return checkedHeaders.get(bytes);
+}
+
 /** Decodes the header of what a provider returned; anything that is not an image is a malformed response. */
 export async function checkImage(
   provider: string,
@@ -120,6 +138,13 @@ export async function checkImage(
   const mediaType = FORMAT_TO_MEDIA[meta.format ?? ''];
   if (!mediaType || !meta.width || !meta.height)
     throw malformed(provider, `returned an unsupported image format ${meta.format ?? '?'}`);
+  checkedHeaders.set(bytes, {
+    format: meta.format!,
+    width: meta.width,
+    height: meta.height,
+    ...(meta.orientation !== undefined && { orientation: meta.orientation }),
+    hasAlpha: meta.hasAlpha === true,
+  });
   return { bytes, mediaType, width: meta.width, height: meta.height };
 }
 
@@ -136,7 +161,9 @@ export function malformed(provider: string, what: string): PixelError {
 export function decodeBase64Image(provider: string, value: unknown, field: string): Uint8Array {
   if (typeof value !== 'string' || value.length === 0) throw malformed(provider, `response has no ${field}`);
   const data = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
-  return new Uint8Array(Buffer.from(data, 'base64'));
+  const buffer = Buffer.from(data, 'base64');
+  // A view, not a copy (`new Uint8Array(buffer)` would copy the whole image once more).
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 /** Reads a JSON body; a body that is not JSON is a malformed response, not a crash. */
