@@ -113,7 +113,7 @@ export async function bench(): Promise<BenchSection> {
           : ''),
       `added = target p50/p99 − direct p50/p99 of the same cell; ${ROUNDS} interleaved rounds per cell after a warm-up; keep-alive client (node:http Agent)`,
       ...setup.layout,
-      'Pixel: both profiles require an API key (Bearer pxl_…, checked against the catalogue on every request) and log one JSON line per request (PIXEL_LOG_LEVEL=info, to a discarded stdout); PostgreSQL runs with fsync on',
+      'Pixel: both profiles require an API key (Bearer pxl_…, verified against the catalogue, then cached for PIXEL_KEY_CACHE_MS (5 s)) and log one JSON line per request (PIXEL_LOG_LEVEL=info, to a discarded stdout); PostgreSQL runs with fsync on',
       'to see where a Pixel server spends its time: PIXEL_BENCH_PROFILE=<dir> npm run bench service, then node bench/service/profile-summary.ts <dir>/<file>.cpuprofile',
       `1-minute load average when the bench started: ${round(load, 2)} on ${navigatorCores()} cores (other work on the machine makes every figure noisier, the side-by-side ratios less so)`,
     );

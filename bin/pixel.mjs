@@ -14,7 +14,9 @@ if (major > 22 || (major === 22 && minor >= 18)) {
 } else {
   const local = join(root, 'node_modules', '.bin', 'node');
   if (!existsSync(local)) {
-    console.error(`pixel needs Node 22.18 or newer (this is ${process.version}); run \`npm ci\` to install Node 24 locally`);
+    console.error(
+      `pixel needs Node 22.18 or newer (this is ${process.version}); run \`npm ci\` to install Node 24 locally`,
+    );
     process.exit(1);
   }
   const result = spawnSync(local, [main, ...process.argv.slice(2)], { stdio: 'inherit' });

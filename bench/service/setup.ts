@@ -60,7 +60,8 @@ function pixelEnv(fakeBaseUrl: string, dataDir: string, adminKey: string): Recor
 /** `PIXEL_BENCH_PROFILE=<dir>` writes a V8 CPU profile of each Pixel server there when it exits. */
 function profileArgs(): string[] {
   const dir = process.env.PIXEL_BENCH_PROFILE;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const extra = process.env.PIXEL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return [...extra, ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
 }
 
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);

@@ -62,10 +62,12 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
     mkdirSync(dataDir, { recursive: true });
   }
   const unlock = dataDir === undefined ? () => {} : lockDataDir(dataDir);
-  const pg = await PGlite.create(dataDir === undefined ? undefined : join(dataDir)).catch((error: unknown) => {
-    unlock();
-    throw error;
-  });
+  const pg = await PGlite.create(dataDir === undefined ? undefined : join(dataDir)).catch(
+    (error: unknown) => {
+      unlock();
+      throw error;
+    },
+  );
   // PGlite has one connection. Its own query() and transaction() already queue behind an open
   // transaction (an internal mutex), so callers must use the `tx` handed to them inside one:
   // calling db.query from inside db.transaction would wait for itself.

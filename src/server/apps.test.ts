@@ -23,7 +23,13 @@ describe('applications on the running server', () => {
     const { status, body } = await rpc('ApplicationService/ListApplications', {});
     expect(status).toBe(200);
     const names = (body.applications as Array<{ name: string }>).map((a) => a.name).sort();
-    expect(names).toEqual(['butcher-cuts', 'lifestyle-carousel', 'packaged-goods', 'prepared-foods', 'produce']);
+    expect(names).toEqual([
+      'butcher-cuts',
+      'lifestyle-carousel',
+      'packaged-goods',
+      'prepared-foods',
+      'produce',
+    ]);
   });
 
   it('previews the rendered prompt and native request without storing anything', async () => {
@@ -56,7 +62,11 @@ describe('applications on the running server', () => {
   });
 
   it('names every missing variable', async () => {
-    const { status, body } = await rpc('ImageService/Generate', { app: 'butcher-cuts', vars: {}, model: 'pixel/sketch' });
+    const { status, body } = await rpc('ImageService/Generate', {
+      app: 'butcher-cuts',
+      vars: {},
+      model: 'pixel/sketch',
+    });
     expect(status).toBe(400);
     expect(String(body.message)).toMatch(/cut/);
   });
