@@ -1,5 +1,7 @@
 import type { Agent } from 'node:http';
 import { loadavg } from 'node:os';
+import { SERVER_NODE_FLAGS } from '../src/server/node-flags.ts';
+import { type ChildUsage, usageDelta } from './service/child.ts';
 import { keepAliveAgent, type LoadResult, merge, runLoad, type Target } from './service/load.ts';
 import { type Probe, probe } from './service/probe.ts';
 import { setUp } from './service/setup.ts';
@@ -30,7 +32,20 @@ interface Live {
   /** Successful requests in total, warm-ups and probe included (to check against what was stored). */
   served: number;
   results: Map<number, LoadResult>;
+  /** The server process's own CPU and GC counters, when it is one of ours (Pixel). */
+  usage?: () => Promise<ChildUsage>;
+  /** Per cell: the server's CPU and GC over the measured rounds (not the warm-up). */
+  spent: Map<number, ChildUsage>;
 }
+
+const NO_USAGE: ChildUsage = { cpuMs: 0, gcCount: 0, gcMs: 0, majorGcCount: 0 };
+
+const sum = (a: ChildUsage, b: ChildUsage): ChildUsage => ({
+  cpuMs: a.cpuMs + b.cpuMs,
+  gcCount: a.gcCount + b.gcCount,
+  gcMs: a.gcMs + b.gcMs,
+  majorGcCount: a.majorGcCount + b.majorGcCount,
+});
 
 async function measure(agent: Agent, live: Live[]): Promise<void> {
   for (const cell of CELLS) {
@@ -42,7 +57,13 @@ async function measure(agent: Agent, live: Live[]): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const order = live.map((_, i) => live[(i + r) % live.length]!);
       for (const l of order) {
+        const before = await l.usage?.();
         const result = await runLoad(agent, l.target, cell.perRound, cell.concurrency);
+        const after = await l.usage?.();
+        if (before && after) {
+          const spent = l.spent.get(cell.concurrency) ?? NO_USAGE;
+          l.spent.set(cell.concurrency, sum(spent, usageDelta(after, before)));
+        }
         l.served += result.ok;
         rounds.get(l)!.push(result);
       }
@@ -68,7 +89,7 @@ export async function bench(): Promise<BenchSection> {
       }
       try {
         const p = await probe(agent, slot.target);
-        live.push({ ...slot, probe: p, served: 1, results: new Map() });
+        live.push({ ...slot, probe: p, served: 1, results: new Map(), spent: new Map() });
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         rows.push({ target: slot.target.name, c: '-', note: `not measured: ${oneLine(why)}` });
@@ -98,6 +119,7 @@ export async function bench(): Promise<BenchSection> {
           'added p99 ms': isBase ? '-' : ms(p99 - b99),
           'images/s': round(r.ok / r.seconds, 1),
           stored: l.pixel ? 'yes' : 'no',
+          ...perRequest(l.spent.get(cell.concurrency), r.ok + r.failed),
           ...(r.firstFailure !== undefined && { note: oneLine(r.firstFailure) }),
         });
       }
@@ -113,6 +135,8 @@ export async function bench(): Promise<BenchSection> {
           : ''),
       `added = target p50/p99 − direct p50/p99 of the same cell; ${ROUNDS} interleaved rounds per cell after a warm-up; keep-alive client (node:http Agent)`,
       ...setup.layout,
+      "cpu ms/req, gc/req, gc ms/req: the Pixel server process's own user+system CPU (all its threads, via process.cpuUsage()) and its garbage collections (perf_hooks 'gc' entries; major = full mark-compact) over the measured rounds, divided by the requests; asked over the child's IPC before and after each round",
+      `Pixel servers run with the V8 flags \`npm start\` gives node (src/server/node-flags.ts): ${SERVER_NODE_FLAGS.join(' ')}`,
       'Pixel: both profiles require an API key (Bearer pxl_…, verified against the catalogue, then cached for PIXEL_KEY_CACHE_MS (5 s)) and log one JSON line per request (PIXEL_LOG_LEVEL=info, to a discarded stdout); PostgreSQL runs with fsync on',
       'to see where a Pixel server spends its time: PIXEL_BENCH_PROFILE=<dir> npm run bench service, then node bench/service/profile-summary.ts <dir>/<file>.cpuprofile',
       `1-minute load average when the bench started: ${round(load, 2)} on ${navigatorCores()} cores (other work on the machine makes every figure noisier, the side-by-side ratios less so)`,
@@ -125,6 +149,18 @@ export async function bench(): Promise<BenchSection> {
     title: 'Service: Pixel OpenAI-compatible endpoint vs direct provider calls vs Portkey OSS, 256 KB PNGs',
     rows,
     notes,
+  };
+}
+
+/** The server's CPU ms, GCs and GC pause per request of a cell ('-' for targets that are not ours). */
+function perRequest(spent: ChildUsage | undefined, requests: number): Record<string, string | number> {
+  if (!spent || requests === 0)
+    return { 'cpu ms/req': '-', 'gc/req': '-', 'major gc/req': '-', 'gc ms/req': '-' };
+  return {
+    'cpu ms/req': round(spent.cpuMs / requests, 2),
+    'gc/req': round(spent.gcCount / requests, 2),
+    'major gc/req': round(spent.majorGcCount / requests, 3),
+    'gc ms/req': round(spent.gcMs / requests, 2),
   };
 }
 

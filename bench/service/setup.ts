@@ -8,8 +8,9 @@ import {
   type PostgresServer,
   startPostgres,
 } from '../../src/catalog/testing/postgres-server.ts';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.ts';
 import { S3RVER_CREDENTIALS } from '../../src/storage/testing/s3rver.ts';
-import { type ChildService, forkService } from './child.ts';
+import { type ChildService, type ChildUsage, forkService } from './child.ts';
 import type { Target } from './load.ts';
 import { startPortkey } from './portkey.ts';
 
@@ -17,7 +18,9 @@ export const PIXEL_MODEL = 'openai/gpt-image-1.5';
 const PROMPT = 'butcher cut: ribeye steak on a wooden board, studio lighting';
 
 /** A target of the bench, or the reason it could not be set up. */
-export type Slot = { target: Target; pixel?: PixelInfo } | { name: string; unavailable: string };
+export type Slot =
+  | { target: Target; pixel?: PixelInfo; usage?: () => Promise<ChildUsage> }
+  | { name: string; unavailable: string };
 
 export interface PixelInfo {
   profile: 'embedded' | 'postgres+s3';
@@ -103,7 +106,8 @@ export async function setUp(): Promise<Bench> {
         new URL('./pixel-main.ts', import.meta.url),
         {
           env: { ...pixelEnv(fake.info.baseUrl, dataDir, adminKey), ...extra },
-          execArgv: profileArgs(),
+          // The V8 flags `npm start` runs the server with (see src/server/node-flags.ts).
+          execArgv: [...SERVER_NODE_FLAGS, ...profileArgs()],
         },
       );
       stops.push(() => child.stop());
@@ -115,6 +119,7 @@ export async function setUp(): Promise<Bench> {
       for (const format of ['b64_json', 'url'] as const) {
         slots.push({
           pixel,
+          usage: child.usage,
           target: {
             name: `Pixel ${profile}, ${format}`,
             url: `${child.info.url}/v1/images/generations`,

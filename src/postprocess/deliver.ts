@@ -1,4 +1,4 @@
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { PixelError } from '../protocol/errors.ts';
 import type { ImageFormat } from '../protocol/request.ts';
 import type { DeliveryPlan } from '../translate/types.ts';
@@ -75,10 +75,12 @@ export async function deliver(
   const width = turned ? meta.height : meta.width;
   const height = turned ? meta.width : meta.height;
 
+  // Steps are collected first and the sharp pipeline is built only when there is one: most images are
+  // handed over as they are, and a Sharp instance per request is garbage for nothing.
   const operations: string[] = [];
-  let pipeline = sharp(image.bytes);
+  const steps: Array<(p: Sharp) => Sharp> = [];
   if (oriented) {
-    pipeline = pipeline.autoOrient();
+    steps.push((p) => p.autoOrient());
     operations.push(`auto-orient (EXIF orientation ${meta.orientation})`);
   }
   const target =
@@ -86,23 +88,21 @@ export async function deliver(
       ? { width: plan.width, height: plan.height }
       : undefined;
   if (target && (target.width !== width || target.height !== height)) {
-    pipeline = pipeline.resize({
-      width: target.width,
-      height: target.height,
-      fit: 'cover',
-      position: 'centre',
-    });
+    steps.push((p) =>
+      p.resize({ width: target.width, height: target.height, fit: 'cover', position: 'centre' }),
+    );
     operations.push(`resize ${width}x${height}→${target.width}x${target.height} (cover, centre crop)`);
   }
   // JPEG has no alpha: an image with transparency going to JPEG is flattened too, never onto black.
   if (meta.hasAlpha && (plan.flatten || plan.format === 'jpeg')) {
-    pipeline = pipeline.flatten({ background: FLATTEN_COLOUR });
+    steps.push((p) => p.flatten({ background: FLATTEN_COLOUR }));
     operations.push(`flatten onto ${FLATTEN_COLOUR}`);
   }
   if (source !== plan.format) operations.push(`convert ${source}→${plan.format}`);
 
   if (operations.length === 0) return { ...image, mediaType: MEDIA_TYPES[source], width, height, operations };
 
+  const pipeline = steps.reduce((p, step) => step(p), sharp(image.bytes));
   const { data, info } = await encodeAs(pipeline, plan.format).toBuffer({ resolveWithObject: true });
   return {
     bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),

@@ -18,7 +18,10 @@ export function ascii(bytes: Uint8Array, start: number, length: number): string 
 
 export function concat(parts: Uint8Array[]): Uint8Array {
   const total = parts.reduce((sum, p) => sum + p.length, 0);
-  const out = new Uint8Array(total);
+  // Every byte is written below, so no zero fill (an image-sized `new Uint8Array` clears ~256 KB for
+  // nothing); unpooled, so `.buffer` is this array's own.
+  const backing = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(backing.buffer, backing.byteOffset, total);
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);

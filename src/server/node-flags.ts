@@ -1,0 +1,13 @@
+/**
+ * V8 flags Pixel's server runs with (`npm start`; the service bench starts its Pixel child with the
+ * same). They must be given at process start: V8 sizes its heap once, so `v8.setFlagsFromString` later
+ * has no effect.
+ *
+ * `--max-semi-space-size=4` (MB; V8's default lets the young generation grow to 32 MB): with a large
+ * young generation, V8 starts a full incremental mark-compact whenever the old generation's headroom
+ * (limit − size) is below the young generation's capacity, which for a ~40 MB server heap is right
+ * after every mark-compact, so a server handling ~256 KB images ran back-to-back full GCs: one every
+ * ~8 requests and about half its CPU. With 4 MB the same load does one every ~150 requests; the extra
+ * scavenges of a smaller young generation are cheap (bench/service.bench.ts: cpu ms/req, gc/req).
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
