@@ -19,12 +19,12 @@ interface Run {
   stderr: string;
 }
 
-function pixel(...args: string[]): Promise<Run> {
+function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { env: ENV, maxBuffer: 32 * 1024 * 1024 },
+      { env, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -33,18 +33,13 @@ function pixel(...args: string[]): Promise<Run> {
   });
 }
 
+function pixel(...args: string[]): Promise<Run> {
+  return runCli(ENV, args);
+}
+
 /** Runs with its own data folder (applications live in the embedded catalogue). */
 function pixelIn(dataDir: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { ...ENV, PIXEL_DATA_DIR: dataDir } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
+  return runCli({ ...ENV, PIXEL_DATA_DIR: dataDir }, args);
 }
 
 let dir: string;
