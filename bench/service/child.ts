@@ -68,7 +68,7 @@ export async function forkService<T>(
   const child = fork(entry, [], {
     env: { ...process.env, ...options.env },
     execArgv: options.execArgv ?? [],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    stdio: ['ignore', process.env.PIXEL_BENCH_CHILD_STDOUT ? 'inherit' : 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8');

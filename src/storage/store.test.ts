@@ -100,6 +100,24 @@ describe('local folder store', () => {
     expect(listed[0]!.lastModified.getTime()).toBeGreaterThan(old.getTime() + 3600_000);
   });
 
+  it('writes again into a folder removed behind its back', async () => {
+    const first = await store.put(await sampleImage(103), { mediaType: 'image/png' });
+    await rm(join(dir, 'images'), { recursive: true });
+    const again = await store.put(await sampleImage(103), { mediaType: 'image/png' });
+    expect(again.key).toBe(first.key);
+    expect((await stat(join(dir, again.key))).size).toBe(again.size);
+  });
+
+  it('writes a large blob (through the thread pool) whole, leaving no temporary file', async () => {
+    const small = await sampleImage(104);
+    // A PNG header followed by 3 MB: past the size written with blocking calls.
+    const big = Buffer.concat([small, Buffer.alloc(3 * 1024 * 1024, 7)]);
+    const put = await store.put(big, { mediaType: 'image/png' });
+    expect((await store.get(put.key))?.bytes.byteLength).toBe(big.byteLength);
+    const folder = join(dir, put.key, '..');
+    expect((await readdir(folder)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('lists nothing (and does not fail) before the folder exists', async () => {
     const empty = new LocalBlobStore({ dir: join(dir, 'not-yet'), publicBaseUrl: 'http://x' });
     const keys = [];

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { type ErrorCode, PixelError, redactSecrets } from '../../protocol/errors.ts';
+import { readImageHeader } from './image-header.ts';
 
 /**
  * Shared pieces every adapter uses: HTTP failure classification, provider wait parsing, image
@@ -126,6 +127,19 @@ export async function checkImage(
   declaredType?: string,
 ): Promise<CheckedImage> {
   if (bytes.byteLength === 0) throw malformed(provider, 'returned an empty image');
+  const header = readImageHeader(bytes) ?? (await sharpHeader(provider, bytes, declaredType));
+  const mediaType = FORMAT_TO_MEDIA[header.format];
+  if (!mediaType) throw malformed(provider, `returned an unsupported image format ${header.format}`);
+  checkedHeaders.set(bytes, header);
+  return { bytes, mediaType, width: header.width, height: header.height };
+}
+
+/** The slower, thorough read: libvips, for what readImageHeader leaves (GIF, odd or broken headers). */
+async function sharpHeader(
+  provider: string,
+  bytes: Uint8Array,
+  declaredType?: string,
+): Promise<CheckedHeader> {
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     meta = await sharp(bytes).metadata();
@@ -135,17 +149,15 @@ export async function checkImage(
       `returned bytes that are not an image${declaredType ? ` (declared ${declaredType})` : ''}`,
     );
   }
-  const mediaType = FORMAT_TO_MEDIA[meta.format ?? ''];
-  if (!mediaType || !meta.width || !meta.height)
+  if (!meta.format || !FORMAT_TO_MEDIA[meta.format] || !meta.width || !meta.height)
     throw malformed(provider, `returned an unsupported image format ${meta.format ?? '?'}`);
-  checkedHeaders.set(bytes, {
-    format: meta.format!,
+  return {
+    format: meta.format,
     width: meta.width,
     height: meta.height,
     ...(meta.orientation !== undefined && { orientation: meta.orientation }),
     hasAlpha: meta.hasAlpha === true,
-  });
-  return { bytes, mediaType, width: meta.width, height: meta.height };
+  };
 }
 
 export function malformed(provider: string, what: string): PixelError {
