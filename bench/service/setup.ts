@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import {
   createTestDatabase,
   findPostgresBin,
@@ -10,6 +8,7 @@ import {
 } from '../../src/catalog/testing/postgres-server.ts';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.ts';
 import { S3RVER_CREDENTIALS } from '../../src/storage/testing/s3rver.ts';
+import { benchDataDir } from '../data-dir.ts';
 import { type ChildService, type ChildUsage, forkService } from './child.ts';
 import type { Target } from './load.ts';
 import { startPortkey } from './portkey.ts';
@@ -100,7 +99,7 @@ export async function setUp(): Promise<Bench> {
     });
 
     const startPixel = async (profile: PixelInfo['profile'], extra: Record<string, string>) => {
-      const dataDir = await mkdtemp(join(tmpdir(), 'pixel-bench-service-'));
+      const dataDir = benchDataDir('pixel-service-');
       dirs.push(dataDir);
       const child: ChildService<{ url: string }> = await forkService(
         new URL('./pixel-main.ts', import.meta.url),

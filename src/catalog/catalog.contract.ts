@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PixelError } from '../protocol/errors.ts';
 import { ApiKeyRepo, hashKey } from './api-keys.ts';
-import type { Db } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 import { exportToSnowflake } from './export/snowflake.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { newImageId } from './ids.ts';
@@ -187,12 +187,17 @@ export function catalogContract(target: CatalogTarget): void {
       it('the image writer groups concurrent writes and keeps each call all or nothing', async () => {
         const team = unique('team');
         let inserts = 0;
-        const counting: Db = {
-          ...db,
+        const counted = (q: Queryable): Queryable => ({
           query: (sql, params) => {
             if (sql.startsWith('INSERT INTO images')) inserts++;
-            return db.query(sql, params);
+            return q.query(sql, params);
           },
+          exec: (sql) => q.exec(sql),
+        });
+        const counting: Db = {
+          ...db,
+          ...counted(db),
+          transaction: (fn) => db.transaction((tx) => fn(counted(tx))),
         };
         const writer = new ImageWriter(counting);
         const calls = Array.from({ length: 10 }, (_, i) =>
@@ -216,6 +221,44 @@ export function catalogContract(target: CatalogTarget): void {
         expect(mixed.map((m) => m.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
         expect(await images.get(lonely)).toBeUndefined();
         expect((await images.list({ team, limit: 100 })).images).toHaveLength(22);
+      });
+
+      it('the image writer commits rows only once their blobs are stored, and a failed blob fails only its call', async () => {
+        const team = unique('team');
+        const writer = new ImageWriter(db);
+        let storeBlob!: () => void;
+        const blobStored = new Promise<void>((resolve) => {
+          storeBlob = resolve;
+        });
+        const id = newImageId();
+        const pending = writer.write([record({ team, id, prompt: 'waits for its blob' })], blobStored);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        // A reader meanwhile either does not see the row (a server: not committed) or waits for the
+        // commit (PGlite: one connection); it never sees the row before the blob is stored.
+        let stored = false;
+        const reader = images.get(id).then((row) => ({ row, stored }));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        stored = true;
+        storeBlob();
+        expect((await pending).map((r) => r.id)).toEqual([id]);
+        const seen = await reader;
+        if (seen.row) expect(seen.stored).toBe(true);
+        expect((await images.get(id))?.prompt).toBe('waits for its blob');
+
+        const lost = newImageId();
+        const outcomes = await Promise.allSettled([
+          writer.write([record({ team, prompt: 'fine 1' })]),
+          writer.write([record({ team, id: lost })], Promise.reject(new Error('disk full'))),
+          writer.write([record({ team, prompt: 'fine 2' })]),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('disk full');
+        expect(await images.get(lost)).toBeUndefined();
+        expect((await images.list({ team, limit: 10 })).images.map((i) => i.prompt).sort()).toEqual([
+          'fine 1',
+          'fine 2',
+          'waits for its blob',
+        ]);
       });
 
       it('scopes get and list by team', async () => {

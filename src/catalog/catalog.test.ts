@@ -13,6 +13,11 @@ const postgresUrl = inject('postgresUrl');
 catalogContract({ name: 'PGlite (in memory)', create: () => openDatabase({ memory: true }) });
 
 catalogContract({
+  name: 'PGlite in a worker thread',
+  create: () => openDatabase({ memory: true, thread: true }),
+});
+
+catalogContract({
   name: 'PostgreSQL server',
   create: postgresUrl ? async () => openDatabase({ url: await createTestDatabase(postgresUrl) }) : undefined,
   skipReason: inject('postgresSkipReason') ?? 'no PostgreSQL server was provided',
@@ -33,57 +38,59 @@ const sampleRecord = {
   seed: 42,
 };
 
-describe('PGlite with a data folder', () => {
-  it('keeps rows and applied migrations across close and reopen', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pixel-pglite-'));
-    try {
-      const first = await openDatabase({ dataDir: dir });
-      expect(first.kind).toBe('pglite');
-      const inserted = await new ImageRepo(first).insert(sampleRecord);
-      await first.close();
-
-      const second = await openDatabase({ dataDir: dir });
+for (const thread of [false, true]) {
+  describe(`PGlite with a data folder${thread ? ', in a worker thread' : ''}`, () => {
+    it('keeps rows and applied migrations across close and reopen', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pixel-pglite-'));
       try {
-        expect(await new ImageRepo(second).get(inserted.id)).toEqual(inserted);
-        const migrations = await second.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM schema_migrations',
-        );
-        expect(migrations[0]!.n).toBe(loadMigrations().length);
-      } finally {
-        await second.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const first = await openDatabase({ dataDir: dir, thread });
+        expect(first.kind).toBe('pglite');
+        const inserted = await new ImageRepo(first).insert(sampleRecord);
+        await first.close();
 
-  it('rolls a failed transaction back and keeps serving queries', async () => {
-    const db = await openDatabase({ memory: true });
-    try {
-      const repo = new ImageRepo(db);
-      const failed = db.transaction(async (tx) => {
-        await new ImageRepo(tx).insert({ ...sampleRecord, team: 'rollback' });
-        throw new Error('boom');
-      });
-      await expect(failed).rejects.toThrow('boom');
-      // queries issued while a transaction runs wait for it instead of interleaving
-      const [inTx, outside] = await Promise.all([
-        db.transaction(async (tx) => {
+        const second = await openDatabase({ dataDir: dir, thread });
+        try {
+          expect(await new ImageRepo(second).get(inserted.id)).toEqual(inserted);
+          const migrations = await second.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM schema_migrations',
+          );
+          expect(migrations[0]!.n).toBe(loadMigrations().length);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('rolls a failed transaction back and keeps serving queries', async () => {
+      const db = await openDatabase({ memory: true, thread });
+      try {
+        const repo = new ImageRepo(db);
+        const failed = db.transaction(async (tx) => {
           await new ImageRepo(tx).insert({ ...sampleRecord, team: 'rollback' });
-          return (
-            await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM images WHERE team = 'rollback'`)
-          )[0]!.n;
-        }),
-        repo.list({ team: 'rollback', limit: 10 }),
-      ]);
-      expect(inTx).toBe(1);
-      expect(outside.images.length).toBeLessThanOrEqual(1);
-      expect((await repo.list({ team: 'rollback', limit: 10 })).images.length).toBe(1);
-    } finally {
-      await db.close();
-    }
+          throw new Error('boom');
+        });
+        await expect(failed).rejects.toThrow('boom');
+        // queries issued while a transaction runs wait for it instead of interleaving
+        const [inTx, outside] = await Promise.all([
+          db.transaction(async (tx) => {
+            await new ImageRepo(tx).insert({ ...sampleRecord, team: 'rollback' });
+            return (
+              await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM images WHERE team = 'rollback'`)
+            )[0]!.n;
+          }),
+          repo.list({ team: 'rollback', limit: 10 }),
+        ]);
+        expect(inTx).toBe(1);
+        expect(outside.images.length).toBeLessThanOrEqual(1);
+        expect((await repo.list({ team: 'rollback', limit: 10 })).images.length).toBe(1);
+      } finally {
+        await db.close();
+      }
+    });
   });
-});
+}
 
 describe.skipIf(!postgresUrl)('PostgreSQL server specifics', () => {
   it('two processes opening a new database together apply migrations once', async () => {

@@ -27,6 +27,11 @@ export interface OpenDatabaseOptions {
   memory?: boolean;
   /** Pool size for the server driver. */
   maxConnections?: number;
+  /**
+   * Run PGlite in a worker thread (the server does): its work then runs beside the caller's event loop.
+   * One-shot commands keep it in-process (no thread to start).
+   */
+  thread?: boolean;
   /** Skip migrations (only for tools that inspect a database as it is). */
   migrate?: boolean;
 }
@@ -55,13 +60,27 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 }
 
 async function openPglite(options: OpenDatabaseOptions): Promise<Db> {
-  const { PGlite } = await import('@electric-sql/pglite');
   let dataDir: string | undefined;
   if (options.memory !== true) {
     dataDir = options.dataDir ?? defaultPgliteDir();
     mkdirSync(dataDir, { recursive: true });
   }
   const unlock = dataDir === undefined ? () => {} : lockDataDir(dataDir);
+  if (options.thread === true) {
+    const { openPgliteThread } = await import('./pglite-thread.ts');
+    const db = await openPgliteThread(dataDir).catch((error: unknown) => {
+      unlock();
+      throw error;
+    });
+    return {
+      ...db,
+      async close() {
+        await db.close();
+        unlock();
+      },
+    };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
   const pg = await PGlite.create(dataDir === undefined ? undefined : join(dataDir)).catch(
     (error: unknown) => {
       unlock();

@@ -1,4 +1,4 @@
-import type { Queryable } from './db.ts';
+import type { Db } from './db.ts';
 import { type ImageRecord, ImageRepo, type NewImageRecord } from './images.ts';
 
 /** Rows in one statement at most (27 parameters each, far below PostgreSQL's 65,535). */
@@ -6,71 +6,77 @@ const MAX_BATCH_ROWS = 64;
 
 interface Pending {
   records: readonly NewImageRecord[];
+  /** Resolves once the blobs these rows point at are stored; the rows are committed only after. */
+  blobsStored: Promise<unknown>;
   resolve: (records: ImageRecord[]) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Group commit for catalogue rows: the rows of requests that finish at about the same time are written
- * by one multi-row INSERT instead of one statement (and, on PostgreSQL, one WAL flush) each. Rows wait
- * at most one turn of the event loop, or for the write in progress to finish.
+ * Group commit for catalogue rows, overlapped with the blob writes they point at.
  *
- * Guarantees per call: its rows are all written or none (a statement is atomic), and a call whose write
- * fails leaves no row. When a shared statement fails, each call's rows are retried alone, so one bad
- * request does not fail the others that happened to share its statement.
+ * A call hands over its rows with a promise that its blobs are stored. The rows are inserted at once,
+ * in a transaction that commits only when that promise resolves: the insert (in the database's own
+ * thread or server) runs while the caller writes the blobs, yet no committed row ever points at a
+ * blob that is not there. A blob that fails rolls its rows back.
+ *
+ * When idle, a call's rows go out immediately; calls arriving while a transaction is open wait for it
+ * and then go together, in one multi-row INSERT and one commit (one WAL flush on PostgreSQL).
+ *
+ * Guarantees per call: its rows are all committed or none. When a shared transaction fails, each call
+ * is retried alone, so one bad request (a bad row, a failed blob) does not fail the others.
  */
 export class ImageWriter {
-  readonly #repo: ImageRepo;
+  readonly #db: Db;
   #queue: Pending[] = [];
-  #scheduled = false;
-  #writing: Promise<void> | undefined;
+  #writing = false;
 
-  constructor(db: Queryable) {
-    this.#repo = new ImageRepo(db);
+  constructor(db: Db) {
+    this.#db = db;
   }
 
-  write(records: readonly NewImageRecord[]): Promise<ImageRecord[]> {
-    if (records.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ records, resolve, reject });
-      this.#schedule();
+  write(
+    records: readonly NewImageRecord[],
+    blobsStored: Promise<unknown> = Promise.resolve(),
+  ): Promise<ImageRecord[]> {
+    if (records.length === 0) return blobsStored.then(() => []);
+    // Observed now, judged when the batch commits: a blob may fail while its rows wait in the queue.
+    blobsStored.catch(() => {});
+    const written = new Promise<ImageRecord[]>((resolve, reject) => {
+      this.#queue.push({ records, blobsStored, resolve, reject });
     });
+    if (!this.#writing) void this.#drain();
+    return written;
   }
 
-  #schedule(): void {
-    if (this.#scheduled || this.#writing) return;
-    this.#scheduled = true;
-    // One tick lets the other requests finishing now join this statement.
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#writing = this.#drain().finally(() => {
-        this.#writing = undefined;
-        if (this.#queue.length > 0) this.#schedule();
-      });
-    });
-  }
-
-  /** Writes everything queued, in batches of whole calls; calls queued meanwhile wait for the next drain. */
+  /** Commits everything queued, batch after batch, until the queue is empty. */
   async #drain(): Promise<void> {
-    const queued = this.#queue;
-    this.#queue = [];
-    let batch: Pending[] = [];
-    let rows = 0;
-    for (const pending of queued) {
-      if (batch.length > 0 && rows + pending.records.length > MAX_BATCH_ROWS) {
-        await this.#flush(batch);
-        batch = [];
-        rows = 0;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const queued = this.#queue;
+        this.#queue = [];
+        let batch: Pending[] = [];
+        let rows = 0;
+        for (const pending of queued) {
+          if (batch.length > 0 && rows + pending.records.length > MAX_BATCH_ROWS) {
+            await this.#flush(batch);
+            batch = [];
+            rows = 0;
+          }
+          batch.push(pending);
+          rows += pending.records.length;
+        }
+        if (batch.length > 0) await this.#flush(batch);
       }
-      batch.push(pending);
-      rows += pending.records.length;
+    } finally {
+      this.#writing = false;
     }
-    if (batch.length > 0) await this.#flush(batch);
   }
 
   async #flush(batch: Pending[]): Promise<void> {
     try {
-      const written = await this.#repo.insertMany(batch.flatMap((p) => p.records));
+      const written = await this.#commit(batch);
       let at = 0;
       for (const pending of batch) {
         pending.resolve(written.slice(at, at + pending.records.length));
@@ -81,10 +87,21 @@ export class ImageWriter {
         batch[0]!.reject(error);
         return;
       }
-      // Nothing of the shared statement was written: give each call its own outcome.
+      // Nothing of the shared transaction was committed: give each call its own outcome.
       for (const pending of batch) {
-        await this.#repo.insertMany(pending.records).then(pending.resolve, pending.reject);
+        await this.#commit([pending]).then(pending.resolve, pending.reject);
       }
     }
+  }
+
+  #commit(batch: Pending[]): Promise<ImageRecord[]> {
+    return this.#db.transaction(async (tx) => {
+      const inserting = new ImageRepo(tx).insertMany(batch.flatMap((p) => p.records));
+      // Everything settles before the transaction ends either way: no rollback while the insert runs.
+      const [inserted, ...blobs] = await Promise.allSettled([inserting, ...batch.map((p) => p.blobsStored)]);
+      const failed = [inserted, ...blobs].find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return (inserted as PromiseFulfilledResult<ImageRecord[]>).value;
+    });
   }
 }

@@ -191,7 +191,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   };
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
-    const db = deps.db ?? (await openServerDatabase(config));
+    const db = deps.db ?? (await openServerDatabase(config, { thread: true }));
     if (!deps.db) owned.push(() => db.close());
     const store = deps.store ?? openServerStore(config, env, url);
     if (!deps.store) owned.push(() => store.close());

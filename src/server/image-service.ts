@@ -12,8 +12,9 @@ import type { ProviderName } from '../models/schema.ts';
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
 import { type GenerateRequest, parseGenerateRequest } from '../protocol/request.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
+import { checkPut } from '../storage/keys.ts';
 import { embedLineage } from '../storage/lineage/index.ts';
-import type { BlobStore } from '../storage/types.ts';
+import type { BlobStore, StoredBlob } from '../storage/types.ts';
 import type { ReportLine } from '../translate/types.ts';
 
 /** Who is asking: resolved from the API key (or the local anonymous caller of the embedded profile). */
@@ -201,7 +202,11 @@ export class ImageService {
     }
   }
 
-  /** Blobs first (content-addressed, harmless if orphaned: the sweeper takes them), then all rows in one statement. */
+  /**
+   * Blobs and rows side by side: the rows are inserted while the blobs are written, and committed only
+   * once every blob is stored (ImageWriter), so a committed row never points at a missing blob. A blob
+   * left behind by a failed request is harmless (content-addressed): the sweeper takes it.
+   */
   async #store(
     outcome: GenerateOutcome,
     request: GenerateRequest,
@@ -211,29 +216,30 @@ export class ImageService {
     const t = outcome.translation;
     const createdAt = new Date();
     const perImageMs = Math.round(outcome.latencyMs);
-    const prepared = await Promise.all(
-      outcome.images.map(async (image) => {
-        const id = newImageId();
-        const call = t.calls[Math.min(t.calls.length - 1, callIndexOf(image.index, t.calls))]!;
-        const lineage = {
-          id,
-          model: t.requestedModel,
-          route: outcome.route,
-          prompt: request.prompt,
-          negativePrompt: request.negativePrompt,
-          seed: image.seed,
-          params: paramsOf(request, t.request.seed),
-          createdAt: createdAt.toISOString(),
-          generator: 'pixel',
-        };
-        const bytes = embedLineage(image.bytes, image.mediaType, lineage);
-        const blob = await this.#deps.store.put(bytes, { mediaType: image.mediaType });
-        return { id, image, blob, call, bytes };
-      }),
-    );
-    // All rows of this request in one statement (all or none), grouped with other requests' rows.
-    const records = await this.#writer.write(
-      prepared.map(({ id, image, blob, call }) => ({
+    const prepared = outcome.images.map((image) => {
+      const id = newImageId();
+      const call = t.calls[Math.min(t.calls.length - 1, callIndexOf(image.index, t.calls))]!;
+      const lineage = {
+        id,
+        model: t.requestedModel,
+        route: outcome.route,
+        prompt: request.prompt,
+        negativePrompt: request.negativePrompt,
+        seed: image.seed,
+        params: paramsOf(request, t.request.seed),
+        createdAt: createdAt.toISOString(),
+        generator: 'pixel',
+      };
+      const bytes = embedLineage(image.bytes, image.mediaType, lineage);
+      return { id, image, call, bytes, address: checkPut(bytes, image.mediaType) };
+    });
+    let blobsStored!: (stored: Promise<StoredBlob[]>) => void;
+    const stored = new Promise<StoredBlob[]>((resolve) => {
+      blobsStored = resolve;
+    });
+    // The rows go out first (to the database's thread or server); the blobs are written meanwhile.
+    const rows = this.#writer.write(
+      prepared.map(({ id, image, call, bytes, address }) => ({
         id,
         team: caller.team,
         application: outcome.application?.name ?? null,
@@ -241,10 +247,10 @@ export class ImageService {
         model: t.requestedModel,
         route: outcome.route,
         provider: t.model.provider,
-        blobKey: blob.key,
-        sha256: blob.sha256,
-        byteSize: blob.size,
-        mediaType: blob.mediaType,
+        blobKey: address.key,
+        sha256: address.sha256,
+        byteSize: bytes.byteLength,
+        mediaType: address.mediaType,
         width: image.width,
         height: image.height,
         prompt: request.prompt,
@@ -258,9 +264,14 @@ export class ImageService {
         idempotencyKey: key ?? null,
         createdAt,
       })),
+      stored,
     );
+    blobsStored(
+      Promise.all(prepared.map((p) => this.#deps.store.put(p.bytes, { mediaType: p.address.mediaType }))),
+    );
+    const [records, blobs] = await Promise.all([rows, stored]);
     return {
-      images: await Promise.all(records.map((record, i) => this.#withUrl(record, prepared[i]!.blob.url))),
+      images: records.map((record, i) => ({ ...record, url: blobs[i]!.url })),
       bytes: prepared.map((p) => p.bytes),
     };
   }

@@ -4,10 +4,18 @@ import { createBlobStore, storeConfigFromEnv } from '../storage/config.ts';
 import type { BlobStore } from '../storage/types.ts';
 import type { ServerConfig } from './config.ts';
 
-/** The catalogue for this configuration: DATABASE_URL, else PGlite under `<dataDir>/pglite`. Used by the server and the CLI. */
-export function openServerDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+/**
+ * The catalogue for this configuration: DATABASE_URL, else PGlite under `<dataDir>/pglite`. Used by the
+ * server (PGlite in its own thread, beside the event loop) and the CLI (in-process: nothing to overlap).
+ */
+export function openServerDatabase(
+  config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>,
+  options: { thread?: boolean } = {},
+): Promise<Db> {
   return openDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'pglite') },
+    config.databaseUrl
+      ? { url: config.databaseUrl }
+      : { dataDir: join(config.dataDir, 'pglite'), thread: options.thread === true },
   );
 }
 

@@ -83,23 +83,36 @@ export function sniffMediaType(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** Where a blob goes: its sha256, content-addressed key and (normalised) media type. */
+export interface BlobAddress {
+  sha256: string;
+  key: string;
+  mediaType: string;
+}
+
+// Keyed by the very bytes addressed (which nobody changes once handed to a store), so a store's put
+// of bytes whose address the caller already asked for does not hash them a second time.
+const addresses = new WeakMap<Uint8Array, BlobAddress>();
+
 /**
  * Validates a put: non-empty bytes whose magic numbers match the declared media type, so a
- * mislabelled blob can never be stored under the wrong extension.
+ * mislabelled blob can never be stored under the wrong extension. A caller that needs the address
+ * before the write (the catalogue row is inserted while the blob is written) calls this first.
  */
-export function checkPut(
-  bytes: Uint8Array,
-  mediaType: unknown,
-): { sha256: string; key: string; mediaType: string } {
+export function checkPut(bytes: Uint8Array, mediaType: unknown): BlobAddress {
   if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'must be a Uint8Array');
   if (bytes.length === 0) throw invalidArgument('bytes', 'must not be empty');
   if (typeof mediaType !== 'string') throw invalidArgument('mediaType', 'must be a string');
   const type = mediaType.toLowerCase();
+  const known = addresses.get(bytes);
+  if (known?.mediaType === type) return known;
   extensionFor(type);
   const sniffed = sniffMediaType(bytes);
   if (sniffed !== type) {
     throw invalidArgument('bytes', `bytes are ${sniffed ?? 'not a recognised image'}, not ${type}`);
   }
   const sha256 = sha256Hex(bytes);
-  return { sha256, key: blobKey(sha256, type), mediaType: type };
+  const address = { sha256, key: blobKey(sha256, type), mediaType: type };
+  addresses.set(bytes, address);
+  return address;
 }

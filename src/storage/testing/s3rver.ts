@@ -20,8 +20,9 @@ export interface LocalS3 {
  * Starts s3rver (an S3-compatible server in Node) on 127.0.0.1 with an OS-chosen port and a temp
  * folder, for tests and benchmarks. `close()` stops it and removes the folder.
  */
-export async function startLocalS3(): Promise<LocalS3> {
-  const directory = await mkdtemp(join(tmpdir(), 'pixel-s3rver-'));
+/** `parent`: where its bucket folders go (default: the system temp folder). */
+export async function startLocalS3(parent: string = tmpdir()): Promise<LocalS3> {
+  const directory = await mkdtemp(join(parent, 'pixel-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;

@@ -1,0 +1,113 @@
+// Developer tool, not part of `npm run bench`: an A/B of Pixel server variants against one fake
+// provider, in interleaved rounds (the order alternates), so that machine noise lands on every variant
+// alike. A variant is a name and environment settings; MAIN=<path> runs another checkout's
+// bench/service/pixel-main.ts (a `git worktree` of the commit to compare with).
+//
+//   VARIANTS='before:MAIN=/work/base/bench/service/pixel-main.ts|after:' node bench/service/ab.ts 8 1,32
+//
+// Arguments: rounds (default 6), concurrencies (default 1).
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.ts';
+import { benchDataDir } from '../data-dir.ts';
+import { percentile } from '../types.ts';
+import { forkService, usageDelta } from './child.ts';
+import { keepAliveAgent, type LoadResult, merge, runLoad, type Target } from './load.ts';
+
+const rounds = Number(process.argv[2] ?? 6);
+const concurrencies = (process.argv[3] ?? '1').split(',').map(Number);
+const adminKey = `pxl_${randomBytes(32).toString('base64url')}`;
+const variants = (process.env.VARIANTS ?? 'A:|B:').split('|').map((spec) => {
+  const [name, settings = ''] = spec.split(':');
+  const env = Object.fromEntries(
+    settings
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
+  return { name: name!, env };
+});
+const body = Buffer.from(
+  JSON.stringify({
+    model: 'gpt-image-1.5',
+    prompt: 'a ribeye steak on a wooden board',
+    n: 1,
+    size: '1024x1024',
+    response_format: 'b64_json',
+  }),
+);
+
+const fake = await forkService<{ baseUrl: string }>(new URL('./fake-main.ts', import.meta.url));
+const direct: Target = {
+  name: 'direct',
+  url: `${fake.info.baseUrl}/images/generations`,
+  headers: { authorization: 'Bearer sk-bench' },
+  body,
+};
+const servers = [];
+const dataDirs: string[] = [];
+for (const v of variants) {
+  const dataDir = benchDataDir('ab-');
+  dataDirs.push(dataDir);
+  const child = await forkService<{ url: string }>(
+    v.env.MAIN ?? new URL('./pixel-main.ts', import.meta.url),
+    {
+      env: {
+        PIXEL_PORT: '0',
+        PIXEL_HOST: '127.0.0.1',
+        PIXEL_DATA_DIR: dataDir,
+        PIXEL_PUBLIC_URL: '',
+        PIXEL_ADMIN_KEY: adminKey,
+        PIXEL_REQUIRE_KEYS: 'true',
+        PIXEL_SWEEP_INTERVAL_MS: '0',
+        PIXEL_LOG_LEVEL: 'info',
+        OPENAI_API_KEY: 'sk-bench',
+        OPENAI_BASE_URL: fake.info.baseUrl,
+        DATABASE_URL: '',
+        PIXEL_STORE: 'local',
+        ...v.env,
+      },
+      execArgv: [...SERVER_NODE_FLAGS],
+    },
+  );
+  const target: Target = {
+    name: v.name,
+    url: `${child.info.url}/v1/images/generations`,
+    headers: { authorization: `Bearer ${adminKey}` },
+    body,
+  };
+  servers.push({ ...v, child, target });
+}
+const agent = keepAliveAgent(64);
+try {
+  for (const c of concurrencies) {
+    const perRound = c === 1 ? 60 : 160;
+    await runLoad(agent, direct, 20, c);
+    for (const s of servers) await runLoad(agent, s.target, 60, c);
+    const results = new Map<string, LoadResult[]>([
+      ['direct', []],
+      ...servers.map((s) => [s.name, []] as [string, LoadResult[]]),
+    ]);
+    const cpu = new Map<string, number>();
+    for (let r = 0; r < rounds; r++) {
+      results.get('direct')!.push(await runLoad(agent, direct, perRound, c));
+      for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
+        const before = await s.child.usage();
+        results.get(s.name)!.push(await runLoad(agent, s.target, perRound, c));
+        cpu.set(s.name, (cpu.get(s.name) ?? 0) + usageDelta(await s.child.usage(), before).cpuMs);
+      }
+    }
+    const base = percentile(merge(results.get('direct')!).latencies, 50);
+    const cells = servers.map((s) => {
+      const m = merge(results.get(s.name)!);
+      const added = (percentile(m.latencies, 50) - base).toFixed(2);
+      return `${s.name}: +${added} ms p50, ${(m.ok / m.seconds).toFixed(0)}/s, cpu ${(cpu.get(s.name)! / m.ok).toFixed(2)} ms/req`;
+    });
+    console.log(`c=${c}  direct p50 ${base.toFixed(2)} ms | ${cells.join(' | ')}`);
+  }
+} finally {
+  agent.destroy();
+  for (const s of servers) await s.child.stop();
+  await fake.stop();
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+}

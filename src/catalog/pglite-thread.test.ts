@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './db.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pixel-pglite-thread-'));
+  dirs.push(dir);
+  return dir;
+};
+
+describe('PGlite in a worker thread', () => {
+  it("hands back the database's own errors with their fields (code, constraint)", async () => {
+    const db = await openDatabase({ memory: true, thread: true });
+    try {
+      await db.exec('CREATE TABLE t (id int PRIMARY KEY)');
+      await db.query('INSERT INTO t VALUES ($1)', [1]);
+      const error = await db.query('INSERT INTO t VALUES ($1)', [1]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ code: '23505', constraint: 't_pkey' });
+      expect((error as Error).message).toMatch(/duplicate key/);
+      // and keeps serving afterwards
+      expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).toEqual([{ n: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('runs statements in the order issued, and a transaction alone until it ends', async () => {
+    const db = await openDatabase({ memory: true, thread: true });
+    try {
+      await db.exec('CREATE TABLE log (n int)');
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const inTx = db.transaction(async (tx) => {
+        await tx.query('INSERT INTO log VALUES (1)');
+        await gate; // the caller holds the transaction open (a blob write, say)
+        await tx.query('INSERT INTO log VALUES (2)');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM log');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await inTx;
+      // The outside read waited for the commit: it sees both rows, never one.
+      expect(await outside).toEqual([{ n: 2 }]);
+
+      const rolledBack = db.transaction(async (tx) => {
+        await tx.query('INSERT INTO log VALUES (3)');
+        throw new Error('blob write failed');
+      });
+      await expect(rolledBack).rejects.toThrow('blob write failed');
+      expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).toEqual([{ n: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('takes the data folder lock like in-process PGlite', async () => {
+    const dir = tempDir();
+    const db = await openDatabase({ dataDir: dir, thread: true });
+    try {
+      await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/in use/);
+    } finally {
+      await db.close();
+    }
+    const again = await openDatabase({ dataDir: dir });
+    await again.close();
+  });
+
+  it('does not keep a process alive once nothing waits on it', async () => {
+    const dir = tempDir();
+    const script = `
+      const { openDatabase } = await import(${JSON.stringify(new URL('./db.ts', import.meta.url).href)});
+      const db = await openDatabase({ dataDir: ${JSON.stringify(dir)}, thread: true });
+      const rows = await db.query('SELECT count(*)::int AS n FROM images');
+      console.log(JSON.stringify(rows));
+    `;
+    const started = Date.now();
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { timeout: 60_000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+    expect(JSON.parse(output)).toEqual([{ n: 0 }]);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import {
+  close,
+  closeSync,
+  mkdir,
+  mkdirSync,
+  open,
+  readdirSync,
+  rmdir,
+  rmSync,
+  statSync,
+  unlink,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** An empty file made ahead of time, open for writing. */
+export interface SpareFile {
+  path: string;
+  fd: number;
+}
+
+interface Made<T> {
+  value: T;
+  madeAt: number;
+}
+
+/** Spares older than this are not handed out (another process's cleanup may have taken them). */
+const SPARE_MAX_AGE_MS = 10 * 60_000;
+/** Leftovers of a process that stopped without closing (a crash) are removed once this old. */
+const LEFTOVER_AGE_MS = 60 * 60_000;
+
+/**
+ * Empty files and folders made ahead of time, on libuv's thread pool, so that a blob write never waits
+ * for the filesystem to allocate an inode: a put takes a spare file, writes into it and renames it into
+ * place (and, when the blob's folder is missing, renames a spare folder into place first).
+ *
+ * Why: making a file is most of what a blob write costs. On this machine's filesystem (ext4 without a
+ * journal) creating one took 0.3–2 ms of kernel time, depending on how many files were deleted nearby
+ * in the last minutes, while writing 256 KB into an open file and renaming it took ~0.1 ms
+ * (bench/service.bench.ts, concurrency 1). Spares are made while requests wait for their provider.
+ *
+ * Everything lives in `<store>/.staging/`, outside the key space: the orphan sweeper, `list()` and
+ * `/files/` never see it. Nothing here is required: without a spare, a put makes its file as before.
+ */
+export class StagingArea {
+  readonly dir: string;
+  readonly #size: number;
+  readonly #files: Array<Made<SpareFile>> = [];
+  readonly #folders: Array<Made<string>> = [];
+  #making = { files: 0, folders: 0 };
+  #counter = 0;
+  #broken = false;
+  #closed = false;
+  #ready = false;
+
+  constructor(storeDir: string, size = 8) {
+    this.dir = join(storeDir, '.staging');
+    this.#size = size;
+  }
+
+  /** A spare file, or undefined (none made yet, or staging failed): the caller makes its own. */
+  takeFile(): SpareFile | undefined {
+    const spare = this.#take(this.#files, (file) => discardFile(file));
+    this.#refill();
+    return spare;
+  }
+
+  /** A spare empty folder to rename into place, or undefined. */
+  takeFolder(): string | undefined {
+    const spare = this.#take(this.#folders, (folder) => rmdir(folder, () => {}));
+    this.#refill();
+    return spare;
+  }
+
+  #take<T>(spares: Array<Made<T>>, discard: (value: T) => void): T | undefined {
+    const now = Date.now();
+    for (let spare = spares.pop(); spare; spare = spares.pop()) {
+      if (now - spare.madeAt < SPARE_MAX_AGE_MS) return spare.value;
+      discard(spare.value);
+    }
+    return undefined;
+  }
+
+  /** Starts making spares until there are `size` of each; called after every take. */
+  #refill(): void {
+    if (this.#broken || this.#closed) return;
+    if (!this.#ready) {
+      this.#ready = true;
+      try {
+        this.#prepare();
+      } catch {
+        this.#broken = true;
+        return;
+      }
+    }
+    while (this.#files.length + this.#making.files < this.#size) this.#makeFile();
+    while (this.#folders.length + this.#making.folders < this.#size) this.#makeFolder();
+  }
+
+  /** Creates the staging folder and removes what a crashed process left there long ago. */
+  #prepare(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const now = Date.now();
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      try {
+        if (now - statSync(path).mtimeMs > LEFTOVER_AGE_MS) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // Taken by another process meanwhile.
+      }
+    }
+  }
+
+  #name(): string {
+    return join(this.dir, `${process.pid}-${++this.#counter}-${randomBytes(4).toString('hex')}`);
+  }
+
+  #makeFile(): void {
+    const path = `${this.#name()}.tmp`;
+    this.#making.files++;
+    open(path, 'wx', (error, fd) => {
+      this.#making.files--;
+      if (error) {
+        this.#broken = true;
+        return;
+      }
+      if (this.#closed) return discardFile({ path, fd });
+      this.#files.push({ value: { path, fd }, madeAt: Date.now() });
+    });
+  }
+
+  #makeFolder(): void {
+    const path = `${this.#name()}.d`;
+    this.#making.folders++;
+    mkdir(path, (error) => {
+      this.#making.folders--;
+      if (error) {
+        this.#broken = true;
+        return;
+      }
+      if (this.#closed) return rmdir(path, () => {});
+      this.#folders.push({ value: path, madeAt: Date.now() });
+    });
+  }
+
+  /** Removes every spare not handed out. */
+  close(): void {
+    this.#closed = true;
+    for (const { value } of this.#files.splice(0)) {
+      try {
+        closeSync(value.fd);
+      } catch {}
+      rmSync(value.path, { force: true });
+    }
+    for (const { value } of this.#folders.splice(0)) rmSync(value, { recursive: true, force: true });
+  }
+}
+
+function discardFile(file: SpareFile): void {
+  close(file.fd, () => unlink(file.path, () => {}));
+}
