@@ -23,7 +23,11 @@ export async function countStored(pixel: {
     }
   }
   try {
-    const entries = await readdir(join(pixel.dataDir, 'blobs'), { recursive: true, withFileTypes: true });
+    // Only the key space (blobs/images/…): the store's staging area holds empty spare files.
+    const entries = await readdir(join(pixel.dataDir, 'blobs', 'images'), {
+      recursive: true,
+      withFileTypes: true,
+    });
     return { count: entries.filter((e) => e.isFile()).length, what: 'blob files' };
   } catch (error) {
     return { count: Number.NaN, what: `blob files (${(error as Error).message})` };

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PixelError } from '../protocol/errors.ts';
 import { assertSafeKey, checkPut, KEY_PATTERN, mediaTypeForKey } from './keys.ts';
-import { StagingArea } from './staging.ts';
+import { type SpareFile, StagingArea } from './staging.ts';
 import type { BlobListing, BlobStore, StoredBlob } from './types.ts';
 
 export interface LocalStoreConfig {
@@ -41,21 +41,19 @@ export class LocalBlobStore implements BlobStore {
     const path = this.#path(key);
     // No "is it there already?" check: a rename over an existing blob puts the same bytes back with a
     // fresh mtime, which is also what keeps an orphan sweep racing with this put from taking it.
-    await wrap('put', () =>
-      bytes.byteLength <= SYNC_WRITE_MAX_BYTES ? this.#writeSync(path, bytes) : this.#write(path, bytes),
-    );
+    await wrap('put', () => {
+      const spare = bytes.byteLength <= SPARE_WRITE_MAX_BYTES ? this.#staging.takeFile() : undefined;
+      return spare ? this.#writeIntoSpare(spare, path, bytes) : this.#writeThroughPool(path, bytes);
+    });
     return { key, sha256, size: bytes.length, mediaType, url: this.#url(key) };
   }
 
   /**
-   * Small blobs are written with blocking calls: a 256 KB write into the page cache takes ~0.1 ms,
-   * while the same write through libuv's pool (open, write, close, rename: four hops) took ~0.8 ms of
-   * latency and more CPU (bench/service.bench.ts, concurrency 1). The file itself, and its folder when
-   * missing, come ready-made from the staging area when it has spares. Large blobs go through the pool.
+   * Into a ready-made file, with blocking calls: writing 256 KB into an open file and renaming it into
+   * place takes ~0.1–0.3 ms, while the same work through libuv's pool (open, write, close, rename: four
+   * hops, plus making the file) took ~0.8–2 ms of latency (bench/service.bench.ts, concurrency 1).
    */
-  async #writeSync(path: string, bytes: Uint8Array): Promise<void> {
-    const spare = this.#staging.takeFile();
-    if (!spare) return this.#writeNewFileSync(path, bytes);
+  async #writeIntoSpare(spare: SpareFile, path: string, bytes: Uint8Array): Promise<void> {
     try {
       try {
         writeAllSync(spare.fd, bytes);
@@ -66,51 +64,35 @@ export class LocalBlobStore implements BlobStore {
         renameSync(spare.path, path);
       } catch (error) {
         if (!isNotFound(error)) throw error;
-        this.#makeFolderSync(dirname(path));
+        await this.#makeFolder(dirname(path));
         renameSync(spare.path, path);
       }
     } catch (error) {
-      rmSync(spare.path, { force: true });
-      throw error;
-    }
-  }
-
-  async #writeNewFileSync(path: string, bytes: Uint8Array): Promise<void> {
-    const tmp = tempPath(path);
-    try {
-      try {
-        writeFileSync(tmp, bytes, { flag: 'wx' });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        this.#makeFolderSync(dirname(path));
-        writeFileSync(tmp, bytes, { flag: 'wx' });
-      }
-      renameSync(tmp, path);
-    } catch (error) {
-      rmSync(tmp, { force: true });
+      await rm(spare.path, { force: true });
       throw error;
     }
   }
 
   /**
-   * A blob's folder (images/ab/cd): a spare folder renamed into place, or made. Renaming onto a folder
-   * another writer has just made (and filled) fails harmlessly; onto an empty one it simply replaces it.
+   * A blob's folder (images/ab/cd): a spare folder renamed into place, or made on the pool (also when
+   * its parent is missing: 256 times in a store's life). Renaming onto a folder another writer has just
+   * made and filled fails harmlessly; onto an empty one it simply replaces it.
    */
-  #makeFolderSync(folder: string): void {
+  async #makeFolder(folder: string): Promise<void> {
     const spare = this.#staging.takeFolder();
     if (spare) {
-      mkdirSync(dirname(folder), { recursive: true });
       try {
         renameSync(spare, folder);
         return;
       } catch {
-        rmSync(spare, { recursive: true, force: true });
+        await rm(spare, { recursive: true, force: true });
       }
     }
-    mkdirSync(folder, { recursive: true });
+    await mkdir(folder, { recursive: true });
   }
 
-  async #write(path: string, bytes: Uint8Array): Promise<void> {
+  /** Without a spare (none ready, or a large blob): a temporary file made, written and renamed on the pool. */
+  async #writeThroughPool(path: string, bytes: Uint8Array): Promise<void> {
     const tmp = tempPath(path);
     try {
       await writeFile(tmp, bytes, { flag: 'wx' }).catch(async (error: unknown) => {
@@ -181,8 +163,8 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-/** Blobs up to this size are written with blocking calls (see #writeSync). */
-const SYNC_WRITE_MAX_BYTES = 2 * 1024 * 1024;
+/** Blobs up to this size are written into spare files with blocking calls (see #writeIntoSpare). */
+const SPARE_WRITE_MAX_BYTES = 2 * 1024 * 1024;
 
 function writeAllSync(fd: number, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);

@@ -28,6 +28,16 @@ const tempDir = () => {
   return dir;
 };
 
+/** Polls `take` until it gives something (spares are made on libuv's pool; bounded). */
+async function untilGiven<T>(take: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const given = take();
+    if (given !== undefined) return given;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('nothing was ever given');
+}
+
 /** Spares are made on libuv's pool: wait until the area holds `n` entries (bounded). */
 async function untilStaged(area: StagingArea, n: number): Promise<string[]> {
   for (let i = 0; i < 200; i++) {
@@ -40,16 +50,16 @@ async function untilStaged(area: StagingArea, n: number): Promise<string[]> {
 
 describe('StagingArea', () => {
   it('has nothing to give at first, then keeps spare files and folders ready', async () => {
-    const area = new StagingArea(tempDir(), 3);
+    const area = new StagingArea(tempDir(), { files: 3, folders: 3 });
     expect(area.takeFile()).toBeUndefined();
     const names = await untilStaged(area, 6);
     expect(names.filter((n) => n.endsWith('.tmp'))).toHaveLength(3);
     expect(names.filter((n) => n.endsWith('.d'))).toHaveLength(3);
-    const file = area.takeFile();
-    expect(file?.path.startsWith(area.dir)).toBe(true);
-    expect(typeof file?.fd).toBe('number');
-    const folder = area.takeFolder();
-    expect(folder?.endsWith('.d')).toBe(true);
+    const file = await untilGiven(() => area.takeFile());
+    expect(file.path.startsWith(area.dir)).toBe(true);
+    expect(typeof file.fd).toBe('number');
+    const folder = await untilGiven(() => area.takeFolder());
+    expect(folder.endsWith('.d')).toBe(true);
     // each take is replaced
     await untilStaged(area, 8);
     area.close();
@@ -69,7 +79,7 @@ describe('StagingArea', () => {
     const hourAgo = new Date(Date.now() - 61 * 60_000);
     utimesSync(join(dir, '1-1-old.tmp'), hourAgo, hourAgo);
     utimesSync(join(dir, '1-2-old.d'), hourAgo, hourAgo);
-    const area = new StagingArea(store, 1);
+    const area = new StagingArea(store, { files: 1, folders: 1 });
     area.takeFile();
     const names = await untilStaged(area, 3);
     expect(names).toContain('2-1-recent.tmp');
@@ -83,7 +93,7 @@ describe('StagingArea', () => {
       // root ignores folder permissions: make the staging path a file instead, which mkdir cannot use
       const store = tempDir();
       writeFileSync(join(store, '.staging'), 'not a folder');
-      const area = new StagingArea(store, 2);
+      const area = new StagingArea(store, { files: 2, folders: 2 });
       expect(area.takeFile()).toBeUndefined();
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(area.takeFile()).toBeUndefined();
@@ -91,7 +101,7 @@ describe('StagingArea', () => {
     }
     const store = tempDir();
     chmodSync(store, 0o555);
-    const area = new StagingArea(store, 2);
+    const area = new StagingArea(store, { files: 2, folders: 2 });
     expect(area.takeFile()).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(area.takeFile()).toBeUndefined();
@@ -103,7 +113,7 @@ describe('local store with its staging area', () => {
     const dir = tempDir();
     const store = new LocalBlobStore({ dir, publicBaseUrl: 'http://x' });
     const first = await store.put(await sampleImage(300), { mediaType: 'image/png' });
-    await untilStaged(new StagingArea(dir), 16); // spare files and folders are ready now
+    await untilStaged(new StagingArea(dir), 40); // spare files and folders are ready now
     const blobs = [];
     for (let i = 301; i < 311; i++) {
       const bytes = await sampleImage(i);

@@ -44,7 +44,8 @@ const LEFTOVER_AGE_MS = 60 * 60_000;
  */
 export class StagingArea {
   readonly dir: string;
-  readonly #size: number;
+  readonly #spareFiles: number;
+  readonly #spareFolders: number;
   readonly #files: Array<Made<SpareFile>> = [];
   readonly #folders: Array<Made<string>> = [];
   #making = { files: 0, folders: 0 };
@@ -53,9 +54,14 @@ export class StagingArea {
   #closed = false;
   #ready = false;
 
-  constructor(storeDir: string, size = 8) {
+  /**
+   * `files`: spare files kept ready (one per put, so enough for a burst); `folders`: spare folders (one
+   * per put only while the store's 65,536 folders are still being made).
+   */
+  constructor(storeDir: string, spares: { files?: number; folders?: number } = {}) {
     this.dir = join(storeDir, '.staging');
-    this.#size = size;
+    this.#spareFiles = spares.files ?? 32;
+    this.#spareFolders = spares.folders ?? 8;
   }
 
   /** A spare file, or undefined (none made yet, or staging failed): the caller makes its own. */
@@ -81,7 +87,7 @@ export class StagingArea {
     return undefined;
   }
 
-  /** Starts making spares until there are `size` of each; called after every take. */
+  /** Starts making spares until there are enough of each; called after every take. */
   #refill(): void {
     if (this.#broken || this.#closed) return;
     if (!this.#ready) {
@@ -93,8 +99,8 @@ export class StagingArea {
         return;
       }
     }
-    while (this.#files.length + this.#making.files < this.#size) this.#makeFile();
-    while (this.#folders.length + this.#making.folders < this.#size) this.#makeFolder();
+    while (this.#files.length + this.#making.files < this.#spareFiles) this.#makeFile();
+    while (this.#folders.length + this.#making.folders < this.#spareFolders) this.#makeFolder();
   }
 
   /** Creates the staging folder and removes what a crashed process left there long ago. */
