@@ -6,8 +6,8 @@ const MAX_BATCH_ROWS = 64;
 
 interface Pending {
   records: readonly NewImageRecord[];
-  /** Resolves once the blobs these rows point at are stored; the rows are committed only after. */
-  blobsStored: Promise<unknown>;
+  /** Resolves once the blobs these rows point at are stored; the rows are committed only after. Absent: stored already. */
+  blobsStored?: Promise<unknown>;
   resolve: (records: ImageRecord[]) => void;
   reject: (error: unknown) => void;
 }
@@ -15,10 +15,11 @@ interface Pending {
 /**
  * Group commit for catalogue rows, overlapped with the blob writes they point at.
  *
- * A call hands over its rows with a promise that its blobs are stored. The rows are inserted at once,
- * in a transaction that commits only when that promise resolves: the insert (in the database's own
- * thread or server) runs while the caller writes the blobs, yet no committed row ever points at a
- * blob that is not there. A blob that fails rolls its rows back.
+ * A call whose blobs are still being written hands over its rows with the promise that they are stored.
+ * The rows are inserted at once, in a transaction that commits only when that promise resolves: the
+ * insert (in the database's own thread or server) runs while the blobs are written or uploaded, yet no
+ * committed row ever points at a blob that is not there. A blob that fails rolls its rows back. A call
+ * whose blobs are stored already gets a plain INSERT (one statement is atomic on its own).
  *
  * When idle, a call's rows go out immediately; calls arriving while a transaction is open wait for it
  * and then go together, in one multi-row INSERT and one commit (one WAL flush on PostgreSQL).
@@ -35,13 +36,14 @@ export class ImageWriter {
     this.#db = db;
   }
 
-  write(
-    records: readonly NewImageRecord[],
-    blobsStored: Promise<unknown> = Promise.resolve(),
-  ): Promise<ImageRecord[]> {
-    if (records.length === 0) return blobsStored.then(() => []);
+  /**
+   * `blobsStored`: the promise that the rows' blobs are being stored, when they are not yet; the rows are
+   * then inserted in a transaction that waits for it. Without it (blobs already stored), a plain INSERT.
+   */
+  write(records: readonly NewImageRecord[], blobsStored?: Promise<unknown>): Promise<ImageRecord[]> {
+    if (records.length === 0) return (blobsStored ?? Promise.resolve()).then(() => []);
     // Observed now, judged when the batch commits: a blob may fail while its rows wait in the queue.
-    blobsStored.catch(() => {});
+    blobsStored?.catch(() => {});
     const written = new Promise<ImageRecord[]>((resolve, reject) => {
       this.#queue.push({ records, blobsStored, resolve, reject });
     });
@@ -95,10 +97,14 @@ export class ImageWriter {
   }
 
   #commit(batch: Pending[]): Promise<ImageRecord[]> {
+    const records = batch.flatMap((p) => p.records);
+    const gates = batch.flatMap((p) => (p.blobsStored ? [p.blobsStored] : []));
+    // Every blob already stored: one statement is atomic on its own, no transaction needed.
+    if (gates.length === 0) return new ImageRepo(this.#db).insertMany(records);
     return this.#db.transaction(async (tx) => {
-      const inserting = new ImageRepo(tx).insertMany(batch.flatMap((p) => p.records));
+      const inserting = new ImageRepo(tx).insertMany(records);
       // Everything settles before the transaction ends either way: no rollback while the insert runs.
-      const [inserted, ...blobs] = await Promise.allSettled([inserting, ...batch.map((p) => p.blobsStored)]);
+      const [inserted, ...blobs] = await Promise.allSettled([inserting, ...gates]);
       const failed = [inserted, ...blobs].find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       return (inserted as PromiseFulfilledResult<ImageRecord[]>).value;

@@ -3,13 +3,13 @@
  * same). They must be given at process start: V8 sizes its heap once, so `v8.setFlagsFromString` later
  * has no effect.
  *
- * `--max-semi-space-size=16` (MB): the young generation's size, fixed rather than left to V8's growth
- * heuristics. Each request allocates ~1 MB of short-lived objects (JSON, base64 slices, buffers'
- * wrappers); a larger young generation collects them in fewer scavenges and promotes less to the old
- * generation. With 4 MB (this server's setting while its catalogue ran on the main thread, when a big
- * young generation made V8 start back-to-back full mark-compacts) the interleaved A/B in
- * bench/service/ab.ts now measured 0.2–0.6 ms more at concurrency 1 and 6–8 % fewer images/s at 32
- * than with 12–16 MB, and 32 MB was worse again at 32. The service bench reports gc/req and
- * major gc/req, so a regression shows.
+ * `--max-semi-space-size=4` (MB; V8's default lets the young generation grow to 32 MB): with a large
+ * young generation, V8 starts a full incremental mark-compact whenever the old generation's headroom
+ * (limit − size) is below the young generation's capacity, which for a ~40 MB server heap is right
+ * after every mark-compact, so a server handling ~256 KB images ran back-to-back full GCs: one every
+ * ~8 requests and about half its CPU. With 4 MB the same load does one every ~150 requests; the extra
+ * scavenges of a smaller young generation are cheap (bench/service.bench.ts: cpu ms/req, gc/req).
+ * Re-checked with 16 MB (bench/service/ab.ts, two identical servers side by side): one ran normally and
+ * slightly faster, the other fell into a mark-compact every ~60 ms, 5–6 ms of GC CPU per request.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
