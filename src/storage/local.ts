@@ -159,7 +159,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    this.#staging.close();
+    await this.#staging.close();
   }
 }
 

@@ -62,7 +62,7 @@ describe('StagingArea', () => {
     expect(folder.endsWith('.d')).toBe(true);
     // each take is replaced
     await untilStaged(area, 8);
-    area.close();
+    await area.close();
     // close removes what was not handed out; what was handed out is the taker's
     expect(readdirSync(area.dir).sort()).toEqual(
       [file!.path, folder!].map((p) => p.slice(area.dir.length + 1)).sort(),
@@ -85,7 +85,7 @@ describe('StagingArea', () => {
     expect(names).toContain('2-1-recent.tmp');
     expect(names).not.toContain('1-1-old.tmp');
     expect(names).not.toContain('1-2-old.d');
-    area.close();
+    await area.close();
   });
 
   it('gives up quietly when it cannot make spares (a read-only folder)', async () => {

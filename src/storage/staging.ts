@@ -53,6 +53,7 @@ export class StagingArea {
   #broken = false;
   #closed = false;
   #ready = false;
+  #idle: (() => void) | undefined;
 
   /**
    * `files`: spare files kept ready (one per put, so enough for a burst); `folders`: spare folders (one
@@ -128,10 +129,12 @@ export class StagingArea {
       this.#making.files--;
       if (error) {
         this.#broken = true;
+        this.#settled();
         return;
       }
-      if (this.#closed) return discardFile({ path, fd });
-      this.#files.push({ value: { path, fd }, madeAt: Date.now() });
+      if (this.#closed) removeFileSync({ path, fd });
+      else this.#files.push({ value: { path, fd }, madeAt: Date.now() });
+      this.#settled();
     });
   }
 
@@ -142,24 +145,40 @@ export class StagingArea {
       this.#making.folders--;
       if (error) {
         this.#broken = true;
+        this.#settled();
         return;
       }
-      if (this.#closed) return rmdir(path, () => {});
-      this.#folders.push({ value: path, madeAt: Date.now() });
+      if (this.#closed) rmSync(path, { recursive: true, force: true });
+      else this.#folders.push({ value: path, madeAt: Date.now() });
+      this.#settled();
     });
   }
 
-  /** Removes every spare not handed out. */
-  close(): void {
-    this.#closed = true;
-    for (const { value } of this.#files.splice(0)) {
-      try {
-        closeSync(value.fd);
-      } catch {}
-      rmSync(value.path, { force: true });
-    }
-    for (const { value } of this.#folders.splice(0)) rmSync(value, { recursive: true, force: true });
+  /** Wakes close() once nothing is being made any more. */
+  #settled(): void {
+    if (this.#making.files + this.#making.folders === 0) this.#idle?.();
   }
+
+  /** Removes every spare not handed out, including those still being made (it waits for them). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const { value } of this.#files.splice(0)) removeFileSync(value);
+    for (const { value } of this.#folders.splice(0)) rmSync(value, { recursive: true, force: true });
+    if (this.#making.files + this.#making.folders > 0) {
+      await new Promise<void>((resolve) => {
+        this.#idle = resolve;
+      });
+    }
+  }
+}
+
+function removeFileSync(file: SpareFile): void {
+  try {
+    closeSync(file.fd);
+  } catch {
+    // already closed
+  }
+  rmSync(file.path, { force: true });
 }
 
 function discardFile(file: SpareFile): void {
