@@ -96,18 +96,30 @@ export class ImageWriter {
     }
   }
 
-  #commit(batch: Pending[]): Promise<ImageRecord[]> {
+  async #commit(batch: Pending[]): Promise<ImageRecord[]> {
     const records = batch.flatMap((p) => p.records);
     const gates = batch.flatMap((p) => (p.blobsStored ? [p.blobsStored] : []));
     // Every blob already stored: one statement is atomic on its own, no transaction needed.
     if (gates.length === 0) return new ImageRepo(this.#db).insertMany(records);
-    return this.#db.transaction(async (tx) => {
-      const inserting = new ImageRepo(tx).insertMany(records);
-      // Everything settles before the transaction ends either way: no rollback while the insert runs.
-      const [inserted, ...blobs] = await Promise.allSettled([inserting, ...gates]);
-      const failed = [inserted, ...blobs].find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      return (inserted as PromiseFulfilledResult<ImageRecord[]>).value;
+    let inserting: Promise<ImageRecord[]> | undefined;
+    const committed = this.#db.transaction(async (tx) => {
+      inserting = new ImageRepo(tx).insertMany(records);
+      inserting.catch(() => {}); // judged once the transaction is over
+      const failed = (await Promise.allSettled(gates)).find((r) => r.status === 'rejected');
+      if (failed) {
+        await inserting.catch(() => {}); // no rollback while the insert runs
+        throw failed.reason;
+      }
+      // Not waiting for the insert's answer: COMMIT is queued right behind it (one round trip less).
+      // If the insert failed, the database turns that COMMIT into a rollback.
     });
+    try {
+      await committed;
+    } catch (error) {
+      // The insert's own error (a bad row…) says more than the rolled-back COMMIT that followed it.
+      await inserting;
+      throw error;
+    }
+    return inserting!;
   }
 }
