@@ -64,6 +64,33 @@ describe('PGlite in a worker thread', () => {
     }
   });
 
+  it('commits statements posted right before COMMIT without waiting for their answers', async () => {
+    const db = await openDatabase({ memory: true, thread: true });
+    try {
+      await db.exec('CREATE TABLE q (n int)');
+      const count = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM q'))[0]!.n;
+      let posted: Promise<unknown> = Promise.resolve();
+      await db.transaction(async (tx) => {
+        posted = tx.query('INSERT INTO q VALUES (1)');
+      });
+      await posted;
+      expect(await count()).toBe(1);
+
+      // A statement that fails turns the COMMIT behind it into a rollback of the whole transaction.
+      let bad: Promise<unknown> = Promise.resolve();
+      const failed = db.transaction(async (tx) => {
+        void tx.query('INSERT INTO q VALUES (2)').catch(() => {});
+        bad = tx.query('INSERT INTO q VALUES ($1)', ['not a number']);
+        bad.catch(() => {});
+      });
+      await expect(failed).rejects.toThrow();
+      await expect(bad).rejects.toMatchObject({ code: '22P02' });
+      expect(await count()).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('takes the data folder lock like in-process PGlite', async () => {
     const dir = tempDir();
     const db = await openDatabase({ dataDir: dir, thread: true });

@@ -10,6 +10,8 @@ interface OpenTransaction {
   open: Promise<Transaction>;
   finish: (commit: boolean) => void;
   done: Promise<unknown>;
+  /** The transaction's last statement: each next one (and COMMIT) starts only after it has finished. */
+  last: Promise<unknown>;
 }
 
 const { dataDir } = workerData as { dataDir?: string };
@@ -57,18 +59,27 @@ function begin(pg: PGlite, txId: number): Promise<undefined> {
       if (!(await decided)) await tx.rollback();
     })
     .finally(() => transactions.delete(txId));
-  transactions.set(txId, { open, finish, done });
+  transactions.set(txId, { open, finish, done, last: Promise.race([open, done]).catch(() => {}) });
   // Begun once open; a BEGIN that fails fails this reply (and every statement waiting on it).
   return Promise.race([open.then(() => undefined), done.then(() => undefined)]);
 }
 
-async function inTransaction(txId: number | undefined): Promise<Transaction> {
+/**
+ * Runs `work` inside transaction `txId`, after the transaction's previous statement has finished: the
+ * caller may post COMMIT right behind a statement without waiting for its answer, and the order holds
+ * whatever PGlite awaits inside.
+ */
+function inTransaction<T>(txId: number | undefined, work: (tx: Transaction) => Promise<T>): Promise<T> {
   const entry = txId === undefined ? undefined : transactions.get(txId);
-  if (!entry) throw new Error(`transaction ${txId} is not open`);
-  return Promise.race([
-    entry.open,
-    entry.done.then(() => Promise.reject(new Error(`transaction ${txId} ended`))),
-  ]);
+  if (!entry) return Promise.reject(new Error(`transaction ${txId} is not open`));
+  const run = entry.last.then(() =>
+    Promise.race([
+      entry.open.then(work),
+      entry.done.then(() => Promise.reject(new Error(`transaction ${txId} ended`))),
+    ]),
+  );
+  entry.last = run.catch(() => {});
+  return run;
 }
 
 port.on('message', (request: PgliteRequest) => {
@@ -78,10 +89,10 @@ port.on('message', (request: PgliteRequest) => {
       case 'query':
         return request.tx === undefined
           ? (await pg.query(request.sql!, request.params)).rows
-          : (await (await inTransaction(request.tx)).query(request.sql!, request.params)).rows;
+          : (await inTransaction(request.tx, (tx) => tx.query(request.sql!, request.params))).rows;
       case 'exec':
         if (request.tx === undefined) await pg.exec(request.sql!);
-        else await (await inTransaction(request.tx)).exec(request.sql!);
+        else await inTransaction(request.tx, (tx) => tx.exec(request.sql!));
         return undefined;
       case 'begin':
         return begin(pg, request.tx!);
@@ -89,6 +100,7 @@ port.on('message', (request: PgliteRequest) => {
       case 'rollback': {
         const entry = request.tx === undefined ? undefined : transactions.get(request.tx);
         if (!entry) throw new Error(`transaction ${request.tx} is not open`);
+        await entry.last; // after the statements posted before it
         entry.finish(request.op === 'commit');
         await entry.done;
         return undefined;
