@@ -1,6 +1,7 @@
 // Worker-thread entry: one PGlite instance answering the main thread's queries (see pglite-thread.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PreparedStatements } from './pglite-prepared.ts';
 import type { PgliteReply, PgliteRequest } from './pglite-thread.ts';
 
 const port = parentPort;
@@ -16,6 +17,7 @@ interface OpenTransaction {
 
 const { dataDir } = workerData as { dataDir?: string };
 const ready = PGlite.create(dataDir);
+const prepared = ready.then((pg) => new PreparedStatements(pg));
 const transactions = new Map<number, OpenTransaction>();
 
 /** Own enumerable fields too (PGlite's DatabaseError: code, detail, hint…), so callers see what they would in-process. */
@@ -89,7 +91,8 @@ port.on('message', (request: PgliteRequest) => {
       case 'query':
         return request.tx === undefined
           ? (await pg.query(request.sql!, request.params)).rows
-          : (await inTransaction(request.tx, (tx) => tx.query(request.sql!, request.params))).rows;
+          : // Inside a transaction (the image writer's inserts): as prepared statements.
+            await inTransaction(request.tx, async () => (await prepared).query(request.sql!, request.params));
       case 'exec':
         if (request.tx === undefined) await pg.exec(request.sql!);
         else await inTransaction(request.tx, (tx) => tx.exec(request.sql!));
