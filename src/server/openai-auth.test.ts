@@ -149,6 +149,9 @@ describe('OpenAI-compatible endpoint with the official SDK', () => {
     const stored = await rpc(teamA).getImage({ id: pixel.images[0]! });
     expect([stored.width, stored.height]).toEqual([512, 384]);
     expect(createHash('sha256').update(png).digest('hex')).toBe(stored.sha256);
+    // The answer describes what was stored.
+    expect(result).toMatchObject({ size: '512x384', output_format: 'png' });
+    expect(result.created).toBeGreaterThan(Date.now() / 1000 - 120);
   });
 
   it('returns URLs with response_format url, and takes Pixel fields as extra body fields', async () => {
