@@ -71,7 +71,7 @@ export async function bench(): Promise<BenchSection> {
       rows,
       notes: [
         `floor: <= ${FLOOR_MS} ms added at p50 -> ${worst <= FLOOR_MS ? 'met' : 'NOT met'} (worst ${round(worst, 3)} ms)`,
-        'the adapter also validates the response schema and decodes the image header (sharp) to report its size',
+        'the adapter also validates the response schema and reads the image header (image-size; sharp only for GIF) to report its size',
       ],
     };
   } finally {
