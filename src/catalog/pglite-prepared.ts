@@ -42,25 +42,34 @@ export class PreparedStatements {
     return this.#prepared.size;
   }
 
-  /** Inside a transaction PGlite opened (its lock held): no per-statement flush to the file system. */
-  async query(sql: string, params: unknown[] = []): Promise<unknown[]> {
-    return this.#pg.runExclusive(async () => {
-      const statement = await this.#prepare(sql);
-      const values = params.map((value, i) => {
-        if (value === null || value === undefined) return null;
-        const serialize = this.#pg.serializers[statement.paramTypes[i]!];
-        return serialize ? serialize(value) : String(value);
-      });
-      const { serialize } = protocol;
-      const message = concat([
-        serialize.bind({ statement: statement.name, values: values as string[] }),
-        serialize.execute({}),
-        serialize.sync(),
-      ]);
-      const { messages } = await this.#pg.execProtocol(message, { syncToFs: false });
-      const withFields = statement.rowDescription ? [statement.rowDescription, ...messages] : messages;
-      return parse.parseResults(withFields, this.#pg.parsers)[0]?.rows ?? [];
+  /** Takes PGlite's query lock for the statement (see `queryHeld`). */
+  query(sql: string, params: unknown[] = []): Promise<unknown[]> {
+    return this.#pg.runExclusive(() => this.queryHeld(sql, params));
+  }
+
+  /**
+   * Runs a statement while the caller holds PGlite's query lock (inside an open transaction: no flush to
+   * the file system per statement). `before`: protocol messages sent first in the same call (a BEGIN);
+   * their results are dropped.
+   */
+  async queryHeld(sql: string, params: unknown[] = [], before?: Uint8Array): Promise<unknown[]> {
+    const statement = await this.#prepare(sql);
+    const values = params.map((value, i) => {
+      if (value === null || value === undefined) return null;
+      const serialize = this.#pg.serializers[statement.paramTypes[i]!];
+      return serialize ? serialize(value) : String(value);
     });
+    const { serialize } = protocol;
+    const message = concat([
+      ...(before ? [before] : []),
+      serialize.bind({ statement: statement.name, values: values as string[] }),
+      serialize.execute({}),
+      serialize.sync(),
+    ]);
+    let { messages } = await this.#pg.execProtocol(message, { syncToFs: false });
+    if (before) messages = messages.slice(messages.findIndex((m) => m.name === 'readyForQuery') + 1);
+    const withFields = statement.rowDescription ? [statement.rowDescription, ...messages] : messages;
+    return parse.parseResults(withFields, this.#pg.parsers)[0]?.rows ?? [];
   }
 
   async #prepare(sql: string): Promise<Prepared> {
@@ -97,7 +106,7 @@ export class PreparedStatements {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const part of parts) {

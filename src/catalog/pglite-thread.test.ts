@@ -91,6 +91,23 @@ describe('PGlite in a worker thread', () => {
     }
   });
 
+  it('runs empty transactions and scripts inside transactions', async () => {
+    const db = await openDatabase({ memory: true, thread: true });
+    try {
+      expect(await db.transaction(async () => 'nothing done')).toBe('nothing done');
+      await db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE s (n int); INSERT INTO s VALUES (1), (2);');
+      });
+      const failed = db.transaction(async (tx) => {
+        await tx.exec('INSERT INTO s VALUES (3); INSERT INTO s VALUES (0 / 0);');
+      });
+      await expect(failed).rejects.toMatchObject({ code: '22012' });
+      expect(await db.query('SELECT n FROM s ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('takes the data folder lock like in-process PGlite', async () => {
     const dir = tempDir();
     const db = await openDatabase({ dataDir: dir, thread: true });

@@ -1,18 +1,22 @@
 // Worker-thread entry: one PGlite instance answering the main thread's queries (see pglite-thread.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { PreparedStatements } from './pglite-prepared.ts';
+import { PGlite, protocol } from '@electric-sql/pglite';
+import { concat, PreparedStatements } from './pglite-prepared.ts';
 import type { PgliteReply, PgliteRequest } from './pglite-thread.ts';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
 
 interface OpenTransaction {
-  open: Promise<Transaction>;
+  /** Resolves once PGlite's query lock is held for this transaction. */
+  held: Promise<void>;
   finish: (commit: boolean) => void;
+  /** Settles once COMMIT or ROLLBACK has run and the lock is released. */
   done: Promise<unknown>;
   /** The transaction's last statement: each next one (and COMMIT) starts only after it has finished. */
   last: Promise<unknown>;
+  /** Whether BEGIN has been sent (it goes with the first statement). */
+  begun: boolean;
 }
 
 const { dataDir } = workerData as { dataDir?: string };
@@ -41,45 +45,60 @@ async function answer(id: number, work: () => Promise<unknown[] | undefined>): P
   port!.postMessage(reply);
 }
 
+const BEGIN = protocol.serialize.query('BEGIN');
+
 /**
- * Opens PGlite's own transaction() for `txId` and registers it at once, before it is open, so that
- * statements posted right behind BEGIN wait for it instead of finding no transaction. Statements sent
- * outside it queue behind it inside PGlite, as in-process.
+ * A transaction on PGlite's query lock (its public runExclusive), held from BEGIN to COMMIT: every other
+ * statement, and PGlite's own transactions, wait for it, as they would for PGlite's transaction(). BEGIN
+ * is sent in one protocol call with the first statement, and statements run as prepared statements:
+ * on the image writer's path that is two calls into PGlite per request instead of a dozen.
+ * Registered at once, so that statements posted right behind BEGIN find it.
  */
 function begin(pg: PGlite, txId: number): Promise<undefined> {
   let finish!: (commit: boolean) => void;
   const decided = new Promise<boolean>((resolve) => {
     finish = resolve;
   });
-  let opened!: (tx: Transaction) => void;
-  const open = new Promise<Transaction>((resolve) => {
-    opened = resolve;
+  let locked!: () => void;
+  const held = new Promise<void>((resolve) => {
+    locked = resolve;
   });
-  const done = pg
-    .transaction(async (tx) => {
-      opened(tx);
-      if (!(await decided)) await tx.rollback();
+  const entry: OpenTransaction = { held, finish, done: held, last: held, begun: false };
+  entry.done = pg
+    .runExclusive(async () => {
+      locked();
+      const commit = await decided;
+      await entry.last;
+      if (!entry.begun) return;
+      const { messages } = await pg.execProtocol(protocol.serialize.query(commit ? 'COMMIT' : 'ROLLBACK'), {
+        syncToFs: commit,
+      });
+      const tag = messages.find((m) => m.name === 'commandComplete') as { text?: string } | undefined;
+      // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.
+      if (commit && tag?.text === 'ROLLBACK')
+        throw new Error('the transaction was rolled back: a statement in it failed');
     })
     .finally(() => transactions.delete(txId));
-  transactions.set(txId, { open, finish, done, last: Promise.race([open, done]).catch(() => {}) });
-  // Begun once open; a BEGIN that fails fails this reply (and every statement waiting on it).
-  return Promise.race([open.then(() => undefined), done.then(() => undefined)]);
+  transactions.set(txId, entry);
+  return held.then(() => undefined);
 }
 
 /**
  * Runs `work` inside transaction `txId`, after the transaction's previous statement has finished: the
- * caller may post COMMIT right behind a statement without waiting for its answer, and the order holds
- * whatever PGlite awaits inside.
+ * caller may post COMMIT right behind a statement without waiting for its answer. `work` gets the BEGIN
+ * to send first when none has been sent yet.
  */
-function inTransaction<T>(txId: number | undefined, work: (tx: Transaction) => Promise<T>): Promise<T> {
+function inTransaction<T>(
+  txId: number | undefined,
+  work: (before: Uint8Array | undefined) => Promise<T>,
+): Promise<T> {
   const entry = txId === undefined ? undefined : transactions.get(txId);
   if (!entry) return Promise.reject(new Error(`transaction ${txId} is not open`));
-  const run = entry.last.then(() =>
-    Promise.race([
-      entry.open.then(work),
-      entry.done.then(() => Promise.reject(new Error(`transaction ${txId} ended`))),
-    ]),
-  );
+  const run = entry.last.then(() => {
+    const before = entry.begun ? undefined : BEGIN;
+    entry.begun = true;
+    return work(before);
+  });
   entry.last = run.catch(() => {});
   return run;
 }
@@ -92,10 +111,17 @@ port.on('message', (request: PgliteRequest) => {
         return request.tx === undefined
           ? (await pg.query(request.sql!, request.params)).rows
           : // Inside a transaction (the image writer's inserts): as prepared statements.
-            await inTransaction(request.tx, async () => (await prepared).query(request.sql!, request.params));
+            await inTransaction(request.tx, async (before) =>
+              (await prepared).queryHeld(request.sql!, request.params, before),
+            );
       case 'exec':
         if (request.tx === undefined) await pg.exec(request.sql!);
-        else await inTransaction(request.tx, (tx) => tx.exec(request.sql!));
+        else {
+          const script = protocol.serialize.query(request.sql!);
+          await inTransaction(request.tx, (before) =>
+            pg.execProtocol(before ? concat([before, script]) : script, { syncToFs: false }),
+          );
+        }
         return undefined;
       case 'begin':
         return begin(pg, request.tx!);
@@ -103,7 +129,6 @@ port.on('message', (request: PgliteRequest) => {
       case 'rollback': {
         const entry = request.tx === undefined ? undefined : transactions.get(request.tx);
         if (!entry) throw new Error(`transaction ${request.tx} is not open`);
-        await entry.last; // after the statements posted before it
         entry.finish(request.op === 'commit');
         await entry.done;
         return undefined;
