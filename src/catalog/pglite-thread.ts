@@ -11,6 +11,9 @@ export interface PgliteRequest {
   tx?: number;
 }
 
+/** The id of a request that wants no reply. */
+export const NO_REPLY = 0;
+
 export interface PgliteReply {
   id: number;
   rows?: unknown[];
@@ -102,21 +105,16 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Db>
     ...queryable(),
     async transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
       const tx = nextTx++;
-      // Not awaited before `fn` runs: its first statement is posted right behind BEGIN, so the caller
-      // can go on (write a blob, say) while the worker opens the transaction and runs it.
-      const begun = send({ op: 'begin', tx });
+      // BEGIN gets no answer (one message less each way): the transaction's statements and its COMMIT
+      // answer for it. Not awaited either: the first statement follows right behind, so the caller can
+      // go on (write a blob, say) while the worker opens the transaction and runs it.
+      if (failure) throw failure;
+      worker.postMessage({ op: 'begin', tx, id: NO_REPLY } satisfies PgliteRequest);
       let result: R;
       try {
         result = await fn(queryable(tx));
-        await begun;
       } catch (error) {
-        if (
-          await begun.then(
-            () => true,
-            () => false,
-          )
-        )
-          await send({ op: 'rollback', tx }).catch(() => {});
+        await send({ op: 'rollback', tx }).catch(() => {});
         throw error;
       }
       await send({ op: 'commit', tx });

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, protocol } from '@electric-sql/pglite';
 import { concat, PreparedStatements } from './pglite-prepared.ts';
-import type { PgliteReply, PgliteRequest } from './pglite-thread.ts';
+import { NO_REPLY, type PgliteReply, type PgliteRequest } from './pglite-thread.ts';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
@@ -42,7 +42,7 @@ async function answer(id: number, work: () => Promise<unknown[] | undefined>): P
   } catch (error) {
     reply = { id, error: serialiseError(error) };
   }
-  port!.postMessage(reply);
+  if (id !== NO_REPLY) port!.postMessage(reply);
 }
 
 const BEGIN = protocol.serialize.query('BEGIN');
