@@ -22,8 +22,8 @@ const MAX_PREPARED = 200;
  * (measured in isolation), and the insert sits on every image request's path.
  *
  * Same results as query(): parameters go through PGlite's own serializers (chosen by the parameter
- * types the server described), rows through its own parsers, errors are its DatabaseError. The caller
- * must hold PGlite's query lock for its own state (see runPrepared).
+ * types the server described), rows through its own parsers, errors are its DatabaseError. `query`
+ * takes PGlite's query lock itself; `queryHeld` is for a caller already holding it (an open transaction).
  *
  * Written by hand because PGlite has no prepared-statement API; it only exposes the protocol.
  */

@@ -8,8 +8,6 @@ const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
 
 interface OpenTransaction {
-  /** Resolves once PGlite's query lock is held for this transaction. */
-  held: Promise<void>;
   finish: (commit: boolean) => void;
   /** Settles once COMMIT or ROLLBACK has run and the lock is released. */
   done: Promise<unknown>;
@@ -63,7 +61,7 @@ function begin(pg: PGlite, txId: number): Promise<undefined> {
   const held = new Promise<void>((resolve) => {
     locked = resolve;
   });
-  const entry: OpenTransaction = { held, finish, done: held, last: held, begun: false };
+  const entry: OpenTransaction = { finish, done: held, last: held, begun: false };
   entry.done = pg
     .runExclusive(async () => {
       locked();
