@@ -13,7 +13,9 @@ import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.ts';
 import { benchDataDir } from '../data-dir.ts';
 import { percentile } from '../types.ts';
 import { forkService, usageDelta } from './child.ts';
+import { FAKE_PROVIDER_KEY } from './fake-openai.ts';
 import { keepAliveAgent, type LoadResult, merge, runLoad, type Target } from './load.ts';
+import { pixelEnv, requestBody } from './setup.ts';
 
 const rounds = Number(process.argv[2] ?? 6);
 
@@ -45,21 +47,13 @@ const variants = (process.env.VARIANTS ?? 'A:|B:').split('|').map((spec) => {
   );
   return { name: name!, env };
 });
-const body = Buffer.from(
-  JSON.stringify({
-    model: 'gpt-image-1.5',
-    prompt: 'a ribeye steak on a wooden board',
-    n: 1,
-    size: '1024x1024',
-    response_format: 'b64_json',
-  }),
-);
+const body = requestBody('gpt-image-1.5', 'b64_json');
 
 const fake = await forkService<{ baseUrl: string }>(new URL('./fake-main.ts', import.meta.url));
 const direct: Target = {
   name: 'direct',
   url: `${fake.info.baseUrl}/images/generations`,
-  headers: { authorization: 'Bearer sk-bench' },
+  headers: { authorization: `Bearer ${FAKE_PROVIDER_KEY}` },
   body,
 };
 const servers = [];
@@ -71,18 +65,7 @@ for (const v of variants) {
     v.env.MAIN ?? new URL('./pixel-main.ts', import.meta.url),
     {
       env: {
-        PIXEL_PORT: '0',
-        PIXEL_HOST: '127.0.0.1',
-        PIXEL_DATA_DIR: dataDir,
-        PIXEL_PUBLIC_URL: '',
-        PIXEL_ADMIN_KEY: adminKey,
-        PIXEL_REQUIRE_KEYS: 'true',
-        PIXEL_SWEEP_INTERVAL_MS: '0',
-        PIXEL_LOG_LEVEL: 'info',
-        OPENAI_API_KEY: 'sk-bench',
-        OPENAI_BASE_URL: fake.info.baseUrl,
-        DATABASE_URL: '',
-        PIXEL_STORE: 'local',
+        ...pixelEnv(fake.info.baseUrl, dataDir, adminKey),
         ...v.env,
       },
       execArgv: [

@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { benchPng } from './png.ts';
 
+/** The key the fake is called with: directly, through Pixel and through Portkey (it accepts any). */
+export const FAKE_PROVIDER_KEY = 'sk-bench-not-a-real-key';
+
 export interface FakeOpenAI {
   /** Base URL including `/v1`, as OPENAI_BASE_URL takes it. */
   baseUrl: string;

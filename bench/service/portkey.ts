@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { exited } from './child.ts';
+import { FAKE_PROVIDER_KEY } from './fake-openai.ts';
 
 export const PORTKEY_PACKAGE = '@portkey-ai/gateway@1.15.2';
 
@@ -91,7 +92,7 @@ export async function startPortkey(upstreamBaseUrl: string, startMs = 120_000): 
         headers: {
           'x-portkey-provider': 'openai',
           'x-portkey-custom-host': upstreamBaseUrl,
-          authorization: 'Bearer sk-bench-not-a-real-key',
+          authorization: `Bearer ${FAKE_PROVIDER_KEY}`,
         },
         stop: () => stopGroup(child),
       };

@@ -10,6 +10,7 @@ import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.ts';
 import { S3RVER_CREDENTIALS } from '../../src/storage/testing/s3rver.ts';
 import { benchDataDir } from '../data-dir.ts';
 import { type ChildService, type ChildUsage, forkService } from './child.ts';
+import { FAKE_PROVIDER_KEY } from './fake-openai.ts';
 import type { Target } from './load.ts';
 import { startPortkey } from './portkey.ts';
 
@@ -35,13 +36,14 @@ export interface Bench {
   stop(): Promise<void>;
 }
 
-const body = (model: string, responseFormat: 'b64_json' | 'url') =>
+/** The OpenAI Images request every target gets (one 1024² image). */
+export const requestBody = (model: string, responseFormat: 'b64_json' | 'url') =>
   Buffer.from(
     JSON.stringify({ model, prompt: PROMPT, n: 1, size: '1024x1024', response_format: responseFormat }),
   );
 
 /** Settings common to both Pixel profiles; the child's own environment is otherwise inherited. */
-function pixelEnv(fakeBaseUrl: string, dataDir: string, adminKey: string): Record<string, string> {
+export function pixelEnv(fakeBaseUrl: string, dataDir: string, adminKey: string): Record<string, string> {
   return {
     PIXEL_PORT: '0',
     PIXEL_HOST: '127.0.0.1',
@@ -52,7 +54,7 @@ function pixelEnv(fakeBaseUrl: string, dataDir: string, adminKey: string): Recor
     PIXEL_SWEEP_INTERVAL_MS: '0',
     // Production logging (one JSON line a request) unless told otherwise; the child's stdout is discarded.
     PIXEL_LOG_LEVEL: process.env.PIXEL_BENCH_LOG_LEVEL ?? 'info',
-    OPENAI_API_KEY: 'sk-bench-not-a-real-key',
+    OPENAI_API_KEY: FAKE_PROVIDER_KEY,
     OPENAI_BASE_URL: fakeBaseUrl,
     DATABASE_URL: '',
     PIXEL_STORE: 'local',
@@ -88,12 +90,12 @@ export async function setUp(): Promise<Bench> {
     );
     stops.push(() => fake.stop());
     const slots: Slot[] = [];
-    const direct = body('gpt-image-1.5', 'b64_json');
+    const direct = requestBody('gpt-image-1.5', 'b64_json');
     slots.push({
       target: {
         name: 'direct to fake',
         url: `${fake.info.baseUrl}/images/generations`,
-        headers: { authorization: 'Bearer sk-bench-not-a-real-key' },
+        headers: { authorization: `Bearer ${FAKE_PROVIDER_KEY}` },
         body: direct,
       },
     });
@@ -123,7 +125,7 @@ export async function setUp(): Promise<Bench> {
             name: `Pixel ${profile}, ${format}`,
             url: `${child.info.url}/v1/images/generations`,
             headers: pixelHeaders,
-            body: body(PIXEL_MODEL, format),
+            body: requestBody(PIXEL_MODEL, format),
           },
         });
       }
