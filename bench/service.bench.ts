@@ -14,12 +14,18 @@ import { type BenchSection, percentile, round } from './types.ts';
  * front of the same fake, all in one run. Cells are interleaved in rounds (every target takes its turn
  * in each round, in a rotating order) so machine noise lands on all of them alike.
  */
-const ROUNDS = 4;
+/**
+ * Each target gets `warmup` requests at the cell's concurrency before its measured rounds, so that what
+ * is measured is the steady state: V8 is still compiling the hot path (on its own threads, next to the
+ * request) for the first few hundred requests of a fresh process. Every target is warmed alike.
+ */
 const CELLS = [
-  { concurrency: 1, perRound: 50, warmup: 20 }, // 200 measured requests per target
-  // 800 per target: Pixel and Portkey serve ~50–100 images/s on this machine, so 2,000 each would take
+  // 320 measured requests per target, in 8 short rounds: at concurrency 1 a target's p50 follows the
+  // machine's pace from second to second, and short rounds spread that over every target alike.
+  { concurrency: 1, rounds: 8, perRound: 40, warmup: 300 },
+  // 800 per target: Pixel and Portkey serve ~100–250 images/s on this machine, so 2,000 each would take
   // the bench past 3 minutes.
-  { concurrency: 32, perRound: 200, warmup: 64 },
+  { concurrency: 32, rounds: 4, perRound: 200, warmup: 320 },
 ] as const;
 
 const FLOOR_ADDED_P50_MS = 5;
@@ -54,7 +60,7 @@ async function measure(agent: Agent, live: Live[]): Promise<void> {
       l.served += warm.ok;
     }
     const rounds = new Map<Live, LoadResult[]>(live.map((l) => [l, []]));
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < cell.rounds; r++) {
       const order = live.map((_, i) => live[(i + r) % live.length]!);
       for (const l of order) {
         const before = await l.usage?.();
@@ -133,7 +139,7 @@ export async function bench(): Promise<BenchSection> {
         (sample
           ? `; Pixel returns it with lineage embedded: ${round(sample.probe.imageBytes / 1024, 1)} KB, lineage chunk ${sample.probe.lineage ? 'present' : 'MISSING'}`
           : ''),
-      `added = target p50/p99 − direct p50/p99 of the same cell; ${ROUNDS} interleaved rounds per cell after a warm-up; keep-alive client (node:http Agent)`,
+      `added = target p50/p99 − direct p50/p99 of the same cell; per cell, every target first takes ${CELLS.map((c) => `${c.warmup} warm-up requests at c=${c.concurrency}`).join(' / ')}, then ${CELLS.map((c) => `${c.rounds} interleaved rounds of ${c.perRound}`).join(' / ')}; keep-alive client (node:http Agent)`,
       ...setup.layout,
       "cpu ms/req, gc/req, gc ms/req: the Pixel server process's own user+system CPU (all its threads, via process.cpuUsage()) and its garbage collections (perf_hooks 'gc' entries; major = full mark-compact) over the measured rounds, divided by the requests; asked over the child's IPC before and after each round",
       `Pixel servers run with the V8 flags \`npm start\` gives node (src/server/node-flags.ts): ${SERVER_NODE_FLAGS.join(' ')}`,

@@ -6,6 +6,8 @@
 //   VARIANTS='before:MAIN=/work/base/bench/service/pixel-main.ts|after:' node bench/service/ab.ts 8 1,32
 //
 // FLAGS='--a --b' adds V8/Node flags to a variant. Arguments: rounds (default 6), concurrencies (default 1).
+// WARMUP=<n> warm-up requests per server before each concurrency (default 300, as the bench); WARMUP_C=<c>
+// sends them at another concurrency (to see how a server behaves at c=1 after a burst, say).
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -94,7 +96,8 @@ try {
   for (const c of concurrencies) {
     const perRound = c === 1 ? 60 : 160;
     await runLoad(agent, direct, 20, c);
-    for (const s of servers) await runLoad(agent, s.target, 60, c);
+    const warmup = Number(process.env.WARMUP ?? 300);
+    for (const s of servers) await runLoad(agent, s.target, warmup, Number(process.env.WARMUP_C ?? c));
     const results = new Map<string, LoadResult[]>([
       ['direct', []],
       ...servers.map((s) => [s.name, []] as [string, LoadResult[]]),
