@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /*
  * ULID-style ids (https://github.com/ulid/spec): 10 Crockford base32 chars of milliseconds, then 16 of
@@ -13,9 +13,19 @@ const MAX_TIME = 2 ** 48 - 1;
 let lastTime = -1;
 let lastRandom: number[] = [];
 
+// Randomness for 256 ids at a time (as Node's randomUUID does): one call into OpenSSL per id cost more
+// than the rest of making it. Each byte is used once.
+const pool = Buffer.allocUnsafe(256 * RANDOM_LEN);
+let poolAt = pool.length;
+
 function randomDigits(): number[] {
-  const bytes = randomBytes(RANDOM_LEN);
-  return Array.from(bytes, (b) => b & 31);
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const digits = Array.from(pool.subarray(poolAt, poolAt + RANDOM_LEN), (b) => b & 31);
+  poolAt += RANDOM_LEN;
+  return digits;
 }
 
 /** Adds one to the base32 digits; false when they were all at the maximum. */

@@ -6,6 +6,7 @@ import { PixelError, toPixelError } from '../protocol/errors.ts';
 import { type GenerateRequestInput, parseGenerateRequest } from '../protocol/request.ts';
 import { type FallbackAttempt, runWithFallback } from '../providers/reliability/index.ts';
 import { checkedHeader } from '../providers/shared/http.ts';
+import { linkSignals } from '../providers/shared/linked-signal.ts';
 import type { ProviderAdapter, ProviderProgress } from '../providers/types.ts';
 import { nthSeed } from '../translate/seed.ts';
 import { type TranslateOptions, translateFor } from '../translate/translate.ts';
@@ -155,7 +156,8 @@ async function runCalls(
   const limit = Math.max(1, deps.callConcurrency ?? 4);
   let next = 0;
   const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const linked = linkSignals([options.signal, controller.signal]);
+  const { signal } = linked;
   const worker = async () => {
     while (next < calls.length) {
       const index = next++;
@@ -204,6 +206,8 @@ async function runCalls(
   } catch (error) {
     controller.abort(toPixelError(error));
     throw error;
+  } finally {
+    linked.release();
   }
   return { plan, raw: results.flat() };
 }

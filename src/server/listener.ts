@@ -55,7 +55,9 @@ export async function listenSharedPort(options: {
     (isHttp2 ? options.http2 : options.http1).emit('connection', socket);
   };
 
-  const server = createServer({ pauseOnConnect: false }, (socket) => {
+  // noDelay as Node's own HTTP servers have it: with Nagle's algorithm on, the last part of a large
+  // answer waits for the client to acknowledge the rest before it is sent.
+  const server = createServer({ pauseOnConnect: false, noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());

@@ -11,5 +11,14 @@
  * scavenges of a smaller young generation are cheap (bench/service.bench.ts: cpu ms/req, gc/req).
  * Re-checked with 16 MB (bench/service/ab.ts, two identical servers side by side): one ran normally and
  * slightly faster, the other fell into a mark-compact every ~60 ms, 5–6 ms of GC CPU per request.
+ *
+ * `--no-allocation-site-pretenuring`: under load (32 requests in flight) most of a request's objects
+ * outlive a scavenge, so V8 learns to allocate them straight into the old generation, and keeps doing
+ * so once the load drops. A server back at one request at a time after a burst then ran a full
+ * mark-compact every ~8 requests (about 5 ms of GC CPU per request, +1 ms p50); with pretenuring off,
+ * 0.4 ms, and the same throughput under load (bench/service/ab.ts with WARMUP_C=32).
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+export const SERVER_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=4',
+  '--no-allocation-site-pretenuring',
+];

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Catalog } from '../models/catalog.ts';
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
+import { uniqueToken } from '../runtime/unique.ts';
 import type { GenerateAndStoreResult } from './image-service.ts';
 
 /**
@@ -165,7 +165,7 @@ export function openAIResponse(
  * each `b64_json`, and the base64 text (only `A–Z a–z 0–9 + / =`, nothing to escape) is copied in between.
  */
 export function openAIB64Body(result: GenerateAndStoreResult, images: readonly Uint8Array[]): Buffer {
-  const nonce = randomBytes(12).toString('hex');
+  const nonce = uniqueToken();
   const marker = (i: number) => `pixel-b64-slot-${nonce}-${i}`;
   const json = JSON.stringify(
     openAIResponse(

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   close,
   closeSync,
@@ -12,6 +11,7 @@ import {
   unlink,
 } from 'node:fs';
 import { join } from 'node:path';
+import { uniqueToken } from '../runtime/unique.ts';
 
 /** An empty file made ahead of time, open for writing. */
 export interface SpareFile {
@@ -49,7 +49,6 @@ export class StagingArea {
   readonly #files: Array<Made<SpareFile>> = [];
   readonly #folders: Array<Made<string>> = [];
   #making = { files: 0, folders: 0 };
-  #counter = 0;
   #broken = false;
   #closed = false;
   #ready = false;
@@ -119,7 +118,7 @@ export class StagingArea {
   }
 
   #name(): string {
-    return join(this.dir, `${process.pid}-${++this.#counter}-${randomBytes(4).toString('hex')}`);
+    return join(this.dir, `${process.pid}-${uniqueToken()}`);
   }
 
   #makeFile(): void {

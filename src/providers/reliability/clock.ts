@@ -8,8 +8,11 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's cancellation error when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** A signal that aborts with a `TimeoutError` after `ms` (AbortSignal.timeout on the real clock). */
-  timeout(ms: number): AbortSignal;
+  /**
+   * A signal that aborts with a `TimeoutError` after `ms`, and `clear` to stop its timer once the work
+   * is done (a timer per request left to run for minutes would hold its signal that long).
+   */
+  timeout(ms: number): { signal: AbortSignal; clear(): void };
   /** Uniform in [0, 1), for backoff jitter. */
   random(): number;
 }
@@ -17,6 +20,14 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) => (ms <= 0 && !signal?.aborted ? Promise.resolve() : abortableSleep(ms, signal)),
-  timeout: (ms) => AbortSignal.timeout(Math.max(0, ms)),
+  timeout: (ms) => {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The operation timed out', 'TimeoutError')),
+      Math.max(0, ms),
+    );
+    timer.unref();
+    return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  },
   random: () => Math.random(),
 };

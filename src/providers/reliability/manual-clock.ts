@@ -45,12 +45,23 @@ export class ManualClock implements Clock {
     for (const timer of due) timer.fire();
   }
 
-  timeout(ms: number): AbortSignal {
+  timeout(ms: number): { signal: AbortSignal; clear(): void } {
     const controller = new AbortController();
-    this.timers.push({
+    const timer: Timer = {
       at: this.current + ms,
       fire: () => controller.abort(new DOMException('The operation timed out', 'TimeoutError')),
-    });
-    return controller.signal;
+    };
+    this.timers.push(timer);
+    return {
+      signal: controller.signal,
+      clear: () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+      },
+    };
+  }
+
+  /** Timers set and not yet fired or cleared. */
+  get pendingTimers(): number {
+    return this.timers.length;
   }
 }

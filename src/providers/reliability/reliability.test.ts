@@ -139,6 +139,29 @@ describe('deadline and cancellation', () => {
     expect(signals[0]!.aborted).toBe(true);
   });
 
+  it("stops its deadline timer and lets go of the caller's signal when the call ends", async () => {
+    const clock = new ManualClock();
+    const controller = new AbortController();
+    const { adapter } = scripted([unavailable(), 'ok']);
+    const reliable = withReliability(adapter, policy({ deadlineMs: 1000, maxAttempts: 2 }), clock);
+    await reliable.generate(call(controller.signal));
+    const { adapter: failing } = scripted([moderated()]);
+    await rejection(withReliability(failing, policy({ deadlineMs: 1000 }), clock).generate(call()));
+    expect(clock.pendingTimers).toBe(0);
+    // Cancelling the caller afterwards reaches nothing: the call's combined signal was detached.
+    const seen: AbortSignal[] = [];
+    const spy: ProviderAdapter = {
+      name: 'openai',
+      async generate(c) {
+        seen.push(c.signal!);
+        return ok;
+      },
+    };
+    await withReliability(spy, policy(), clock).generate(call(controller.signal));
+    controller.abort();
+    expect(seen[0]!.aborted).toBe(false);
+  });
+
   it('does not start a wait that would run past the deadline', async () => {
     const clock = new ManualClock();
     const { adapter, seen } = scripted([rateLimited(800), rateLimited(800), rateLimited(800)]);

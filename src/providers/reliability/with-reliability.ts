@@ -1,5 +1,6 @@
 import { type PixelError, toPixelError } from '../../protocol/errors.ts';
 import { cancelled } from '../shared/http.ts';
+import { linkSignals } from '../shared/linked-signal.ts';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../types.ts';
 import { retryDelayMs, shouldRetry } from './backoff.ts';
 import { CircuitBreaker } from './breaker.ts';
@@ -73,22 +74,28 @@ export function withReliability(
   async function generate(call: ProviderCall): Promise<ProviderResult> {
     const startedAt = clock.now();
     const deadline = clock.timeout(policy.deadlineMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
-    for (let n = 1; ; n++) {
-      if (signal.aborted) throw cancelled(signal);
-      let error: PixelError;
-      try {
-        return await attempt(call, signal);
-      } catch (thrown) {
-        error = toPixelError(thrown);
+    const linked = linkSignals([call.signal, deadline.signal]);
+    const { signal } = linked;
+    try {
+      for (let n = 1; ; n++) {
+        if (signal.aborted) throw cancelled(signal);
+        let error: PixelError;
+        try {
+          return await attempt(call, signal);
+        } catch (thrown) {
+          error = toPixelError(thrown);
+        }
+        if (signal.aborted) throw cancelled(signal);
+        if (!shouldRetry(error) || n >= policy.maxAttempts) throw error;
+        const waitMs = retryDelayMs(n, error, policy, () => clock.random());
+        // A wait we will not sit out (too long, or past the deadline) returns the provider's own error.
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) throw error;
+        if (clock.now() + waitMs - startedAt >= policy.deadlineMs) throw error;
+        await clock.sleep(waitMs, signal);
       }
-      if (signal.aborted) throw cancelled(signal);
-      if (!shouldRetry(error) || n >= policy.maxAttempts) throw error;
-      const waitMs = retryDelayMs(n, error, policy, () => clock.random());
-      // A wait we will not sit out (too long, or past the deadline) returns the provider's own error.
-      if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) throw error;
-      if (clock.now() + waitMs - startedAt >= policy.deadlineMs) throw error;
-      await clock.sleep(waitMs, signal);
+    } finally {
+      linked.release();
+      deadline.clear();
     }
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { uniqueToken } from '../../runtime/unique.ts';
 
 export interface LiftedJson {
   value: unknown;
@@ -22,7 +22,7 @@ const MAX_LIFTED = 1_000;
  */
 export function parseJsonLiftingBase64(body: Buffer, key: string): LiftedJson {
   const needle = Buffer.from(`"${key}"`, 'utf8');
-  const nonce = randomBytes(9).toString('base64url');
+  const nonce = uniqueToken();
   const lifted = new Map<string, Uint8Array>();
   const pieces: string[] = [];
   let from = 0;
