@@ -137,6 +137,7 @@ export class ImageService {
     }
     options.onProgress?.({ stage: 'queued' });
     const started = performance.now();
+    this.#deps.store.anticipatePut?.();
     try {
       // An application request goes in as sent: parsing filled defaults (n…) that must not beat the application's.
       const outcome = await generate(

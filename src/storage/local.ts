@@ -154,6 +154,11 @@ export class LocalBlobStore implements BlobStore {
     return this.#url(key);
   }
 
+  /** Tops up the spare files and folders (see StagingArea). */
+  anticipatePut(): void {
+    this.#staging.refill();
+  }
+
   #url(key: string): string {
     return `${this.#base}/files/${key}`;
   }

@@ -60,13 +60,29 @@ describe('StagingArea', () => {
     expect(typeof file.fd).toBe('number');
     const folder = await untilGiven(() => area.takeFolder());
     expect(folder.endsWith('.d')).toBe(true);
-    // each take is replaced
+    // two of three left of each: not replaced until asked
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readdirSync(area.dir)).toHaveLength(6);
+    area.refill();
     await untilStaged(area, 8);
     await area.close();
     // close removes what was not handed out; what was handed out is the taker's
     expect(readdirSync(area.dir).sort()).toEqual(
       [file!.path, folder!].map((p) => p.slice(area.dir.length + 1)).sort(),
     );
+  });
+
+  it('refills by itself once a take leaves less than half the spares', async () => {
+    const area = new StagingArea(tempDir(), { files: 4, folders: 4 });
+    area.refill();
+    await untilStaged(area, 8);
+    for (let i = 0; i < 2; i++) expect(area.takeFile()).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readdirSync(area.dir)).toHaveLength(8); // the two taken are the taker's; two spares left
+    expect(area.takeFile()).toBeDefined(); // one left: below half, so it refills to four
+    const names = await untilStaged(area, 11);
+    expect(names.filter((n) => n.endsWith('.tmp'))).toHaveLength(7);
+    await area.close();
   });
 
   it("removes a stopped process's leftovers once an hour old, and leaves recent ones", async () => {

@@ -41,6 +41,12 @@ const LEFTOVER_AGE_MS = 60 * 60_000;
  *
  * Everything lives in `<store>/.staging/`, outside the key space: the orphan sweeper, `list()` and
  * `/files/` never see it. Nothing here is required: without a spare, a put makes its file as before.
+ *
+ * When: `refill()` tops the spares up; the store calls it when it is told a put is coming (a request
+ * about to wait for its provider), so the filesystem work runs while nothing else does. Making a file
+ * right after a put instead put that work next to the rest of the request on this 2-core machine (~0.3 ms
+ * of its time at concurrency 1). A take that leaves less than half the spares refills at once, so
+ * callers that never announce their puts still get spares.
  */
 export class StagingArea {
   readonly dir: string;
@@ -61,20 +67,20 @@ export class StagingArea {
   constructor(storeDir: string, spares: { files?: number; folders?: number } = {}) {
     this.dir = join(storeDir, '.staging');
     this.#spareFiles = spares.files ?? 32;
-    this.#spareFolders = spares.folders ?? 8;
+    this.#spareFolders = spares.folders ?? 16;
   }
 
   /** A spare file, or undefined (none made yet, or staging failed): the caller makes its own. */
   takeFile(): SpareFile | undefined {
     const spare = this.#take(this.#files, (file) => discardFile(file));
-    this.#refill();
+    if (!this.#ready || this.#files.length + this.#making.files < this.#spareFiles / 2) this.refill();
     return spare;
   }
 
   /** A spare empty folder to rename into place, or undefined. */
   takeFolder(): string | undefined {
     const spare = this.#take(this.#folders, (folder) => rmdir(folder, () => {}));
-    this.#refill();
+    if (!this.#ready || this.#folders.length + this.#making.folders < this.#spareFolders / 2) this.refill();
     return spare;
   }
 
@@ -87,8 +93,8 @@ export class StagingArea {
     return undefined;
   }
 
-  /** Starts making spares until there are enough of each; called after every take. */
-  #refill(): void {
+  /** Starts making spares (on libuv's pool) until there are enough of each. */
+  refill(): void {
     if (this.#broken || this.#closed) return;
     if (!this.#ready) {
       this.#ready = true;

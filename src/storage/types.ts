@@ -34,5 +34,10 @@ export interface BlobStore {
   list(): AsyncIterable<BlobListing>;
   /** `${publicBaseUrl}/…` or a presigned GET URL with the configured expiry. */
   url(key: string): Promise<string>;
+  /**
+   * A put is coming soon (a request is about to wait for its provider): a store that prepares puts ahead
+   * of time does that work now, while the request waits, instead of next to the put.
+   */
+  anticipatePut?(): void;
   close(): Promise<void>;
 }
