@@ -103,6 +103,19 @@ describe('PGlite in a worker thread', () => {
       });
       await expect(failed).rejects.toMatchObject({ code: '22012' });
       expect(await db.query('SELECT n FROM s ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
+      // Given up before any statement (nothing was opened), and after one (rolled back).
+      await expect(
+        db.transaction(async () => {
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query('INSERT INTO s VALUES (4)');
+          throw new Error('changed my mind later');
+        }),
+      ).rejects.toThrow('changed my mind later');
+      expect(await db.query('SELECT n FROM s ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
     } finally {
       await db.close();
     }

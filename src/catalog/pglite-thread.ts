@@ -5,14 +5,13 @@ import type { Db, Queryable } from './db.ts';
 /** A message to the PGlite worker. `tx` names the open transaction a statement belongs to. */
 export interface PgliteRequest {
   id: number;
-  op: 'query' | 'exec' | 'begin' | 'commit' | 'rollback' | 'close';
+  op: 'query' | 'exec' | 'commit' | 'rollback' | 'close';
   sql?: string;
   params?: unknown[];
   tx?: number;
+  /** On a transaction's first statement: open transaction `tx` first (no message of its own). */
+  begin?: boolean;
 }
-
-/** The id of a request that wants no reply. */
-export const NO_REPLY = 0;
 
 export interface PgliteReply {
   id: number;
@@ -85,12 +84,13 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Db>
       worker.postMessage({ ...request, id });
     });
   };
-  const queryable = (tx?: number): Queryable => ({
+  /** `opening`: for a transaction, whether this statement is its first (and so opens it). */
+  const queryable = (tx?: number, opening: () => boolean = () => false): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
-      return ((await send({ op: 'query', sql, params, tx })) ?? []) as T[];
+      return ((await send({ op: 'query', sql, params, tx, begin: opening() })) ?? []) as T[];
     },
     async exec(sql: string) {
-      await send({ op: 'exec', sql, tx });
+      await send({ op: 'exec', sql, tx, begin: opening() });
     },
   });
 
@@ -105,19 +105,19 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Db>
     ...queryable(),
     async transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
       const tx = nextTx++;
-      // BEGIN gets no answer (one message less each way): the transaction's statements and its COMMIT
-      // answer for it. Not awaited either: the first statement follows right behind, so the caller can
-      // go on (write a blob, say) while the worker opens the transaction and runs it.
+      // No message of its own for BEGIN: the first statement carries it (one message less each way,
+      // and its sender goes on at once, to write a blob, say, while the worker opens and runs it).
+      let opened = false;
+      const opening = () => !opened && (opened = true);
       if (failure) throw failure;
-      worker.postMessage({ op: 'begin', tx, id: NO_REPLY } satisfies PgliteRequest);
       let result: R;
       try {
-        result = await fn(queryable(tx));
+        result = await fn(queryable(tx, opening));
       } catch (error) {
-        await send({ op: 'rollback', tx }).catch(() => {});
+        if (opened) await send({ op: 'rollback', tx }).catch(() => {});
         throw error;
       }
-      await send({ op: 'commit', tx });
+      if (opened) await send({ op: 'commit', tx });
       return result;
     },
     async close() {

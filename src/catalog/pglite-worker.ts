@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, protocol } from '@electric-sql/pglite';
 import { concat, PreparedStatements } from './pglite-prepared.ts';
-import { NO_REPLY, type PgliteReply, type PgliteRequest } from './pglite-thread.ts';
+import type { PgliteReply, PgliteRequest } from './pglite-thread.ts';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
@@ -40,7 +40,7 @@ async function answer(id: number, work: () => Promise<unknown[] | undefined>): P
   } catch (error) {
     reply = { id, error: serialiseError(error) };
   }
-  if (id !== NO_REPLY) port!.postMessage(reply);
+  port!.postMessage(reply);
 }
 
 const BEGIN = protocol.serialize.query('BEGIN');
@@ -50,7 +50,7 @@ const BEGIN = protocol.serialize.query('BEGIN');
  * statement, and PGlite's own transactions, wait for it, as they would for PGlite's transaction(). BEGIN
  * is sent in one protocol call with the first statement, and statements run as prepared statements:
  * on the image writer's path that is two calls into PGlite per request instead of a dozen.
- * Registered at once, so that statements posted right behind BEGIN find it.
+ * Registered at once, so that the statement that carries the BEGIN finds it.
  */
 function begin(pg: PGlite, txId: number): Promise<undefined> {
   let finish!: (commit: boolean) => void;
@@ -104,6 +104,7 @@ function inTransaction<T>(
 port.on('message', (request: PgliteRequest) => {
   void answer(request.id, async () => {
     const pg = await ready;
+    if (request.begin) void begin(pg, request.tx!);
     switch (request.op) {
       case 'query':
         return request.tx === undefined
@@ -121,8 +122,6 @@ port.on('message', (request: PgliteRequest) => {
           );
         }
         return undefined;
-      case 'begin':
-        return begin(pg, request.tx!);
       case 'commit':
       case 'rollback': {
         const entry = request.tx === undefined ? undefined : transactions.get(request.tx);
