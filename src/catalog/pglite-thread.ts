@@ -108,7 +108,11 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Db>
       // No message of its own for BEGIN: the first statement carries it (one message less each way,
       // and its sender goes on at once, to write a blob, say, while the worker opens and runs it).
       let opened = false;
-      const opening = () => !opened && (opened = true);
+      const opening = () => {
+        if (opened) return false;
+        opened = true;
+        return true;
+      };
       if (failure) throw failure;
       let result: R;
       try {
