@@ -73,14 +73,14 @@ export class StagingArea {
   /** A spare file, or undefined (none made yet, or staging failed): the caller makes its own. */
   takeFile(): SpareFile | undefined {
     const spare = this.#take(this.#files, (file) => discardFile(file));
-    if (!this.#ready || this.#files.length + this.#making.files < this.#spareFiles / 2) this.refill();
+    this.#refillIfLow(this.#files.length + this.#making.files, this.#spareFiles);
     return spare;
   }
 
   /** A spare empty folder to rename into place, or undefined. */
   takeFolder(): string | undefined {
     const spare = this.#take(this.#folders, (folder) => rmdir(folder, () => {}));
-    if (!this.#ready || this.#folders.length + this.#making.folders < this.#spareFolders / 2) this.refill();
+    this.#refillIfLow(this.#folders.length + this.#making.folders, this.#spareFolders);
     return spare;
   }
 
@@ -91,6 +91,11 @@ export class StagingArea {
       discard(spare.value);
     }
     return undefined;
+  }
+
+  /** The safety net for callers that never call refill(): the first take, or under half left. */
+  #refillIfLow(left: number, wanted: number): void {
+    if (!this.#ready || left < wanted / 2) this.refill();
   }
 
   /** Starts making spares (on libuv's pool) until there are enough of each. */
