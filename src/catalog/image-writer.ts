@@ -29,11 +29,13 @@ interface Pending {
  */
 export class ImageWriter {
   readonly #db: Db;
+  readonly #repo: ImageRepo;
   #queue: Pending[] = [];
   #writing = false;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#repo = new ImageRepo(db);
   }
 
   /**
@@ -100,7 +102,7 @@ export class ImageWriter {
     const records = batch.flatMap((p) => p.records);
     const gates = batch.flatMap((p) => (p.blobsStored ? [p.blobsStored] : []));
     // Every blob already stored: one statement is atomic on its own, no transaction needed.
-    if (gates.length === 0) return new ImageRepo(this.#db).insertMany(records);
+    if (gates.length === 0) return this.#repo.insertMany(records);
     let inserting: Promise<ImageRecord[]> | undefined;
     const committed = this.#db.transaction(async (tx) => {
       inserting = new ImageRepo(tx).insertMany(records);

@@ -3,12 +3,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from './db.ts';
+import { type Db, openDatabase } from './db.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+/** Runs `body` against an in-memory PGlite in a worker thread, closed afterwards. */
+async function withThreadDb(body: (db: Db) => Promise<void>): Promise<void> {
+  const db = await openDatabase({ memory: true, thread: true });
+  try {
+    await body(db);
+  } finally {
+    await db.close();
+  }
+}
+
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'pixel-pglite-thread-'));
   dirs.push(dir);
@@ -17,8 +27,7 @@ const tempDir = () => {
 
 describe('PGlite in a worker thread', () => {
   it("hands back the database's own errors with their fields (code, constraint)", async () => {
-    const db = await openDatabase({ memory: true, thread: true });
-    try {
+    await withThreadDb(async (db) => {
       await db.exec('CREATE TABLE t (id int PRIMARY KEY)');
       await db.query('INSERT INTO t VALUES ($1)', [1]);
       const error = await db.query('INSERT INTO t VALUES ($1)', [1]).catch((e: unknown) => e);
@@ -27,14 +36,11 @@ describe('PGlite in a worker thread', () => {
       expect((error as Error).message).toMatch(/duplicate key/);
       // and keeps serving afterwards
       expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).toEqual([{ n: 1 }]);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   it('runs statements in the order issued, and a transaction alone until it ends', async () => {
-    const db = await openDatabase({ memory: true, thread: true });
-    try {
+    await withThreadDb(async (db) => {
       await db.exec('CREATE TABLE log (n int)');
       let release!: () => void;
       const gate = new Promise<void>((resolve) => {
@@ -59,14 +65,11 @@ describe('PGlite in a worker thread', () => {
       });
       await expect(rolledBack).rejects.toThrow('blob write failed');
       expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).toEqual([{ n: 2 }]);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   it('commits statements posted right before COMMIT without waiting for their answers', async () => {
-    const db = await openDatabase({ memory: true, thread: true });
-    try {
+    await withThreadDb(async (db) => {
       await db.exec('CREATE TABLE q (n int)');
       const count = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM q'))[0]!.n;
       let posted: Promise<unknown> = Promise.resolve();
@@ -86,14 +89,11 @@ describe('PGlite in a worker thread', () => {
       await expect(failed).rejects.toThrow();
       await expect(bad).rejects.toMatchObject({ code: '22P02' });
       expect(await count()).toBe(1);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   it('runs empty transactions and scripts inside transactions', async () => {
-    const db = await openDatabase({ memory: true, thread: true });
-    try {
+    await withThreadDb(async (db) => {
       expect(await db.transaction(async () => 'nothing done')).toBe('nothing done');
       await db.transaction(async (tx) => {
         await tx.exec('CREATE TABLE s (n int); INSERT INTO s VALUES (1), (2);');
@@ -116,9 +116,7 @@ describe('PGlite in a worker thread', () => {
         }),
       ).rejects.toThrow('changed my mind later');
       expect(await db.query('SELECT n FROM s ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   it('takes the data folder lock like in-process PGlite', async () => {

@@ -217,6 +217,7 @@ export class ImageService {
     const t = outcome.translation;
     const createdAt = new Date();
     const perImageMs = Math.round(outcome.latencyMs);
+    const params = paramsOf(request, t.request.seed);
     const prepared = outcome.images.map((image) => {
       const id = newImageId();
       const call = t.calls[Math.min(t.calls.length - 1, callIndexOf(image.index, t.calls))]!;
@@ -227,17 +228,14 @@ export class ImageService {
         prompt: request.prompt,
         negativePrompt: request.negativePrompt,
         seed: image.seed,
-        params: paramsOf(request, t.request.seed),
+        params,
         createdAt: createdAt.toISOString(),
         generator: 'pixel',
       };
       const bytes = embedLineage(image.bytes, image.mediaType, lineage);
       return { id, image, call, bytes, address: checkPut(bytes, image.mediaType) };
     });
-    let blobsStored!: (stored: Promise<StoredBlob[]>) => void;
-    const stored = new Promise<StoredBlob[]>((resolve) => {
-      blobsStored = resolve;
-    });
+    const stored = Promise.withResolvers<StoredBlob[]>();
     // The rows go out first (to the database's thread or server); the blobs are written meanwhile.
     const rows = this.#writer.write(
       prepared.map(({ id, image, call, bytes, address }) => ({
@@ -257,7 +255,7 @@ export class ImageService {
         prompt: request.prompt,
         negativePrompt: request.negativePrompt ?? null,
         seed: image.seed ?? null,
-        params: paramsOf(request, t.request.seed),
+        params,
         nativeRequest: call.body,
         report: t.report,
         costUsd: t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
@@ -265,12 +263,12 @@ export class ImageService {
         idempotencyKey: key ?? null,
         createdAt,
       })),
-      stored,
+      stored.promise,
     );
-    blobsStored(
+    stored.resolve(
       Promise.all(prepared.map((p) => this.#deps.store.put(p.bytes, { mediaType: p.address.mediaType }))),
     );
-    const [records, blobs] = await Promise.all([rows, stored]);
+    const [records, blobs] = await Promise.all([rows, stored.promise]);
     return {
       images: records.map((record, i) => ({ ...record, url: blobs[i]!.url })),
       bytes: prepared.map((p) => p.bytes),

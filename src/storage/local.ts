@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PixelError } from '../protocol/errors.ts';
+import { uniqueToken } from '../runtime/unique.ts';
 import { assertSafeKey, checkPut, KEY_PATTERN, mediaTypeForKey } from './keys.ts';
 import { type SpareFile, StagingArea } from './staging.ts';
 import type { BlobListing, BlobStore, StoredBlob } from './types.ts';
@@ -175,7 +175,7 @@ function writeAllSync(fd: number, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);
 }
 
-const tempPath = (path: string) => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+const tempPath = (path: string) => `${path}.${process.pid}.${uniqueToken()}.tmp`;
 
 async function statOrUndefined(path: string) {
   try {
