@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PixelError } from './errors.ts';
+import { assertCleanText, assertNesting, PROVIDER_OPTIONS_LIMITS, VARS_LIMITS } from './input-guards.ts';
 import { zodToPixelError } from './validation.ts';
 
 export const STYLES = [
@@ -116,9 +118,86 @@ export const GenerateRequestSchema = z
 export type GenerateRequestInput = z.input<typeof GenerateRequestSchema>;
 export type GenerateRequest = z.output<typeof GenerateRequestSchema>;
 
-/** Parses and validates, throwing a PixelError naming the field, the rule and the value given. */
-export function parseGenerateRequest(input: unknown): GenerateRequest {
+/** Default total output pixels of one request (n × width × height): 64 MP, one 8192×8192 image. */
+export const DEFAULT_MAX_PIXELS_PER_REQUEST = 64 * 1024 * 1024;
+
+export interface RequestLimits {
+  /** n × width × height may not exceed this. */
+  maxPixels: number;
+}
+
+let cachedEnvLimit: { raw: string | undefined; limits: RequestLimits } | undefined;
+
+/**
+ * PIXEL_MAX_PIXELS_PER_REQUEST (a positive integer; default 64 MP). A bad value throws a PixelError
+ * naming the variable.
+ */
+export function requestLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestLimits {
+  const raw = env.PIXEL_MAX_PIXELS_PER_REQUEST;
+  if (cachedEnvLimit !== undefined && cachedEnvLimit.raw === raw) return cachedEnvLimit.limits;
+  let maxPixels = DEFAULT_MAX_PIXELS_PER_REQUEST;
+  if (raw !== undefined && raw.trim() !== '') {
+    const value = Number(raw.trim());
+    if (!Number.isSafeInteger(value) || value < SIDE_MIN * SIDE_MIN) {
+      throw new PixelError({
+        code: 'invalid_argument',
+        reason: 'config',
+        field: 'PIXEL_MAX_PIXELS_PER_REQUEST',
+        message: `PIXEL_MAX_PIXELS_PER_REQUEST must be an integer of at least ${SIDE_MIN * SIDE_MIN}, got ${JSON.stringify(raw)}`,
+      });
+    }
+    maxPixels = value;
+  }
+  cachedEnvLimit = { raw, limits: { maxPixels } };
+  return cachedEnvLimit.limits;
+}
+
+/**
+ * Parses and validates, throwing a PixelError naming the field, the rule and the value given. Before the
+ * schema: NUL characters and lone surrogates in any string, and unbounded nesting in providerOptions and
+ * vars, are refused. After it: the request's total output pixels are held to `limits.maxPixels`.
+ */
+export function parseGenerateRequest(
+  input: unknown,
+  limits: RequestLimits = requestLimitsFromEnv(),
+): GenerateRequest {
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    const record = input as Record<string, unknown>;
+    assertNesting(record.providerOptions, 'providerOptions', PROVIDER_OPTIONS_LIMITS);
+    assertNesting(record.vars, 'vars', VARS_LIMITS);
+  }
+  assertCleanText(input);
   const result = GenerateRequestSchema.safeParse(input);
   if (!result.success) throw zodToPixelError(result.error, input);
+  assertPixelBudget(result.data, limits);
   return result.data;
+}
+
+/**
+ * n × width × height against the budget. A side not given is taken from the other side and the aspect
+ * ratio (or as equal to it), so a request cannot slip past by naming one side only.
+ */
+function assertPixelBudget(request: GenerateRequest, limits: RequestLimits): void {
+  const { width, height, n } = request;
+  if (width === undefined && height === undefined) return;
+  const ratio = aspectOf(request.aspectRatio);
+  const w = width ?? Math.round((height ?? 0) * ratio);
+  const h = height ?? Math.round((width ?? 0) / ratio);
+  const total = n * w * h;
+  if (total <= limits.maxPixels) return;
+  const given = [width !== undefined && 'width', height !== undefined && 'height']
+    .filter(Boolean)
+    .join(' × ');
+  throw new PixelError({
+    code: 'resource_exhausted',
+    reason: 'pixel_budget',
+    retryable: false,
+    field: n > 1 ? 'n' : width !== undefined ? 'width' : 'height',
+    message: `n × width × height is ${n} × ${w} × ${h} = ${total} pixels, over this server's limit of ${limits.maxPixels} per request (from n and ${given}); ask for fewer or smaller images`,
+  });
+}
+
+function aspectOf(aspectRatio: string | undefined): number {
+  const match = aspectRatio ? ASPECT_RE.exec(aspectRatio) : null;
+  return match ? Number(match[1]) / Number(match[2]) : 1;
 }
