@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppVersionRepo } from '../catalog/app-versions.ts';
 import { type Db, openDatabase } from '../catalog/db.ts';
 import { generate } from '../generate/generate.ts';
 import { loadCatalog } from '../models/catalog.ts';
@@ -27,7 +28,12 @@ describe('generation by application', () => {
     db = await openDatabase({ memory: true });
     appsDir = copyOfShippedApps();
     blobs = mkdtempSync(join(tmpdir(), 'pixel-apps-blobs-'));
-    apps = new Applications({ db, catalog, dir: appsDir, defaultModel: 'pixel/sketch' });
+    apps = new Applications({
+      versions: new AppVersionRepo(db),
+      catalog,
+      dir: appsDir,
+      defaultModel: 'pixel/sketch',
+    });
     service = new ImageService({
       db,
       store: new LocalBlobStore({ dir: blobs, publicBaseUrl: 'http://127.0.0.1:1' }),

@@ -13,8 +13,7 @@ export {
   type ResolveInput,
   resolveApplication,
 } from './resolve.ts';
-export { applicationServiceImpl } from './rpc.ts';
 export { type AppProfile, AppProfileSchema } from './schema.ts';
 export { Applications, type PreviewResult, type SyncReport } from './service.ts';
-export { AppStore } from './store.ts';
 export { renderTemplate, validateVars } from './template.ts';
+export type { ApplicationVersions, VersionRecord } from './versions.ts';

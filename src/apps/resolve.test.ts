@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppVersionRepo } from '../catalog/app-versions.ts';
 import { type Db, openDatabase } from '../catalog/db.ts';
 import { loadCatalog } from '../models/catalog.ts';
 import { PixelError } from '../protocol/errors.ts';
@@ -18,7 +19,7 @@ describe('resolveApplication', () => {
   beforeAll(async () => {
     db = await openDatabase({ memory: true });
     dir = copyOfShippedApps();
-    apps = new Applications({ db, catalog, dir });
+    apps = new Applications({ versions: new AppVersionRepo(db), catalog, dir });
   });
   afterAll(async () => {
     await db.close();
@@ -144,7 +145,12 @@ describe('resolveApplication', () => {
   });
 
   it('falls back to a candidate that can run here when the default model cannot', async () => {
-    const offline = new Applications({ db, catalog, dir, available: (id) => id.startsWith('pixel/') });
+    const offline = new Applications({
+      versions: new AppVersionRepo(db),
+      catalog,
+      dir,
+      available: (id) => id.startsWith('pixel/'),
+    });
     const r = await offline.resolve({ app: 'butcher-cuts', vars: ribeye });
     expect(r.model).toBe('pixel/sketch');
     expect(r.report.find((l) => l.param === 'app.model')).toMatchObject({

@@ -4,8 +4,8 @@ import { PixelError } from '../protocol/errors.ts';
 import type { ReportLine } from '../translate/types.ts';
 import { type RenderedProfile, renderProfile } from './render.ts';
 import type { FewShot, RubricQuestion } from './schema.ts';
-import type { AppStore, ResolvedVia, VersionRecord } from './store.ts';
 import { type Vars, validateVars } from './template.ts';
+import type { ApplicationVersions, ResolvedVia, VersionRecord } from './versions.ts';
 
 export type Provenance = 'request' | 'application' | 'model-variant';
 
@@ -52,7 +52,7 @@ export interface ResolvedApplication {
 }
 
 export interface ResolveDeps {
-  store: AppStore;
+  store: Pick<ApplicationVersions, 'resolveVersion'>;
   catalog: Catalog;
   /** Used when neither the request nor the application names a model. */
   defaultModel?: string;

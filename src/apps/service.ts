@@ -1,5 +1,4 @@
 import { stringify } from 'yaml';
-import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
 import { invalidArgument, type PixelError } from '../protocol/errors.ts';
 import { translate } from '../translate/translate.ts';
@@ -15,17 +14,18 @@ import {
 } from './load.ts';
 import { type Actor, assertCanRead } from './permissions.ts';
 import { type ResolvedApplication, type ResolveInput, resolveApplication } from './resolve.ts';
-import {
-  AppStore,
-  type AppSummary,
-  type AuditEntry,
-  type LabelRecord,
-  type ResolvedVia,
-  type VersionRecord,
-} from './store.ts';
+import type {
+  ApplicationVersions,
+  AppSummary,
+  AuditEntry,
+  LabelRecord,
+  ResolvedVia,
+  VersionRecord,
+} from './versions.ts';
 
 export interface ApplicationsDeps {
-  db: Db;
+  /** Where versions, labels and audit are kept (the catalogue's `AppVersionRepo`). */
+  versions: ApplicationVersions;
   catalog: Catalog;
   /** Folder of the shipped profiles; default `PIXEL_APPS_DIR` or `apps/` at the repository root. */
   dir?: string;
@@ -72,13 +72,13 @@ export interface PreviewResult {
  * labels, diff, rollback, resolve and preview, with the caller's permissions.
  */
 export class Applications {
-  readonly store: AppStore;
+  readonly store: ApplicationVersions;
   readonly #deps: ApplicationsDeps;
   #synced: Promise<SyncReport> | undefined;
 
   constructor(deps: ApplicationsDeps) {
     this.#deps = deps;
-    this.store = new AppStore(deps.db);
+    this.store = deps.versions;
   }
 
   /** Loads the shipped files as versions once per process (a second call returns the first result). */

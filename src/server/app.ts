@@ -1,44 +1,32 @@
-import {
-  createServer as createHttpServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import {
-  createServer as createHttp2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-} from 'node:http2';
 import { type ConnectRouter, createContextValues, type Interceptor } from '@connectrpc/connect';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { Applications, applicationServiceImpl } from '../apps/index.ts';
+import type { Applications } from '../apps/service.ts';
 import { ApiKeyRepo } from '../catalog/api-keys.ts';
 import type { Db } from '../catalog/db.ts';
-import { IdempotencyStore } from '../catalog/idempotency.ts';
-import { ImageRepo } from '../catalog/images.ts';
-import { type SweepResult, sweepOrphanBlobs } from '../catalog/sweeper.ts';
+import type { SweepResult } from '../catalog/sweeper.ts';
 import { ApplicationService as ApplicationServiceDesc } from '../gen/pixel/v1/apps_pb.ts';
 import { ImageService as ImageServiceDesc } from '../gen/pixel/v1/images_pb.ts';
 import { ModelService as ModelServiceDesc } from '../gen/pixel/v1/models_pb.ts';
-import { type Catalog, defaultCatalog, defaultModelId } from '../models/catalog.ts';
+import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
+import { composePlatform, type Platform } from '../platform/compose.ts';
 import { redactSecrets } from '../protocol/errors.ts';
-import { createAdapters } from '../providers/registry.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { type Authenticator, authInterceptor, callerOf, createAuthenticator, LOCAL_TEAM } from './auth.ts';
+import { startBackgroundTasks } from './background.ts';
 import { allowsAnonymous, type ServerConfig } from './config.ts';
 import { registerHttpRoutes } from './http-routes.ts';
-import { ImageService } from './image-service.ts';
-import { listenSharedPort } from './listener.ts';
+import type { ImageService } from './image-service.ts';
 import { ServerMetrics } from './metrics.ts';
-import { openServerDatabase, openServerStore } from './open.ts';
+import { applicationServiceImpl } from './rpc-apps.ts';
 import { imageServiceImpl } from './rpc-images.ts';
 import { modelServiceImpl } from './rpc-models.ts';
-import { observeInterceptor, REQUEST_ID_KEY, requestIdFrom } from './rpc-observe.ts';
+import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
+import { MAX_BODY_BYTES, openTransport } from './transport.ts';
 
 /** What extensions (applications, review, UI…) get to build their own routes on the same server. */
 export interface ServerContext {
@@ -49,6 +37,9 @@ export interface ServerContext {
   images: ImageService;
   auth: Authenticator;
   adapter: (provider: ProviderName) => ProviderAdapter | undefined;
+  applications: Applications;
+  /** Everything composed for this process (the same object the CLI and workers build). */
+  platform: Platform;
   log: Logger;
 }
 
@@ -82,8 +73,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 /** Pino with secrets kept out: auth headers and key fields are censored, error texts redacted. */
 export function createLogger(level: ServerConfig['logLevel'], stream?: DestinationStream): Logger {
   return pino(
@@ -114,115 +103,36 @@ export function createLogger(level: ServerConfig['logLevel'], stream?: Destinati
   );
 }
 
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 /**
- * Starts Pixel's service: one port for Connect (JSON, binary, gRPC-Web) and REST over HTTP/1.1, and gRPC
- * over HTTP/2 cleartext; the catalogue (PGlite or PostgreSQL), the blob store, the periodic sweeper.
+ * Starts Pixel's service: the platform (catalogue, blob store, models, applications, use cases) from the
+ * composition root, one port for Connect (JSON, binary, gRPC-Web) and REST over HTTP/1.1 and gRPC over
+ * HTTP/2 cleartext, and the background tasks (the orphan sweeper).
  */
 export async function startServer(config: ServerConfig, deps: ServerDeps = {}): Promise<RunningServer> {
   const env = deps.env ?? process.env;
   const log = createLogger(config.logLevel, deps.logStream);
   const notice = deps.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const transport = await openTransport(config, log);
+  const { fastify, url } = transport;
 
-  // Requests in flight over both servers; shutdown waits for zero.
-  let inflight = 0;
-  let draining = false;
-  let drained: (() => void) | undefined;
-  const socketsBusy = new Map<unknown, number>();
-  const track =
-    <Req extends IncomingMessage | Http2ServerRequest, Res extends ServerResponse | Http2ServerResponse>(
-      handler: (req: Req, res: Res) => void,
-    ) =>
-    (req: Req, res: Res) => {
-      inflight++;
-      const socket = req.socket;
-      socketsBusy.set(socket, (socketsBusy.get(socket) ?? 0) + 1);
-      if (draining && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
-      res.once('close', () => {
-        inflight--;
-        const busy = (socketsBusy.get(socket) ?? 1) - 1;
-        if (busy === 0) socketsBusy.delete(socket);
-        else socketsBusy.set(socket, busy);
-        if (draining && inflight === 0) drained?.();
-      });
-      handler(req, res);
-    };
-
-  let http1!: HttpServer;
-  // Typed as the default instance: extensions and route modules take a plain FastifyInstance.
-  const fastify = Fastify({
-    loggerInstance: log,
-    // One line per request is written by our onResponse hook (with the outcome and team) instead.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: MAX_BODY_BYTES,
-    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    serverFactory: (handler) => {
-      http1 = createHttpServer({ keepAliveTimeout: 5_000 }, track(handler));
-      return http1;
-    },
-  }) as unknown as FastifyInstance;
-  let h2Handler: ((req: Http2ServerRequest, res: Http2ServerResponse) => void) | undefined;
-  const http2 = createHttp2Server(
-    track((req: Http2ServerRequest, res: Http2ServerResponse) => {
-      if (h2Handler) h2Handler(req, res);
-      else res.writeHead(503).end();
-    }),
-  );
-
-  let markReady!: () => void;
-  let markFailed!: (error: unknown) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    markFailed = reject;
-  });
-  ready.catch(() => {});
-  const listener = await listenSharedPort({ host: config.host, port: config.port, http1, http2, ready });
-  const url = `http://${urlHost(config.host)}:${listener.port}`;
-
-  const owned: Array<() => Promise<void>> = [];
-  const closeOwned = async () => {
-    for (const close of owned.reverse())
-      await close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
-    owned.length = 0;
-  };
-  let sweepTimer: NodeJS.Timeout | undefined;
+  let platform: Platform | undefined;
   try {
-    const db = deps.db ?? (await openServerDatabase(config, { thread: true }));
-    if (!deps.db) owned.push(() => db.close());
-    const store = deps.store ?? openServerStore(config, env, url);
-    if (!deps.store) owned.push(() => store.close());
-    const catalog = deps.catalog ?? defaultCatalog();
-    const adapters = deps.adapters ?? createAdapters(env);
-    const adapter = (provider: ProviderName) => adapters.get(provider);
-    const metrics = new ServerMetrics(catalog);
-    const defaultModel = defaultModelId(env);
-    const applications = new Applications({
-      db,
-      catalog,
-      defaultModel,
-      available: (id) => {
-        const entry = catalog.get(id);
-        return entry !== undefined && adapters.has(entry.provider);
+    let metrics: ServerMetrics | undefined;
+    platform = await composePlatform(
+      config,
+      { env, ...pick(deps, 'catalog', 'adapters', 'db', 'store') },
+      {
+        thread: true,
+        fallbackUrl: url,
+        observe: (event) => {
+          if (event.outcome === 'ok') metrics?.stored(event.provider, event.model, event.bytes ?? 0);
+        },
       },
-    });
-    // Shipped profiles (apps/*.yaml) become versions now, not on the first request; a broken file is logged, the rest load.
-    const synced = await applications.syncFileDefaults();
-    for (const error of synced.errors) log.error({ err: error.toJSON() }, 'application profile not loaded');
-    const images = new ImageService({
-      db,
-      store,
-      catalog,
-      adapter,
-      applications: applications.resolver(),
-      defaultModel,
-      observe: (event) => {
-        if (event.outcome === 'ok') metrics.stored(event.provider, event.model, event.bytes ?? 0);
-      },
-    });
+    );
+    const { db, store, catalog, images, applications, adapters } = platform;
+    metrics = new ServerMetrics(catalog);
+    for (const error of platform.synced.errors)
+      log.error({ err: error.toJSON() }, 'application profile not loaded');
 
     const keys = new ApiKeyRepo(db, { verifyCacheMs: config.keyCacheMs });
     const bootstrap = await keys.ensureBootstrapAdmin(config.adminKey);
@@ -233,14 +143,29 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     }
     if (bootstrap?.revoked) log.warn('PIXEL_ADMIN_KEY names a revoked key; it stays revoked');
     const auth = createAuthenticator(keys, { anonymousAllowed: allowsAnonymous(config) });
-    const ctx: ServerContext = { config, db, store, catalog, images, auth, adapter, log };
+    const ctx: ServerContext = {
+      config,
+      db,
+      store,
+      catalog,
+      images,
+      auth,
+      adapter: platform.adapter,
+      applications,
+      platform,
+      log,
+    };
 
     const interceptors: Interceptor[] = [observeInterceptor(metrics, log), authInterceptor(auth)];
     const routes = (router: ConnectRouter) => {
       router.service(ImageServiceDesc, imageServiceImpl(images));
       router.service(
         ModelServiceDesc,
-        modelServiceImpl({ catalog, defaultModel, configured: (p) => adapters.has(p) }),
+        modelServiceImpl({
+          catalog,
+          defaultModel: platform!.defaultModel,
+          configured: (p) => adapters.has(p),
+        }),
       );
       router.service(
         ApplicationServiceDesc,
@@ -254,39 +179,20 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       readMaxBytes: MAX_BODY_BYTES,
       contextValues: (req) => createContextValues().set(REQUEST_ID_KEY, String(req.id)),
     });
-    registerHttpRoutes(fastify, { images, auth, catalog, db, store, metrics, draining: () => draining });
+    registerHttpRoutes(fastify, { images, auth, catalog, db, store, metrics, draining: transport.draining });
     await deps.http?.(fastify, ctx);
     await fastify.ready();
-    h2Handler = connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_BODY_BYTES });
+    transport.setHttp2Handler(connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_BODY_BYTES }));
 
-    const sweep = async (options: { graceMs?: number } = {}) => {
-      const result = await sweepOrphanBlobs({
-        store,
-        images: new ImageRepo(db),
-        olderThanMs: options.graceMs ?? config.sweepGraceMs,
-      });
-      await new IdempotencyStore(db).purgeExpired();
-      return result;
-    };
-    if (config.sweepIntervalMs > 0) {
-      let sweeping = false;
-      sweepTimer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        sweep()
-          .then(
-            (r) =>
-              r.deleted > 0 && log.info({ deleted: r.deleted, scanned: r.scanned }, 'swept orphan blobs'),
-          )
-          .catch((error: unknown) => log.error({ err: error }, 'orphan sweep failed'))
-          .finally(() => {
-            sweeping = false;
-          });
-      }, config.sweepIntervalMs);
-      sweepTimer.unref();
-    }
+    const background = startBackgroundTasks({
+      db,
+      store,
+      log,
+      sweepIntervalMs: config.sweepIntervalMs,
+      sweepGraceMs: config.sweepGraceMs,
+    });
 
-    markReady();
+    transport.markReady();
     log.info(
       {
         url,
@@ -301,37 +207,27 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     );
 
     let closing: Promise<void> | undefined;
+    const owned = platform;
     const close = () => {
       closing ??= (async () => {
-        draining = true;
-        if (sweepTimer) clearInterval(sweepTimer);
-        const stopped = listener.stopAccepting();
-        // Idle keep-alive connections go now; busy ones close after their response (keep-alive is off).
-        for (const socket of listener.sockets) if (!socketsBusy.has(socket)) socket.destroy();
-        for (const session of listener.sessions) session.close();
-        if (inflight > 0) {
-          await new Promise<void>((resolve) => {
-            drained = resolve;
-            setTimeout(resolve, config.shutdownTimeoutMs).unref();
-          });
-        }
-        for (const socket of listener.sockets) socket.destroy();
-        for (const session of listener.sessions) session.destroy();
-        await fastify.close();
-        await stopped;
-        await closeOwned();
+        background.stop();
+        await transport.close();
+        await owned.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
         log.info('pixel stopped');
       })();
       return closing;
     };
-    return { url, port: listener.port, metrics, sweep, close };
+    return { url, port: transport.port, metrics, sweep: background.sweep, close };
   } catch (error) {
-    markFailed(error);
-    if (sweepTimer) clearInterval(sweepTimer);
-    for (const socket of listener.sockets) socket.destroy();
-    await listener.stopAccepting();
-    await fastify.close().catch(() => {});
-    await closeOwned();
+    transport.markFailed(error);
+    await transport.abort();
+    await platform?.close().catch(() => {});
     throw error;
   }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, ...keys: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
 }

@@ -1,15 +1,9 @@
-import { resolve } from 'node:path';
-import { PixelError } from '../protocol/errors.ts';
+import { configError, isSet, type PlatformConfig, platformConfigFromEnv } from '../platform/config.ts';
 
 /** Everything the server reads from the environment, parsed and checked once at start. */
-export interface ServerConfig {
+export interface ServerConfig extends PlatformConfig {
   port: number;
   host: string;
-  dataDir: string;
-  /** Base URL clients reach this server at (local blob URLs); default `http://<host>:<port>`. */
-  publicUrl?: string;
-  /** PostgreSQL server; absent = embedded PGlite under `<dataDir>/pglite`. */
-  databaseUrl?: string;
   /** Bootstrap admin key (PIXEL_ADMIN_KEY). */
   adminKey?: string;
   /** Force API keys even for the embedded profile on 127.0.0.1. */
@@ -100,17 +94,6 @@ export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; des
 
 type Env = Record<string, string | undefined>;
 
-function configError(variable: string, message: string): PixelError {
-  return new PixelError({
-    code: 'invalid_argument',
-    reason: 'config',
-    field: variable,
-    message: `${variable} ${message}`,
-  });
-}
-
-const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
-
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (!isSet(raw)) return fallback;
@@ -139,22 +122,10 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
   ) as ServerConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
     throw configError('PIXEL_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  let publicUrl: string | undefined;
-  if (isSet(env.PIXEL_PUBLIC_URL)) {
-    try {
-      const url = new URL(env.PIXEL_PUBLIC_URL);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-    } catch {
-      throw configError('PIXEL_PUBLIC_URL', 'must be an http(s) URL');
-    }
-    publicUrl = env.PIXEL_PUBLIC_URL.trim().replace(/\/+$/, '');
-  }
   return {
     port: int(env, 'PIXEL_PORT', 8080, 0, 65535),
     host,
-    dataDir: resolve(isSet(env.PIXEL_DATA_DIR) ? env.PIXEL_DATA_DIR : './data'),
-    ...(publicUrl !== undefined && { publicUrl }),
-    ...(isSet(env.DATABASE_URL) && { databaseUrl: env.DATABASE_URL.trim() }),
+    ...platformConfigFromEnv(env),
     ...(isSet(env.PIXEL_ADMIN_KEY) && { adminKey: env.PIXEL_ADMIN_KEY.trim() }),
     requireKeys: bool(env, 'PIXEL_REQUIRE_KEYS'),
     logLevel,

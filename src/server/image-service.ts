@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { ApplicationResolver } from '../apps/apply.ts';
-import { Applications } from '../apps/service.ts';
 import type { Db } from '../catalog/db.ts';
 import { IdempotencyStore } from '../catalog/idempotency.ts';
 import { newImageId } from '../catalog/ids.ts';
@@ -52,8 +51,8 @@ export interface ImageServiceDeps {
   catalog: Catalog;
   adapter: (provider: ProviderName) => ProviderAdapter | undefined;
   defaultModel: string;
-  /** Renders `app` + `vars` requests; default: the applications in this catalogue DB (apps/*.yaml + versions). */
-  applications?: ApplicationResolver;
+  /** Renders `app` + `vars` requests (the platform's applications: apps/*.yaml + versions). */
+  applications: ApplicationResolver;
   /** Called once per stored image and per failure, for metrics. */
   observe?: (event: {
     outcome: 'ok' | 'error';
@@ -91,17 +90,7 @@ export class ImageService {
     this.#images = new ImageRepo(deps.db);
     this.#idempotency = new IdempotencyStore(deps.db);
     this.#writer = new ImageWriter(deps.db);
-    this.#applications =
-      deps.applications ??
-      new Applications({
-        db: deps.db,
-        catalog: deps.catalog,
-        defaultModel: deps.defaultModel,
-        available: (id) => {
-          const entry = deps.catalog.get(id);
-          return entry !== undefined && deps.adapter(entry.provider) !== undefined;
-        },
-      }).resolver();
+    this.#applications = deps.applications;
   }
 
   async generateAndStore(

@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Actor } from '../../apps/permissions.ts';
-import { previewJson } from '../../apps/rpc.ts';
-import { Applications } from '../../apps/service.ts';
-import { openDatabase } from '../../catalog/db.ts';
-import { defaultCatalog, defaultModelId } from '../../models/catalog.ts';
+import type { Applications } from '../../apps/service.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
+import { previewJson } from '../../server/rpc-apps.ts';
 import { failWith, printJson } from '../output.ts';
+import { withPlatform } from '../platform.ts';
 import { formatReport } from '../report-format.ts';
 
 /**
@@ -224,27 +223,15 @@ interface PreviewFlags {
   json?: boolean;
 }
 
-/** Opens the DB, loads the file defaults (reporting broken files on stderr), runs, closes. */
+/** Builds the platform (file defaults loaded, broken files reported on stderr), runs, closes on every path. */
 async function run(
   flags: { json?: boolean },
   body: (apps: Applications, actor: Actor) => Promise<void>,
 ): Promise<void> {
-  const json = Boolean(flags.json);
-  let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
   try {
-    db = await openDatabase();
-    const apps = new Applications({
-      db,
-      catalog: defaultCatalog(),
-      defaultModel: defaultModelId(process.env),
-    });
-    const sync = await apps.syncFileDefaults();
-    for (const error of sync.errors) process.stderr.write(`pixel: warning: ${error.message}\n`);
-    await body(apps, cliActor());
-    await db.close();
+    await withPlatform((platform) => body(platform.applications, cliActor()));
   } catch (error) {
-    await db?.close().catch(() => {});
-    failWith(error, json);
+    failWith(error, Boolean(flags.json));
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { exportToSnowflake } from '../../catalog/export/snowflake.ts';
+import { openPlatformDatabase, openPlatformStore } from '../../platform/open.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
 import { serverConfigFromEnv } from '../../server/config.ts';
 import { exportSinkFor } from '../../server/export-sink.ts';
-import { openServerDatabase, openServerStore } from '../../server/open.ts';
 import { failWith, printJson } from '../output.ts';
 
 /** `pixel export snowflake`: image records as NDJSON batches in the blob store's bucket/folder, incrementally. */
@@ -37,8 +37,8 @@ export function registerExport(program: Command): void {
           const maxBatches =
             flags.maxBatches === undefined ? undefined : int(flags.maxBatches, 'max-batches');
           const config = serverConfigFromEnv(process.env);
-          const db = await openServerDatabase(config);
-          const store = openServerStore(config, process.env, `http://${config.host}:${config.port}`);
+          const db = await openPlatformDatabase(config);
+          const store = openPlatformStore(config, process.env, `http://${config.host}:${config.port}`);
           try {
             const result = await exportToSnowflake({
               db,

@@ -2,11 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ApplicationResolver } from '../../apps/apply.ts';
-import { Applications } from '../../apps/service.ts';
-import { type Db, openDatabase } from '../../catalog/db.ts';
 import { type GenerateOutcome, generate } from '../../generate/generate.ts';
-import { defaultCatalog, defaultModelId } from '../../models/catalog.ts';
-import { createAdapters } from '../../providers/registry.ts';
+import { composePlatform, type Platform } from '../../platform/compose.ts';
+import { platformConfigFromEnv } from '../../platform/config.ts';
+import { composeModels } from '../../platform/models.ts';
 import { LOCAL_TEAM } from '../../server/auth.ts';
 import { failWith, printJson, progressLine } from '../output.ts';
 import { formatReport } from '../report-format.ts';
@@ -23,28 +22,23 @@ export function registerGenerate(program: Command): void {
       const progress = progressLine(!json);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
-      let db: Db | undefined;
+      let platform: Platform | undefined;
       try {
-        const adapters = createAdapters(process.env);
-        const catalog = defaultCatalog();
-        const defaultModel = defaultModelId(process.env);
+        const models = composeModels({ env: process.env });
         // Applications live in the catalogue DB (file defaults + edited versions): open it only when asked.
         let applications: ApplicationResolver | undefined;
         if (flags.app !== undefined) {
-          db = await openDatabase();
-          applications = new Applications({
-            db,
-            catalog,
-            defaultModel,
-            available: (id) => {
-              const entry = catalog.get(id);
-              return entry !== undefined && adapters.has(entry.provider);
-            },
-          }).resolver();
+          platform = await composePlatform(platformConfigFromEnv(process.env), {
+            env: process.env,
+            catalog: models.catalog,
+            adapters: models.adapters,
+          });
+          applications = platform.applications.resolver();
         }
+        const { catalog, defaultModel } = models;
         const outcome = await generate(
           requestFromFlags(prompt, flags),
-          { catalog, adapter: (name) => adapters.get(name), defaultModel, applications },
+          { catalog, adapter: models.adapter, defaultModel, applications },
           {
             team: LOCAL_TEAM,
             signal: controller.signal,
@@ -82,24 +76,29 @@ export function registerGenerate(program: Command): void {
             costEstimateUsd: outcome.translation.costEstimateUsd,
             latencyMs: Math.round(outcome.latencyMs),
           });
-          return;
+        } else {
+          printHuman(outcome, files);
         }
-        for (const [i, image] of outcome.images.entries()) {
-          console.log(
-            `${files[i]}  ${image.width}x${image.height} ${image.mediaType}${image.seed !== undefined ? ` seed ${image.seed}` : ''}`,
-          );
-        }
-        console.log(`model ${outcome.route} in ${Math.round(outcome.latencyMs)} ms`);
-        for (const note of outcome.notes) console.log(`note: ${note}`);
-        console.log('report');
-        console.log(formatReport(outcome.translation.report));
       } catch (error) {
         progress('');
-        await db?.close();
+        await platform?.close().catch(() => {});
         failWith(error, json);
       }
-      await db?.close();
+      // Every path closes what it opened.
+      await platform?.close();
     });
+}
+
+function printHuman(outcome: GenerateOutcome, files: string[]): void {
+  for (const [i, image] of outcome.images.entries()) {
+    console.log(
+      `${files[i]}  ${image.width}x${image.height} ${image.mediaType}${image.seed !== undefined ? ` seed ${image.seed}` : ''}`,
+    );
+  }
+  console.log(`model ${outcome.route} in ${Math.round(outcome.latencyMs)} ms`);
+  for (const note of outcome.notes) console.log(`note: ${note}`);
+  console.log('report');
+  console.log(formatReport(outcome.translation.report));
 }
 
 async function writeImages(outcome: GenerateOutcome, dir: string): Promise<string[]> {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ApiKeyRepo, ROLES, type Role } from '../../catalog/api-keys.ts';
+import { openPlatformDatabase } from '../../platform/open.ts';
 import { invalidArgument, PixelError } from '../../protocol/errors.ts';
 import { serverConfigFromEnv } from '../../server/config.ts';
-import { openServerDatabase } from '../../server/open.ts';
 import { failWith, printJson } from '../output.ts';
 
 /**
@@ -90,7 +90,7 @@ export function registerKeys(program: Command): void {
 }
 
 async function withRepo<T>(fn: (repo: ApiKeyRepo) => Promise<T>): Promise<T> {
-  const db = await openServerDatabase(serverConfigFromEnv(process.env));
+  const db = await openPlatformDatabase(serverConfigFromEnv(process.env));
   try {
     return await fn(new ApiKeyRepo(db));
   } finally {

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { IdempotencyStore } from '../../catalog/idempotency.ts';
 import { ImageRepo } from '../../catalog/images.ts';
 import { sweepOrphanBlobs } from '../../catalog/sweeper.ts';
+import { openPlatformDatabase, openPlatformStore } from '../../platform/open.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
 import { serverConfigFromEnv } from '../../server/config.ts';
-import { openServerDatabase, openServerStore } from '../../server/open.ts';
 import { failWith, printJson } from '../output.ts';
 
 /** `pixel sweep`: delete blobs no catalogue row references (older than the grace period), purge old idempotency records. */
@@ -20,8 +20,8 @@ export function registerSweep(program: Command): void {
         if (flags.graceMs !== undefined && !/^\d+$/.test(flags.graceMs))
           throw invalidArgument('grace-ms', 'must be a whole number of milliseconds');
         const graceMs = flags.graceMs === undefined ? config.sweepGraceMs : Number(flags.graceMs);
-        const db = await openServerDatabase(config);
-        const store = openServerStore(config, process.env, `http://${config.host}:${config.port}`);
+        const db = await openPlatformDatabase(config);
+        const store = openPlatformStore(config, process.env, `http://${config.host}:${config.port}`);
         try {
           const result = await sweepOrphanBlobs({ store, images: new ImageRepo(db), olderThanMs: graceMs });
           const purged = await new IdempotencyStore(db).purgeExpired();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * AUTOMATIC1111 / Forge WebUI `--api` wire shapes (reference/providers.md §8). The server's pydantic
+ * AUTOMATIC1111 / Forge WebUI `--api` wire shapes. The server's pydantic
  * models ignore unknown fields and check only types (no ranges), so the request schema is typed but
  * not strict; defaults are the server's own.
  */

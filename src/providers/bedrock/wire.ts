@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Amazon Bedrock InvokeModel bodies for the image models (reference/providers.md §6). Bedrock checks
+ * Amazon Bedrock InvokeModel bodies for the image models. Bedrock checks
  * each model's JSON schema and rejects extraneous keys, so the request schemas are strict.
  */
 

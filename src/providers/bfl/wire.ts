@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Black Forest Labs wire formats (reference/providers.md §7). The request models are strict: the
+ * Black Forest Labs wire formats. The request models are strict: the
  * fake answers 422 `extra_forbidden` to unknown fields, the way a FastAPI model that forbids extras
  * does (real BFL behaviour for extras: not verified; strict catches translation mistakes early).
  */

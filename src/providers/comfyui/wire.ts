@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** ComfyUI server API shapes (reference/providers.md §8, `server.py` / `execution.py`). */
+/** ComfyUI server API shapes (`server.py` / `execution.py`). */
 
 /** A link from another node's output: `["<node id>", <output index>]`. */
 export const LinkSchema = z.tuple([z.string(), z.number().int().nonnegative()]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * fal.ai wire formats (reference/providers.md §4). fal apps are Pydantic models that ignore fields
+ * fal.ai wire formats. fal apps are Pydantic models that ignore fields
  * they do not declare, so the input schemas are not strict (unknown fields are dropped, not rejected);
  * known fields are range-checked and answered with FastAPI 422 details, as fal does.
  */

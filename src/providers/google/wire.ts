@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Gemini API `models/{model}:generateContent` wire shapes for image output (reference/providers.md §5).
+ * Gemini API `models/{model}:generateContent` wire shapes for image output.
  * Requests are strict: the real API answers an unknown field with 400 INVALID_ARGUMENT
  * ("Invalid JSON payload received. Unknown name …").
  */

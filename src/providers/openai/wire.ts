@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * OpenAI Images API wire shapes (reference/providers.md §1, openai-openapi `CreateImageRequest`,
+ * OpenAI Images API wire shapes (openai-openapi `CreateImageRequest`,
  * `CreateImageEditRequest`, `ImagesResponse`, `ErrorResponse`). The real API rejects unknown
  * parameters, so the request schemas are strict.
  */

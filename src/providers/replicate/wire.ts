@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Replicate predictions API wire shapes (reference/providers.md §3). The fake validates requests with
+ * Replicate predictions API wire shapes. The fake validates requests with
  * these; the adapter validates responses with them.
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Stability AI wire formats (reference/providers.md §2). The v2beta request is multipart, so every
+ * Stability AI wire formats. The v2beta request is multipart, so every
  * form value arrives as a string: numbers are coerced. Request schemas are strict because the API
  * answers 400 to parameters it does not know.
  */

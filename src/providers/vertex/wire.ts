@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Imagen on Vertex AI `…/publishers/google/models/{model}:predict` (reference/providers.md §5).
+ * Imagen on Vertex AI `…/publishers/google/models/{model}:predict`.
  * The top level is a PredictRequest proto, so unknown top-level keys are rejected; `parameters` is
  * a free Struct the model reads, so its unknown keys pass but known ones are range-checked.
  */

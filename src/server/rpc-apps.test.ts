@@ -1,14 +1,15 @@
 import { rmSync } from 'node:fs';
 import { ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../apps/permissions.ts';
+import { Applications } from '../apps/service.ts';
+import { copyOfShippedApps } from '../apps/testing.ts';
+import { AppVersionRepo } from '../catalog/app-versions.ts';
 import { type Db, openDatabase } from '../catalog/db.ts';
 import { ApplicationService } from '../gen/pixel/v1/apps_pb.ts';
 import { loadCatalog } from '../models/catalog.ts';
 import { PixelError } from '../protocol/errors.ts';
-import type { Actor } from './permissions.ts';
-import { applicationServiceImpl } from './rpc.ts';
-import { Applications } from './service.ts';
-import { copyOfShippedApps } from './testing.ts';
+import { applicationServiceImpl } from './rpc-apps.ts';
 
 describe('ApplicationService over Connect (in-memory transport)', () => {
   let db: Db;
@@ -19,7 +20,7 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
   beforeAll(async () => {
     db = await openDatabase({ memory: true });
     dir = copyOfShippedApps();
-    const applications = new Applications({ db, catalog: loadCatalog(), dir });
+    const applications = new Applications({ versions: new AppVersionRepo(db), catalog: loadCatalog(), dir });
     const impl = applicationServiceImpl({
       applications,
       caller: (ctx) => ({

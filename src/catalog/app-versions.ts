@@ -1,8 +1,5 @@
 import { basename } from 'node:path';
-import type { Db, Queryable } from '../catalog/db.ts';
-import { suggest } from '../models/suggest.ts';
-import { invalidArgument, PixelError } from '../protocol/errors.ts';
-import type { LoadedApp } from './load.ts';
+import type { LoadedApp } from '../apps/load.ts';
 import {
   type Actor,
   actorName,
@@ -10,63 +7,20 @@ import {
   assertCanMoveLabel,
   teamLabel,
   validateLabel,
-} from './permissions.ts';
-import { type AppProfile, AppProfileSchema } from './schema.ts';
-
-export interface VersionRecord {
-  application: string;
-  version: number;
-  profile: AppProfile;
-  contentHash: string;
-  source: 'file' | 'edit';
-  sourceFile: string | null;
-  baseVersion: number | null;
-  author: string;
-  authorTeam: string | null;
-  message: string;
-  createdAt: Date;
-}
-
-export interface LabelRecord {
-  label: string;
-  version: number;
-  /** Versions the label pointed at before, oldest first: a rollback pops the last one. */
-  history: number[];
-  updatedBy: string;
-  updatedAt: Date;
-}
-
-export interface AuditEntry {
-  id: number;
-  application: string;
-  action: 'load' | 'create' | 'label' | 'rollback';
-  actor: string;
-  actorTeam: string | null;
-  actorRole: string | null;
-  version: number | null;
-  label: string | null;
-  previousVersion: number | null;
-  message: string;
-  createdAt: Date;
-}
-
-export interface AppSummary {
-  name: string;
-  title: string;
-  latestVersion: number;
-  /** The file default's version (the newest version loaded from `apps/*.yaml`), if any. */
-  defaultVersion: number | null;
-  labels: Record<string, number>;
-}
-
-/** How a version was found: `version` / `label:<name>` when asked for, else the step of the resolution order. */
-export type ResolvedVia = 'version' | `label:${string}` | `team:${string}` | 'production' | 'default';
-
-export interface ResolveVersionOptions {
-  label?: string;
-  version?: number;
-  team?: string;
-}
+} from '../apps/permissions.ts';
+import { type AppProfile, AppProfileSchema } from '../apps/schema.ts';
+import type {
+  ApplicationVersions,
+  AppSummary,
+  AuditEntry,
+  LabelRecord,
+  ResolvedVia,
+  ResolveVersionOptions,
+  VersionRecord,
+} from '../apps/versions.ts';
+import { suggest } from '../models/suggest.ts';
+import { invalidArgument, PixelError } from '../protocol/errors.ts';
+import type { Db, Queryable } from './db.ts';
 
 const FILE_ACTOR = 'system:file-loader';
 /** How many earlier versions a label remembers for rollback. */
@@ -79,7 +33,7 @@ type Row = Record<string, unknown>;
  * that first locks the application's row, so concurrent edits are serialised (each gets its own
  * version number) and a label move never interleaves with another.
  */
-export class AppStore {
+export class AppVersionRepo implements ApplicationVersions {
   readonly #db: Db;
 
   constructor(db: Db) {

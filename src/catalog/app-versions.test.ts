@@ -1,13 +1,14 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Db, openDatabase } from '../catalog/db.ts';
-import { createTestDatabase } from '../catalog/testing/postgres-server.ts';
+import { parseApplicationText } from '../apps/load.ts';
+import { Applications } from '../apps/service.ts';
+import { ADMIN, copyOfShippedApps, MEMBER, OTHER_MEMBER, VIEWER } from '../apps/testing.ts';
 import { loadCatalog } from '../models/catalog.ts';
 import { PixelError } from '../protocol/errors.ts';
-import { parseApplicationText } from './load.ts';
-import { Applications } from './service.ts';
-import { ADMIN, copyOfShippedApps, MEMBER, OTHER_MEMBER, VIEWER } from './testing.ts';
+import { AppVersionRepo } from './app-versions.ts';
+import { type Db, openDatabase } from './db.ts';
+import { createTestDatabase } from './testing/postgres-server.ts';
 
 const catalog = loadCatalog();
 
@@ -35,7 +36,7 @@ describe('application versions and labels', () => {
   beforeAll(async () => {
     db = await openDatabase({ memory: true });
     dir = copyOfShippedApps();
-    apps = new Applications({ db, catalog, dir });
+    apps = new Applications({ versions: new AppVersionRepo(db), catalog, dir });
   });
   afterAll(async () => {
     await db.close();
@@ -54,7 +55,11 @@ describe('application versions and labels', () => {
     ]);
     expect(first.loaded.every((l) => l.created && l.version === 1)).toBe(true);
     // A second process (a new Applications over the same DB) loads the same files: no new version.
-    const again = await new Applications({ db, catalog, dir }).syncFileDefaults();
+    const again = await new Applications({
+      versions: new AppVersionRepo(db),
+      catalog,
+      dir,
+    }).syncFileDefaults();
     expect(again.loaded.every((l) => !l.created && l.version === 1)).toBe(true);
     expect((await apps.store.versions('butcher-cuts')).length).toBe(1);
     const audit = await apps.store.audit('butcher-cuts');
@@ -95,7 +100,11 @@ describe('application versions and labels', () => {
 
   it('a changed file loads as a new version without overwriting edits or moving labels', async () => {
     writeFileSync(join(dir, 'butcher-cuts.yaml'), editedButcher(dir, 'FILE-V2'));
-    const sync = await new Applications({ db, catalog, dir }).syncFileDefaults();
+    const sync = await new Applications({
+      versions: new AppVersionRepo(db),
+      catalog,
+      dir,
+    }).syncFileDefaults();
     const butcher = sync.loaded.find((l) => l.name === 'butcher-cuts')!;
     expect(butcher.created).toBe(true);
     const newDefault = butcher.version;
@@ -248,10 +257,12 @@ describe.skipIf(!postgresUrl)('concurrency on a PostgreSQL server', () => {
     try {
       // Two processes starting at once, each loading the files.
       const starts = await Promise.all(
-        [0, 1, 2].map(() => new Applications({ db, catalog, dir }).syncFileDefaults()),
+        [0, 1, 2].map(() =>
+          new Applications({ versions: new AppVersionRepo(db), catalog, dir }).syncFileDefaults(),
+        ),
       );
       expect(starts.flatMap((s) => s.loaded).filter((l) => l.created)).toHaveLength(1);
-      const apps = new Applications({ db, catalog, dir });
+      const apps = new Applications({ versions: new AppVersionRepo(db), catalog, dir });
       const edits = await Promise.all(
         [1, 2, 3, 4, 5].map((i) =>
           apps.update('butcher-cuts', editedButcher(dir, `PAR-${i}`), ADMIN, { label: 'staging' }),

@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { type Db, openDatabase } from '../catalog/db.ts';
 import { createBlobStore, storeConfigFromEnv } from '../storage/config.ts';
 import type { BlobStore } from '../storage/types.ts';
-import type { ServerConfig } from './config.ts';
+import type { PlatformConfig } from './config.ts';
 
 /**
- * The catalogue for this configuration: DATABASE_URL, else PGlite under `<dataDir>/pglite`. Used by the
- * server (PGlite in its own thread, beside the event loop) and the CLI (in-process: nothing to overlap).
+ * The catalogue for this configuration: DATABASE_URL, else PGlite under `<dataDir>/pglite`. The server runs
+ * PGlite in its own thread, beside the event loop; one-shot CLI commands keep it in-process.
  */
-export function openServerDatabase(
-  config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>,
+export function openPlatformDatabase(
+  config: Pick<PlatformConfig, 'databaseUrl' | 'dataDir'>,
   options: { thread?: boolean } = {},
 ): Promise<Db> {
   return openDatabase(
@@ -20,8 +20,8 @@ export function openServerDatabase(
 }
 
 /** The blob store for this configuration (PIXEL_STORE and friends); local blobs live under `<dataDir>/blobs`. */
-export function openServerStore(
-  config: Pick<ServerConfig, 'dataDir' | 'publicUrl'>,
+export function openPlatformStore(
+  config: Pick<PlatformConfig, 'dataDir' | 'publicUrl'>,
   env: NodeJS.ProcessEnv,
   fallbackUrl: string,
 ): BlobStore {

@@ -1,5 +1,8 @@
 import { fromJson, type JsonObject, type JsonValue, toJson } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { Actor } from '../apps/permissions.ts';
+import type { ApplicationDetail, Applications, PreviewResult } from '../apps/service.ts';
+import type { AuditEntry, VersionRecord } from '../apps/versions.ts';
 import {
   ApplicationSchema,
   type ApplicationService,
@@ -13,9 +16,6 @@ import {
 } from '../gen/pixel/v1/apps_pb.ts';
 import { GenerateRequestSchema as WireGenerateRequestSchema } from '../gen/pixel/v1/common_pb.ts';
 import { invalidArgument } from '../protocol/errors.ts';
-import type { Actor } from './permissions.ts';
-import type { ApplicationDetail, Applications, PreviewResult } from './service.ts';
-import type { AuditEntry, VersionRecord } from './store.ts';
 
 export interface ApplicationRpcDeps {
   applications: Applications;
