@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PixelError } from '../protocol/errors.ts';
+import { assertCleanText } from '../protocol/input-guards.ts';
 import { checkProfile } from './checks.ts';
 import { type AppProfile, AppProfileSchema } from './schema.ts';
 
@@ -75,15 +76,25 @@ export function loadApplicationFiles(dir: string = appsDir()): LoadResult {
 /** Parses a YAML (or JSON, a subset of YAML) profile; errors name `source:line`. */
 export function parseApplicationText(text: string, source: string): LoadedApp {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const pos = syntax.linePos?.[0];
-    const at = pos ? `${source}:${pos.line}:${pos.col}` : source;
-    const reason = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw fileError(at, 'yaml', `invalid YAML: ${reason}`);
+  // The parser's own refusals (alias expansion past the bound, nesting beyond the stack, …) are the
+  // caller's bad input like a syntax error, never a server failure.
+  let doc: Document;
+  let raw: unknown;
+  try {
+    doc = parseDocument(text, { lineCounter });
+    const syntax = doc.errors[0];
+    if (syntax) {
+      const pos = syntax.linePos?.[0];
+      const at = pos ? `${source}:${pos.line}:${pos.col}` : source;
+      const reason = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw fileError(at, 'yaml', `invalid YAML: ${reason}`);
+    }
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (error) {
+    if (PixelError.isInstance(error)) throw error;
+    throw yamlRefused(source, error);
   }
-  const raw = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  assertCleanText(raw, 'profile');
   const result = AppProfileSchema.safeParse(raw);
   const locate = (path: (string | number)[]) => `${source}:${lineOf(doc, lineCounter, path)}`;
   if (!result.success) throw issueError(result.error.issues[0]!, locate);
@@ -99,6 +110,7 @@ export function parseApplicationText(text: string, source: string): LoadedApp {
 
 /** Validates a profile given as an object (API updates). */
 export function parseApplicationObject(raw: unknown, source = 'profile'): LoadedApp {
+  assertCleanText(raw, source);
   const result = AppProfileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -135,6 +147,24 @@ export function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** Aliases one document may expand: far above any real profile, far below a billion laughs. */
+const MAX_ALIAS_COUNT = 1000;
+
+function yamlRefused(source: string, error: unknown): PixelError {
+  const detail =
+    error instanceof RangeError
+      ? 'it is nested too deeply'
+      : /alias/i.test(error instanceof Error ? error.message : '')
+        ? 'it expands too many aliases (a YAML bomb?)'
+        : (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return new PixelError({
+    code: 'invalid_argument',
+    reason: 'app_invalid',
+    field: 'yaml',
+    message: `application ${source}: the YAML parser refused the profile: ${detail}`,
+  });
 }
 
 function fileError(where: string, field: string, message: string): PixelError {
