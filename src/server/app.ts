@@ -19,6 +19,7 @@ import type { BlobStore } from '../storage/types.ts';
 import { type Authenticator, authInterceptor, callerOf, createAuthenticator, LOCAL_TEAM } from './auth.ts';
 import { startBackgroundTasks } from './background.ts';
 import { allowsAnonymous, type ServerConfig } from './config.ts';
+import { registerGrpcTooling } from './grpc-reflection-routes.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import type { ImageService } from './image-service.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -172,6 +173,16 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         applicationServiceImpl({ applications, caller: (c) => callerOf(c.values) }),
       );
       deps.routes?.(router, ctx);
+      // Last: reflection describes every service registered above.
+      registerGrpcTooling(router, {
+        interceptors: [observeInterceptor(metrics, log)],
+        serving: async () =>
+          !transport.draining() &&
+          (await db.query('SELECT 1').then(
+            () => true,
+            () => false,
+          )),
+      });
     };
     await fastify.register(fastifyConnectPlugin, {
       routes,
