@@ -61,8 +61,8 @@ export class DescriptorIndex {
 
   #addExtension(extendee: string, number: number, typeName: string, file: DescFile): void {
     this.#symbols.set(typeName, file);
-    let numbers = this.#extensions.get(extendee);
-    if (!numbers) this.#extensions.set(extendee, (numbers = new Map()));
+    const numbers = this.#extensions.get(extendee) ?? new Map<number, DescFile>();
+    this.#extensions.set(extendee, numbers);
     numbers.set(number, file);
   }
 
@@ -78,8 +78,8 @@ export class DescriptorIndex {
     };
     visit(file);
     return out.map((f) => {
-      let bytes = this.#bytes.get(f);
-      if (!bytes) this.#bytes.set(f, (bytes = toBinary(FileDescriptorProtoSchema, f.proto)));
+      const bytes = this.#bytes.get(f) ?? toBinary(FileDescriptorProtoSchema, f.proto);
+      this.#bytes.set(f, bytes);
       return bytes;
     });
   }
