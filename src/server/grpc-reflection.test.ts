@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   type FileDescriptorProto,
@@ -169,6 +171,24 @@ describe('gRPC server reflection', () => {
     } finally {
       healthClient.close();
     }
+  });
+
+  it('answers `buf curl` with no schema given (it asks reflection)', async () => {
+    const buf = fileURLToPath(new URL('../../node_modules/.bin/buf', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      buf,
+      [
+        'curl',
+        '--protocol',
+        'grpc',
+        '--http2-prior-knowledge',
+        '-d',
+        '{}',
+        `${t.url}/grpc.health.v1.Health/Check`,
+      ],
+      { timeout: 20_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual({ status: 'SERVING' });
   });
 
   it('still requires a key for Pixel services on the same connection', async () => {
