@@ -66,6 +66,10 @@ export interface ListImagesOptions {
   createdAfter?: Date;
   /** Exclusive upper bound on created_at. */
   createdBefore?: Date;
+  /** Case-insensitive substring of the prompt. */
+  promptContains?: string;
+  /** true: only images a person accepted; false: only those nobody accepted. */
+  accepted?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -162,6 +166,10 @@ export class ImageRepo {
       add((p) => `created_at >= ${p}`, validDate(options.createdAfter, 'createdAfter'));
     if (options.createdBefore !== undefined)
       add((p) => `created_at < ${p}`, validDate(options.createdBefore, 'createdBefore'));
+    if (options.promptContains !== undefined && options.promptContains !== '')
+      add((p) => `strpos(lower(prompt), lower(${p})) > 0`, options.promptContains);
+    if (options.accepted !== undefined)
+      where.push(options.accepted ? `review ? 'accepted'` : `(review IS NULL OR NOT review ? 'accepted')`);
     if (options.cursor !== undefined) {
       const position = decodeCursor(options.cursor);
       params.push(position.createdAt, position.id);
@@ -206,6 +214,23 @@ export class ImageRepo {
          status = COALESCE($4, status)
        WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
       [id, json(patch.judge), json(patch.review), patch.status ?? null],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Records that a person accepted a live image: `review.accepted = { by, at }`, merged into whatever else
+   * the review column holds. Accepting again keeps the first acceptance. Team-scoped when `team` is given.
+   */
+  async accept(id: string, options: { team?: string; by: string }): Promise<ImageRecord | undefined> {
+    if (!isImageId(id)) return undefined;
+    const rows = await this.#db.query<Row>(
+      `UPDATE images SET review = CASE WHEN review ? 'accepted' THEN review
+         ELSE COALESCE(review, '{}'::jsonb) || jsonb_build_object('accepted',
+           jsonb_build_object('by', $3::text, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+         END
+       WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+      [id, options.team ?? null, options.by],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
@@ -344,6 +369,15 @@ function validDate(value: Date, field: string): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime()))
     throw invalidArgument(field, 'must be a valid date');
   return value;
+}
+
+/** When a person accepted the image (see `accept`), or null. */
+export function acceptedAt(record: Pick<ImageRecord, 'review'>): Date | null {
+  const review = record.review as { accepted?: { at?: unknown } } | null;
+  const at = review?.accepted?.at;
+  if (typeof at !== 'string') return null;
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

@@ -1,4 +1,5 @@
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
+import { acceptedAt } from '../catalog/images.ts';
 import type { GenerateRequest as WireGenerateRequest } from '../gen/pixel/v1/common_pb.ts';
 import {
   type GenerateResponse,
@@ -39,6 +40,7 @@ export function imageJson(image: StoredImage): JsonObject {
     status: image.status,
     application: image.application ?? undefined,
     appVersion: image.appVersion === null ? undefined : String(image.appVersion),
+    acceptedAt: acceptedAt(image)?.toISOString(),
   });
 }
 

@@ -301,6 +301,17 @@ export class ImageService {
     };
   }
 
+  /** A person chose this image (the playground's accept): recorded on the row, first acceptance kept. */
+  async accept(id: string, caller: Caller): Promise<StoredImage> {
+    requireRole(caller, 'member');
+    const record = await this.#images.accept(id, {
+      team: caller.role === 'admin' ? undefined : caller.team,
+      by: caller.keyId ?? `anonymous@${caller.team}`,
+    });
+    if (!record) throw new PixelError({ code: 'not_found', field: 'id', message: `image ${id} not found` });
+    return this.#withUrl(record);
+  }
+
   async delete(id: string, caller: Caller): Promise<boolean> {
     requireRole(caller, 'member');
     const deleted = await this.#images.delete(id, {

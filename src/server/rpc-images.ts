@@ -68,6 +68,9 @@ export function imageServiceImpl(service: ImageService): ServiceImpl<typeof Imag
       if (req.status !== undefined && !IMAGE_STATUSES.includes(req.status as ImageStatus)) {
         throw invalidArgument('status', `must be one of ${IMAGE_STATUSES.join(', ')}`);
       }
+      if (req.promptContains !== undefined && req.promptContains.length > 500) {
+        throw invalidArgument('prompt_contains', 'must be at most 500 characters');
+      }
       // Checked here so the error names the wire field.
       if (req.pageToken !== '') decodeCursor(req.pageToken, 'page_token');
       const result = await service.list(
@@ -80,6 +83,8 @@ export function imageServiceImpl(service: ImageService): ServiceImpl<typeof Imag
           ...(req.status !== undefined && { status: req.status as ImageStatus }),
           ...(req.createdAfter !== undefined && { createdAfter: timestampDate(req.createdAfter) }),
           ...(req.createdBefore !== undefined && { createdBefore: timestampDate(req.createdBefore) }),
+          ...(req.promptContains !== undefined && { promptContains: req.promptContains }),
+          ...(req.accepted !== undefined && { accepted: req.accepted }),
         },
         callerOf(ctx.values),
       );
@@ -87,6 +92,10 @@ export function imageServiceImpl(service: ImageService): ServiceImpl<typeof Imag
         images: result.images.map(toImage),
         nextPageToken: result.nextCursor ?? '',
       });
+    },
+
+    async acceptImage(req, ctx) {
+      return toImage(await service.accept(req.id, callerOf(ctx.values)));
     },
 
     async deleteImage(req, ctx) {

@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/images.proto.
  */
 export const file_pixel_v1_images: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9pbWFnZXMucHJvdG8SCHBpeGVsLnYxIpEFCgVJbWFnZRIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSCwoDa2V5GAMgASgJEg4KBnNoYTI1NhgEIAEoCRIRCglieXRlX3NpemUYBSABKAMSEgoKbWVkaWFfdHlwZRgGIAEoCRINCgV3aWR0aBgHIAEoBRIOCgZoZWlnaHQYCCABKAUSDQoFbW9kZWwYCSABKAkSDQoFcm91dGUYCiABKAkSEAoIcHJvdmlkZXIYCyABKAkSLwoObmF0aXZlX3JlcXVlc3QYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnByb21wdBgNIAEoCRIcCg9uZWdhdGl2ZV9wcm9tcHQYDiABKAlIAIgBARIRCgRzZWVkGA8gASgNSAGIAQESJwoGcGFyYW1zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIkCgZyZXBvcnQYESADKAsyFC5waXhlbC52MS5SZXBvcnRMaW5lEhUKCGNvc3RfdXNkGBIgASgBSAKIAQESEgoKbGF0ZW5jeV9tcxgTIAEoBRIMCgR0ZWFtGBQgASgJEhYKCXBhcmVudF9pZBgVIAEoCUgDiAEBEi4KCmNyZWF0ZWRfYXQYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnN0YXR1cxgXIAEoCRIYCgthcHBsaWNhdGlvbhgYIAEoCUgEiAEBEhgKC2FwcF92ZXJzaW9uGBkgASgJSAWIAQFCEgoQX25lZ2F0aXZlX3Byb21wdEIHCgVfc2VlZEILCglfY29zdF91c2RCDAoKX3BhcmVudF9pZEIOCgxfYXBwbGljYXRpb25CDgoMX2FwcF92ZXJzaW9uIs4BChBHZW5lcmF0ZVJlc3BvbnNlEh8KBmltYWdlcxgBIAMoCzIPLnBpeGVsLnYxLkltYWdlEiQKBnJlcG9ydBgCIAMoCzIULnBpeGVsLnYxLlJlcG9ydExpbmUSDQoFbW9kZWwYAyABKAkSDQoFcm91dGUYBCABKAkSHgoRY29zdF9lc3RpbWF0ZV91c2QYBSABKAFIAIgBARINCgVub3RlcxgGIAMoCRIQCghyZXBsYXllZBgHIAEoCEIUChJfY29zdF9lc3RpbWF0ZV91c2QipgEKEEdlbmVyYXRlUHJvZ3Jlc3MSDQoFc3RhZ2UYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIVCghmcmFjdGlvbhgDIAEoAUgAiAEBEhIKBXJvdXRlGAQgASgJSAGIAQESHAoPcHJvdmlkZXJfc3RhdHVzGAUgASgJSAKIAQFCCwoJX2ZyYWN0aW9uQggKBl9yb3V0ZUISChBfcHJvdmlkZXJfc3RhdHVzInYKDUdlbmVyYXRlRXZlbnQSLgoIcHJvZ3Jlc3MYASABKAsyGi5waXhlbC52MS5HZW5lcmF0ZVByb2dyZXNzSAASLAoGcmVzdWx0GAIgASgLMhoucGl4ZWwudjEuR2VuZXJhdGVSZXNwb25zZUgAQgcKBWV2ZW50Ih0KD0dldEltYWdlUmVxdWVzdBIKCgJpZBgBIAEoCSKlAgoRTGlzdEltYWdlc1JlcXVlc3QSGAoLYXBwbGljYXRpb24YASABKAlIAIgBARISCgVtb2RlbBgCIAEoCUgBiAEBEhEKBHRlYW0YAyABKAlIAogBARITCgZzdGF0dXMYBCABKAlIA4gBARIxCg1jcmVhdGVkX2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAcgASgFEhIKCnBhZ2VfdG9rZW4YCCABKAlCDgoMX2FwcGxpY2F0aW9uQggKBl9tb2RlbEIHCgVfdGVhbUIJCgdfc3RhdHVzIk4KEkxpc3RJbWFnZXNSZXNwb25zZRIfCgZpbWFnZXMYASADKAsyDy5waXhlbC52MS5JbWFnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIAoSRGVsZXRlSW1hZ2VSZXF1ZXN0EgoKAmlkGAEgASgJIjIKE0RlbGV0ZUltYWdlUmVzcG9uc2USCgoCaWQYASABKAkSDwoHZGVsZXRlZBgCIAEoCDLmAgoMSW1hZ2VTZXJ2aWNlEkEKCEdlbmVyYXRlEhkucGl4ZWwudjEuR2VuZXJhdGVSZXF1ZXN0GhoucGl4ZWwudjEuR2VuZXJhdGVSZXNwb25zZRJGCg5HZW5lcmF0ZVN0cmVhbRIZLnBpeGVsLnYxLkdlbmVyYXRlUmVxdWVzdBoXLnBpeGVsLnYxLkdlbmVyYXRlRXZlbnQwARI2CghHZXRJbWFnZRIZLnBpeGVsLnYxLkdldEltYWdlUmVxdWVzdBoPLnBpeGVsLnYxLkltYWdlEkcKCkxpc3RJbWFnZXMSGy5waXhlbC52MS5MaXN0SW1hZ2VzUmVxdWVzdBocLnBpeGVsLnYxLkxpc3RJbWFnZXNSZXNwb25zZRJKCgtEZWxldGVJbWFnZRIcLnBpeGVsLnYxLkRlbGV0ZUltYWdlUmVxdWVzdBodLnBpeGVsLnYxLkRlbGV0ZUltYWdlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_pixel_v1_common]);
+  fileDesc("ChVwaXhlbC92MS9pbWFnZXMucHJvdG8SCHBpeGVsLnYxIsIFCgVJbWFnZRIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSCwoDa2V5GAMgASgJEg4KBnNoYTI1NhgEIAEoCRIRCglieXRlX3NpemUYBSABKAMSEgoKbWVkaWFfdHlwZRgGIAEoCRINCgV3aWR0aBgHIAEoBRIOCgZoZWlnaHQYCCABKAUSDQoFbW9kZWwYCSABKAkSDQoFcm91dGUYCiABKAkSEAoIcHJvdmlkZXIYCyABKAkSLwoObmF0aXZlX3JlcXVlc3QYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnByb21wdBgNIAEoCRIcCg9uZWdhdGl2ZV9wcm9tcHQYDiABKAlIAIgBARIRCgRzZWVkGA8gASgNSAGIAQESJwoGcGFyYW1zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIkCgZyZXBvcnQYESADKAsyFC5waXhlbC52MS5SZXBvcnRMaW5lEhUKCGNvc3RfdXNkGBIgASgBSAKIAQESEgoKbGF0ZW5jeV9tcxgTIAEoBRIMCgR0ZWFtGBQgASgJEhYKCXBhcmVudF9pZBgVIAEoCUgDiAEBEi4KCmNyZWF0ZWRfYXQYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnN0YXR1cxgXIAEoCRIYCgthcHBsaWNhdGlvbhgYIAEoCUgEiAEBEhgKC2FwcF92ZXJzaW9uGBkgASgJSAWIAQESLwoLYWNjZXB0ZWRfYXQYGiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhIKEF9uZWdhdGl2ZV9wcm9tcHRCBwoFX3NlZWRCCwoJX2Nvc3RfdXNkQgwKCl9wYXJlbnRfaWRCDgoMX2FwcGxpY2F0aW9uQg4KDF9hcHBfdmVyc2lvbiLOAQoQR2VuZXJhdGVSZXNwb25zZRIfCgZpbWFnZXMYASADKAsyDy5waXhlbC52MS5JbWFnZRIkCgZyZXBvcnQYAiADKAsyFC5waXhlbC52MS5SZXBvcnRMaW5lEg0KBW1vZGVsGAMgASgJEg0KBXJvdXRlGAQgASgJEh4KEWNvc3RfZXN0aW1hdGVfdXNkGAUgASgBSACIAQESDQoFbm90ZXMYBiADKAkSEAoIcmVwbGF5ZWQYByABKAhCFAoSX2Nvc3RfZXN0aW1hdGVfdXNkIqYBChBHZW5lcmF0ZVByb2dyZXNzEg0KBXN0YWdlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSFQoIZnJhY3Rpb24YAyABKAFIAIgBARISCgVyb3V0ZRgEIAEoCUgBiAEBEhwKD3Byb3ZpZGVyX3N0YXR1cxgFIAEoCUgCiAEBQgsKCV9mcmFjdGlvbkIICgZfcm91dGVCEgoQX3Byb3ZpZGVyX3N0YXR1cyJ2Cg1HZW5lcmF0ZUV2ZW50Ei4KCHByb2dyZXNzGAEgASgLMhoucGl4ZWwudjEuR2VuZXJhdGVQcm9ncmVzc0gAEiwKBnJlc3VsdBgCIAEoCzIaLnBpeGVsLnYxLkdlbmVyYXRlUmVzcG9uc2VIAEIHCgVldmVudCIdCg9HZXRJbWFnZVJlcXVlc3QSCgoCaWQYASABKAki+wIKEUxpc3RJbWFnZXNSZXF1ZXN0EhgKC2FwcGxpY2F0aW9uGAEgASgJSACIAQESEgoFbW9kZWwYAiABKAlIAYgBARIRCgR0ZWFtGAMgASgJSAKIAQESEwoGc3RhdHVzGAQgASgJSAOIAQESMQoNY3JlYXRlZF9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOY3JlYXRlZF9iZWZvcmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgHIAEoBRISCgpwYWdlX3Rva2VuGAggASgJEhwKD3Byb21wdF9jb250YWlucxgJIAEoCUgEiAEBEhUKCGFjY2VwdGVkGAogASgISAWIAQFCDgoMX2FwcGxpY2F0aW9uQggKBl9tb2RlbEIHCgVfdGVhbUIJCgdfc3RhdHVzQhIKEF9wcm9tcHRfY29udGFpbnNCCwoJX2FjY2VwdGVkIk4KEkxpc3RJbWFnZXNSZXNwb25zZRIfCgZpbWFnZXMYASADKAsyDy5waXhlbC52MS5JbWFnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIAoSRGVsZXRlSW1hZ2VSZXF1ZXN0EgoKAmlkGAEgASgJIjIKE0RlbGV0ZUltYWdlUmVzcG9uc2USCgoCaWQYASABKAkSDwoHZGVsZXRlZBgCIAEoCCIgChJBY2NlcHRJbWFnZVJlcXVlc3QSCgoCaWQYASABKAkypAMKDEltYWdlU2VydmljZRJBCghHZW5lcmF0ZRIZLnBpeGVsLnYxLkdlbmVyYXRlUmVxdWVzdBoaLnBpeGVsLnYxLkdlbmVyYXRlUmVzcG9uc2USRgoOR2VuZXJhdGVTdHJlYW0SGS5waXhlbC52MS5HZW5lcmF0ZVJlcXVlc3QaFy5waXhlbC52MS5HZW5lcmF0ZUV2ZW50MAESNgoIR2V0SW1hZ2USGS5waXhlbC52MS5HZXRJbWFnZVJlcXVlc3QaDy5waXhlbC52MS5JbWFnZRJHCgpMaXN0SW1hZ2VzEhsucGl4ZWwudjEuTGlzdEltYWdlc1JlcXVlc3QaHC5waXhlbC52MS5MaXN0SW1hZ2VzUmVzcG9uc2USSgoLRGVsZXRlSW1hZ2USHC5waXhlbC52MS5EZWxldGVJbWFnZVJlcXVlc3QaHS5waXhlbC52MS5EZWxldGVJbWFnZVJlc3BvbnNlEjwKC0FjY2VwdEltYWdlEhwucGl4ZWwudjEuQWNjZXB0SW1hZ2VSZXF1ZXN0Gg8ucGl4ZWwudjEuSW1hZ2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_pixel_v1_common]);
 
 /**
  * A stored image with its full lineage.
@@ -152,6 +152,13 @@ export type Image = Message<"pixel.v1.Image"> & {
    * @generated from field: optional string app_version = 25;
    */
   appVersion?: string | undefined;
+
+  /**
+   * When a person accepted this image (AcceptImage); absent if nobody has.
+   *
+   * @generated from field: google.protobuf.Timestamp accepted_at = 26;
+   */
+  acceptedAt?: Timestamp | undefined;
 };
 
 /**
@@ -342,6 +349,20 @@ export type ListImagesRequest = Message<"pixel.v1.ListImagesRequest"> & {
    * @generated from field: string page_token = 8;
    */
   pageToken: string;
+
+  /**
+   * Case-insensitive substring of the prompt.
+   *
+   * @generated from field: optional string prompt_contains = 9;
+   */
+  promptContains?: string | undefined;
+
+  /**
+   * true: only accepted images; false: only images nobody accepted.
+   *
+   * @generated from field: optional bool accepted = 10;
+   */
+  accepted?: boolean | undefined;
 };
 
 /**
@@ -413,6 +434,23 @@ export const DeleteImageResponseSchema: GenMessage<DeleteImageResponse> = /*@__P
   messageDesc(file_pixel_v1_images, 8);
 
 /**
+ * @generated from message pixel.v1.AcceptImageRequest
+ */
+export type AcceptImageRequest = Message<"pixel.v1.AcceptImageRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message pixel.v1.AcceptImageRequest.
+ * Use `create(AcceptImageRequestSchema)` to create a new message.
+ */
+export const AcceptImageRequestSchema: GenMessage<AcceptImageRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_images, 9);
+
+/**
  * @generated from service pixel.v1.ImageService
  */
 export const ImageService: GenService<{
@@ -457,6 +495,16 @@ export const ImageService: GenService<{
     methodKind: "unary";
     input: typeof DeleteImageRequestSchema;
     output: typeof DeleteImageResponseSchema;
+  },
+  /**
+   * Records that a person chose this image (the playground's "accept"); a member of the image's team.
+   *
+   * @generated from rpc pixel.v1.ImageService.AcceptImage
+   */
+  acceptImage: {
+    methodKind: "unary";
+    input: typeof AcceptImageRequestSchema;
+    output: typeof ImageSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pixel_v1_images, 0);
