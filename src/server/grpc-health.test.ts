@@ -24,7 +24,9 @@ describe('grpc.health.v1.Health', () => {
     expect(await check('pixel.v1.ImageService')).toEqual({ status: Status.SERVING });
     serving = false;
     expect(await check('')).toEqual({ status: Status.NOT_SERVING });
-    const error = await check('pixel.v1.Other').catch((e: unknown) => e);
+    const error = await Promise.resolve()
+      .then(() => check('pixel.v1.Other'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.NotFound);
   });
