@@ -1,10 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
 import { type ErrorCode, PixelError, toPixelError } from '../protocol/errors.ts';
-import { assertSafeKey, mediaTypeForKey, sha256FromKey } from '../storage/keys.ts';
 import type { BlobStore } from '../storage/types.ts';
 import type { Authenticator } from './auth.ts';
+import { filesRoute } from './files-route.ts';
 import type { Caller, ImageService } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
 import { mapOpenAIRequest, openAIB64Body, openAIResponse } from './openai-compat.ts';
@@ -211,23 +211,7 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     return { object: 'list', data };
   });
 
-  // Content-addressed, so the key names the bytes forever: immutable caching, ETag = sha256.
-  // No auth: like a bucket URL, the (unguessable) key is the capability, so <img src> works in browsers.
-  app.get('/files/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
-    const key = request.params['*'];
-    assertSafeKey(key);
-    if (deps.store.kind !== 'local') return reply.redirect(await deps.store.url(key), 302);
-    const etag = `"${sha256FromKey(key)}"`;
-    if (request.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send();
-    const blob = await deps.store.get(key);
-    if (!blob) throw new PixelError({ code: 'not_found', field: 'key', message: `no file ${key}` });
-    return reply
-      .header('content-type', mediaTypeForKey(key))
-      .header('etag', etag)
-      .header('cache-control', 'public, max-age=31536000, immutable')
-      .header('x-content-type-options', 'nosniff')
-      .send(Buffer.from(blob.bytes.buffer, blob.bytes.byteOffset, blob.bytes.byteLength));
-  });
+  app.get('/files/*', filesRoute(deps));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -1,5 +1,16 @@
-import { closeSync, renameSync, writeSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, constants, renameSync, writeSync } from 'node:fs';
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PixelError } from '../protocol/errors.ts';
 import { uniqueToken } from '../runtime/unique.ts';
@@ -20,6 +31,7 @@ export class LocalBlobStore implements BlobStore {
   readonly dir: string;
   readonly #base: string;
   readonly #staging: StagingArea;
+  #realDir: Promise<string> | undefined;
 
   constructor(config: LocalStoreConfig) {
     this.dir = resolve(config.dir);
@@ -107,22 +119,45 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Only a regular file inside the store is a blob: a symlink (as the file or as one of its folders), a
+   * folder or a device under a key reads as missing, so the store never serves anything outside itself.
+   */
   async get(key: string): Promise<{ bytes: Uint8Array; mediaType: string } | undefined> {
     const path = this.#path(key);
+    let handle: FileHandle | undefined;
     try {
-      const buffer = await readFile(path);
+      if (!(await this.#foldersAreReal(path))) return undefined;
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      if (!(await handle.stat()).isFile()) return undefined;
+      const buffer = await handle.readFile();
       return {
         bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
         mediaType: mediaTypeForKey(key),
       };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isNotFound(error) || isNotARegularPath(error)) return undefined;
       throw storageError('get', error);
+    } finally {
+      await handle?.close();
     }
   }
 
+  /** True when the folders holding `path` are the store's own, reached through no symlink. */
+  async #foldersAreReal(path: string): Promise<boolean> {
+    this.#realDir ??= realpath(this.dir);
+    const root = await this.#realDir.catch(() => undefined);
+    if (root === undefined) {
+      this.#realDir = undefined;
+      return false;
+    }
+    const folder = dirname(path);
+    const expected = join(root, folder.slice(this.dir.length));
+    return (await realpath(folder)) === expected;
+  }
+
   async exists(key: string): Promise<boolean> {
-    return (await statOrUndefined(this.#path(key))) !== undefined;
+    return (await statOrUndefined(this.#path(key)))?.isFile() === true;
   }
 
   async delete(key: string): Promise<void> {
@@ -177,9 +212,10 @@ function writeAllSync(fd: number, bytes: Uint8Array): void {
 
 const tempPath = (path: string) => `${path}.${process.pid}.${uniqueToken()}.tmp`;
 
+/** lstat: a symlink is reported as itself, never as what it points at. */
 async function statOrUndefined(path: string) {
   try {
-    return await stat(path);
+    return await lstat(path);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw storageError('stat', error);
@@ -197,6 +233,12 @@ async function readDirNames(path: string): Promise<string[]> {
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** A symlink where O_NOFOLLOW refuses one, or a folder where a file was expected. */
+function isNotARegularPath(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ELOOP' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'EMLINK';
 }
 
 async function wrap(op: string, fn: () => Promise<void>): Promise<void> {
