@@ -25,6 +25,8 @@ export interface VerifiedKey {
 }
 
 export const BOOTSTRAP_TEAM = 'admin';
+/** Names the bootstrap admin keys carry; no other key may take them (they tell team keys apart). */
+const BOOTSTRAP_NAMES = ['bootstrap', 'bootstrap (PIXEL_ADMIN_KEY)'];
 const KEY_PREFIX = 'pxl_';
 const DISPLAY_PREFIX_LEN = KEY_PREFIX.length + 8;
 const TEAM_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -84,6 +86,8 @@ export class ApiKeyRepo {
     const name = input.name ?? '';
     if (typeof name !== 'string' || name.length > 200)
       throw invalidArgument('name', 'must be at most 200 characters');
+    if (BOOTSTRAP_NAMES.some((reserved) => reserved.toLowerCase() === name.trim().toLowerCase()))
+      throw invalidArgument('name', `"${name}" is reserved for the bootstrap admin key`);
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
     return insertKey(this.#db, key, input.team, input.role, name);
   }
@@ -121,6 +125,18 @@ export class ApiKeyRepo {
       });
     }
     return { ...verified };
+  }
+
+  /**
+   * True once any key other than a bootstrap admin key was ever created (revoked ones included): from
+   * then on the embedded profile stops serving callers without a key.
+   */
+  async hasTeamKeys(): Promise<boolean> {
+    const rows = await this.#db.query(
+      `SELECT 1 FROM api_keys WHERE NOT (team = $1 AND role = 'admin' AND name IN ($2, $3)) LIMIT 1`,
+      [BOOTSTRAP_TEAM, ...BOOTSTRAP_NAMES],
+    );
+    return rows.length > 0;
   }
 
   /** Key metadata; never the hash nor the key. */

@@ -14,11 +14,13 @@ import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { composePlatform, type Platform } from '../platform/compose.ts';
 import { redactSecrets } from '../protocol/errors.ts';
+import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { BlobStore } from '../storage/types.ts';
-import { type Authenticator, authInterceptor, callerOf, createAuthenticator, LOCAL_TEAM } from './auth.ts';
+import { createAccess, requestGateFor } from './access.ts';
+import { type Authenticator, authInterceptor, callerOf, PEER_KEY } from './auth.ts';
 import { startBackgroundTasks } from './background.ts';
-import { allowsAnonymous, type ServerConfig } from './config.ts';
+import type { ServerConfig } from './config.ts';
 import { registerGrpcTooling } from './grpc-reflection-routes.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import type { ImageService } from './image-service.ts';
@@ -27,6 +29,7 @@ import { applicationServiceImpl } from './rpc-apps.ts';
 import { imageServiceImpl } from './rpc-images.ts';
 import { modelServiceImpl } from './rpc-models.ts';
 import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
+import { withGenerationLimit } from './team-limits.ts';
 import { MAX_BODY_BYTES, openTransport } from './transport.ts';
 
 /** What extensions (applications, review, UI…) get to build their own routes on the same server. */
@@ -61,6 +64,8 @@ export interface ServerDeps {
   routes?: (router: ConnectRouter, ctx: ServerContext) => void;
   /** More HTTP routes (UI, REST) on the Fastify instance. */
   http?: (app: FastifyInstance, ctx: ServerContext) => void | Promise<void>;
+  /** Time for the per-team limits and anonymous access (tests inject a manual clock). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface RunningServer {
@@ -113,7 +118,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   const env = deps.env ?? process.env;
   const log = createLogger(config.logLevel, deps.logStream);
   const notice = deps.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const transport = await openTransport(config, log);
+  const gate = requestGateFor(config);
+  const transport = await openTransport(config, log, gate);
   const { fastify, url } = transport;
 
   let platform: Platform | undefined;
@@ -130,7 +136,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         },
       },
     );
-    const { db, store, catalog, images, applications, adapters } = platform;
+    const { db, store, catalog, applications, adapters } = platform;
     metrics = new ServerMetrics(catalog);
     for (const error of platform.synced.errors)
       log.error({ err: error.toJSON() }, 'application profile not loaded');
@@ -143,7 +149,9 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       );
     }
     if (bootstrap?.revoked) log.warn('PIXEL_ADMIN_KEY names a revoked key; it stays revoked');
-    const auth = createAuthenticator(keys, { anonymousAllowed: allowsAnonymous(config) });
+    const access = createAccess(config, { db, keys, metrics, ...pick(deps, 'clock') });
+    const { auth } = access;
+    const images = withGenerationLimit(platform.images, access.limiter);
     const ctx: ServerContext = {
       config,
       db,
@@ -188,12 +196,20 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       routes,
       interceptors,
       readMaxBytes: MAX_BODY_BYTES,
-      contextValues: (req) => createContextValues().set(REQUEST_ID_KEY, String(req.id)),
+      contextValues: (req) =>
+        createContextValues().set(REQUEST_ID_KEY, String(req.id)).set(PEER_KEY, req.socket.remoteAddress),
     });
     registerHttpRoutes(fastify, { images, auth, catalog, db, store, metrics, draining: transport.draining });
     await deps.http?.(fastify, ctx);
     await fastify.ready();
-    transport.setHttp2Handler(connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_BODY_BYTES }));
+    transport.setHttp2Handler(
+      connectNodeAdapter({
+        routes,
+        interceptors,
+        readMaxBytes: MAX_BODY_BYTES,
+        contextValues: (req) => createContextValues().set(PEER_KEY, req.socket.remoteAddress),
+      }),
+    );
 
     const background = startBackgroundTasks({
       db,
@@ -210,9 +226,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         grpc: 'same port (HTTP/2 cleartext)',
         database: db.kind,
         store: store.kind,
-        auth: auth.anonymousAllowed
-          ? `no key needed: anonymous callers are admins of team "${LOCAL_TEAM}" (embedded profile on 127.0.0.1; set PIXEL_REQUIRE_KEYS=true to require keys)`
-          : 'API keys required (Authorization: Bearer pxl_…)',
+        auth: await access.describe(),
+        hosts: gate.hosts.describe(),
       },
       'pixel listening',
     );
@@ -222,6 +237,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const close = () => {
       closing ??= (async () => {
         background.stop();
+        access.close();
         await transport.close();
         await owned.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
         log.info('pixel stopped');

@@ -1,4 +1,6 @@
 import { configError, isSet, type PlatformConfig, platformConfigFromEnv } from '../platform/config.ts';
+import { parseCorsOrigins } from './cors.ts';
+import { TrustedProxies } from './forwarded.ts';
 
 /** Everything the server reads from the environment, parsed and checked once at start. */
 export interface ServerConfig extends PlatformConfig {
@@ -25,7 +27,23 @@ export interface ServerConfig extends PlatformConfig {
    * HTTP/2 client preface goes to the HTTP/2 server, anything else to Fastify's HTTP/1.1 server.
    */
   grpcSharesPort: true;
+  /** PIXEL_ALLOW_ANONYMOUS: keep serving callers without a key even once team keys exist. */
+  allowAnonymous: boolean;
+  /** PIXEL_ALLOWED_HOSTS: host names served besides localhost, 127.0.0.1 and [::1]. */
+  allowedHosts: string[];
+  /** PIXEL_CORS_ORIGINS: browser origins allowed to call (Connect-Web, gRPC-Web); none by default. */
+  corsOrigins: string[];
+  /** PIXEL_TRUSTED_PROXIES: addresses or CIDR ranges whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
+  /** Per-team and per-key limits; 0 = none. */
+  limits: { teamRpm: number; teamConcurrency: number; keyRpm: number; keyConcurrency: number };
 }
+
+const list = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -40,7 +58,8 @@ export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; des
   {
     name: 'PIXEL_HOST',
     default: '127.0.0.1',
-    description: 'Interface to bind. Anything but 127.0.0.1 requires API keys.',
+    description:
+      'Interface to bind. Anything but 127.0.0.1 requires API keys, and PIXEL_ALLOWED_HOSTS unless PIXEL_REQUIRE_KEYS=true.',
   },
   {
     name: 'PIXEL_DATA_DIR',
@@ -85,6 +104,47 @@ export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; des
     description: 'On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.',
   },
   {
+    name: 'PIXEL_ALLOW_ANONYMOUS',
+    default: 'false',
+    description:
+      'Keep serving callers without a key (members of team `local`) even once team keys exist; without it anonymous access ends when the first team key is created.',
+  },
+  {
+    name: 'PIXEL_ALLOWED_HOSTS',
+    default: '(none)',
+    description:
+      'Comma-separated host names served besides localhost, 127.0.0.1 and [::1] (any port); other Host / :authority values get 421. Required when PIXEL_HOST is not a loopback address, unless keys are required.',
+  },
+  {
+    name: 'PIXEL_CORS_ORIGINS',
+    default: '(none)',
+    description:
+      'Comma-separated browser origins (https://app.example.com) allowed to call Connect-Web / gRPC-Web, preflight included; other cross-origin requests get 403.',
+  },
+  {
+    name: 'PIXEL_TRUSTED_PROXIES',
+    default: '(none)',
+    description:
+      'Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed; a forwarded request never counts as local.',
+  },
+  {
+    name: 'PIXEL_TEAM_RPM',
+    default: '0',
+    description: 'Requests per minute per team, across every process sharing the database (0 = no limit).',
+  },
+  {
+    name: 'PIXEL_TEAM_CONCURRENCY',
+    default: '0',
+    description:
+      'Generations running at once per team, across every process sharing the database (0 = no limit).',
+  },
+  { name: 'PIXEL_KEY_RPM', default: '0', description: 'Requests per minute per API key (0 = no limit).' },
+  {
+    name: 'PIXEL_KEY_CONCURRENCY',
+    default: '0',
+    description: 'Generations running at once per API key (0 = no limit).',
+  },
+  {
     name: 'PIXEL_KEY_CACHE_MS',
     default: '5000',
     description:
@@ -112,6 +172,12 @@ function bool(env: Env, name: string): boolean {
   throw configError(name, `must be true or false, not "${raw}"`);
 }
 
+/** The entries of PIXEL_TRUSTED_PROXIES, checked. */
+function trustedProxyList(raw: string | undefined): string[] {
+  TrustedProxies.parse(raw);
+  return list(raw);
+}
+
 /** Reads the server settings; a bad value throws a PixelError naming the variable (never echoing secrets). */
 export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
   const host = isSet(env.PIXEL_HOST) ? env.PIXEL_HOST.trim() : '127.0.0.1';
@@ -135,6 +201,16 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
     shutdownTimeoutMs: int(env, 'PIXEL_SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     keyCacheMs: int(env, 'PIXEL_KEY_CACHE_MS', 5_000, 0, 600_000),
     grpcSharesPort: true,
+    allowAnonymous: bool(env, 'PIXEL_ALLOW_ANONYMOUS'),
+    allowedHosts: list(env.PIXEL_ALLOWED_HOSTS),
+    corsOrigins: parseCorsOrigins(env.PIXEL_CORS_ORIGINS),
+    trustedProxies: trustedProxyList(env.PIXEL_TRUSTED_PROXIES),
+    limits: {
+      teamRpm: int(env, 'PIXEL_TEAM_RPM', 0, 0, 1_000_000),
+      teamConcurrency: int(env, 'PIXEL_TEAM_CONCURRENCY', 0, 0, 100_000),
+      keyRpm: int(env, 'PIXEL_KEY_RPM', 0, 0, 1_000_000),
+      keyConcurrency: int(env, 'PIXEL_KEY_CONCURRENCY', 0, 0, 100_000),
+    },
   };
 }
 

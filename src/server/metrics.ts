@@ -20,6 +20,7 @@ export class ServerMetrics {
   readonly #images: Counter<string>;
   readonly #bytes: Counter<string>;
   readonly #errors: Counter<string>;
+  readonly #limited: Counter<string>;
   readonly #catalog: Catalog;
 
   constructor(catalog: Catalog, options: { defaultMetrics?: boolean } = {}) {
@@ -57,6 +58,12 @@ export class ServerMetrics {
       labelNames: ['surface', 'code'],
       registers,
     });
+    this.#limited = new Counter({
+      name: 'pixel_limit_rejections_total',
+      help: 'Requests refused by a per-team or per-key limit, by team and limit (team_rpm, team_concurrency, key_rpm, key_concurrency).',
+      labelNames: ['team', 'limit'],
+      registers,
+    });
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'pixel_' });
   }
@@ -79,6 +86,11 @@ export class ServerMetrics {
     this.#requests.inc(labels);
     this.#latency.observe(labels, seconds);
     if (outcome !== 'ok') this.#errors.inc({ surface, code: outcome });
+  }
+
+  /** Team names are bounded: only teams that hold keys (and `local`) get this far. */
+  limitRejected(team: string, limit: string): void {
+    this.#limited.inc({ team, limit });
   }
 
   stored(provider: string, model: string, bytes: number): void {

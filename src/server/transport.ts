@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import { listenSharedPort } from './listener.ts';
+import type { RequestGate } from './request-gate.ts';
 import { requestIdFrom } from './rpc-observe.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -49,6 +50,8 @@ function urlHost(host: string): string {
 export async function openTransport(
   config: Pick<ServerConfig, 'host' | 'port' | 'shutdownTimeoutMs'>,
   log: Logger,
+  /** Checked before any routing on both servers (Host allowlist, CORS). */
+  gate?: RequestGate,
 ): Promise<Transport> {
   // Requests in flight over both servers; shutdown waits for zero.
   let inflight = 0;
@@ -71,6 +74,7 @@ export async function openTransport(
         else socketsBusy.set(socket, busy);
         if (draining && inflight === 0) drained?.();
       });
+      if (gate && !gate.admit(req, res)) return;
       handler(req, res);
     };
 
