@@ -1,9 +1,9 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
 import { type ErrorCode, PixelError, toPixelError } from '../protocol/errors.ts';
 import type { BlobStore } from '../storage/types.ts';
-import type { Authenticator } from './auth.ts';
+import { AUTH_HEADER, type Authenticator } from './auth.ts';
 import { filesRoute } from './files-route.ts';
 import type { Caller, ImageService } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
@@ -151,14 +151,20 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
       .send(request.url.startsWith('/v1/') ? openAIErrorBody(error).body : { error: error.toJSON() });
   });
 
-  const authenticate = async (request: FastifyRequest) => {
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const s = stateOf(request);
-    s.caller = await deps.auth.authenticate(request.headers.authorization);
+    const outcome = await deps.auth.authenticate({
+      authorization: request.headers.authorization,
+      peer: request.socket.remoteAddress,
+      headers: request.headers,
+    });
+    if (outcome.notice) reply.header(AUTH_HEADER, outcome.notice);
+    s.caller = outcome.caller;
     return s.caller;
   };
 
   app.post('/v1/images/generations', async (request, reply) => {
-    const caller = await authenticate(request);
+    const caller = await authenticate(request, reply);
     const { input, responseFormat } = mapOpenAIRequest(request.body, deps.catalog);
     const seen = stateOf(request).seen;
     if (typeof input.model === 'string') seen.model = input.model;
@@ -201,8 +207,8 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     return reply.header('content-type', 'application/json; charset=utf-8').send(openAIB64Body(result, blobs));
   });
 
-  app.get('/v1/models', async (request) => {
-    await authenticate(request);
+  app.get('/v1/models', async (request, reply) => {
+    await authenticate(request, reply);
     const models = deps.catalog.list().filter((m) => m.status.state !== 'retired');
     const data = [
       ...models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider })),
