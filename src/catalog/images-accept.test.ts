@@ -58,5 +58,8 @@ describe('ImageRepo: accept and the prompt / accepted filters', () => {
     expect(await ids({ accepted: true })).toEqual([b.id]);
     expect(await ids({ accepted: false })).toEqual([a.id]);
     expect(await ids({ accepted: true, promptContains: 'apple' })).toEqual([]);
+    const child = await repo.insert({ ...base, team: 'produce', prompt: 'child', parentId: a.id });
+    expect(await ids({ parentId: a.id })).toEqual([child.id]);
+    expect(await ids({ parentId: b.id })).toEqual([]);
   });
 });

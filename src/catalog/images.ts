@@ -70,6 +70,8 @@ export interface ListImagesOptions {
   promptContains?: string;
   /** true: only images a person accepted; false: only those nobody accepted. */
   accepted?: boolean;
+  /** Only the children of this image. */
+  parentId?: string;
   limit: number;
   cursor?: string;
 }
@@ -168,6 +170,7 @@ export class ImageRepo {
       add((p) => `created_at < ${p}`, validDate(options.createdBefore, 'createdBefore'));
     if (options.promptContains !== undefined && options.promptContains !== '')
       add((p) => `strpos(lower(prompt), lower(${p})) > 0`, options.promptContains);
+    if (options.parentId !== undefined) add((p) => `parent_id = ${p}`, options.parentId);
     if (options.accepted !== undefined)
       where.push(options.accepted ? `review ? 'accepted'` : `(review IS NULL OR NOT review ? 'accepted')`);
     if (options.cursor !== undefined) {

@@ -85,6 +85,7 @@ export function imageServiceImpl(service: ImageService): ServiceImpl<typeof Imag
           ...(req.createdBefore !== undefined && { createdBefore: timestampDate(req.createdBefore) }),
           ...(req.promptContains !== undefined && { promptContains: req.promptContains }),
           ...(req.accepted !== undefined && { accepted: req.accepted }),
+          ...(req.parentId !== undefined && { parentId: req.parentId }),
         },
         callerOf(ctx.values),
       );
