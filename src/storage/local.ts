@@ -37,6 +37,8 @@ export class LocalBlobStore implements BlobStore {
     this.dir = resolve(config.dir);
     this.#base = config.publicBaseUrl.replace(/\/+$/, '');
     this.#staging = new StagingArea(this.dir);
+    // Spares a killed process left behind go now, at start, not an hour later.
+    this.#staging.removeLeftovers();
   }
 
   #path(key: string): string {

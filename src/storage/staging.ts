@@ -114,18 +114,39 @@ export class StagingArea {
     while (this.#folders.length + this.#making.folders < this.#spareFolders) this.#makeFolder();
   }
 
-  /** Creates the staging folder and removes what a crashed process left there long ago. */
+  /**
+   * Creates the staging folder and removes what a process that is gone left there (a crash, a SIGKILL):
+   * spares named by a process id no longer running, or by this process id but an earlier process (ids are
+   * reused, e.g. pid 1 in a restarted container). Spares of a live process are left alone; anything else
+   * is removed once it is old.
+   */
   #prepare(): void {
     mkdirSync(this.dir, { recursive: true });
+    this.removeLeftovers();
+  }
+
+  /** The sweep #prepare does, on its own: what dead processes left (the store runs it when it opens). */
+  removeLeftovers(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return 0; // no staging folder yet, or not readable: nothing of ours to clean
+    }
     const now = Date.now();
-    for (const name of readdirSync(this.dir)) {
+    let removed = 0;
+    for (const name of names) {
       const path = join(this.dir, name);
       try {
-        if (now - statSync(path).mtimeMs > LEFTOVER_AGE_MS) rmSync(path, { recursive: true, force: true });
+        if (leftOverByGoneProcess(name) || now - statSync(path).mtimeMs > LEFTOVER_AGE_MS) {
+          rmSync(path, { recursive: true, force: true });
+          removed++;
+        }
       } catch {
         // Taken by another process meanwhile.
       }
     }
+    return removed;
   }
 
   #name(): string {
@@ -179,6 +200,30 @@ export class StagingArea {
         this.#idle = resolve;
       });
     }
+  }
+}
+
+/** This process's mark in spare names (`<pid>-<mark>-<n>`): the per-process part of its unique tokens. */
+const OWN_MARK = ((token: string) => token.slice(0, token.lastIndexOf('-')))(uniqueToken());
+const SPARE_NAME = /^(\d+)-([A-Za-z0-9_-]{16})-([0-9a-z]+)\.(tmp|d)$/;
+
+/** True for a spare whose maker is not running any more. */
+function leftOverByGoneProcess(name: string): boolean {
+  const match = SPARE_NAME.exec(name);
+  if (!match) return false;
+  const pid = Number(match[1]);
+  if (pid === process.pid) return match[2] !== OWN_MARK;
+  return !isRunning(pid);
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
