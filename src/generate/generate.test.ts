@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { defaultCatalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { PixelError } from '../protocol/errors.ts';
+import { createFalAdapter } from '../providers/fal/adapter.ts';
+import { startFalFake } from '../providers/fal/fake.ts';
 import { createPixelAdapter } from '../providers/pixel/adapter.ts';
 import type { ProviderAdapter, ProviderCall } from '../providers/types.ts';
-import { generate, type ProgressEvent } from './generate.ts';
+import { generate, imageSeeds, type ProgressEvent } from './generate.ts';
 
 const catalog = defaultCatalog();
 const sketch = createPixelAdapter();
@@ -150,5 +152,72 @@ describe('generate', () => {
         { signal: controller.signal },
       ),
     ).rejects.toMatchObject({ code: 'cancelled' });
+  });
+});
+
+describe('per-image seeds', () => {
+  it('a 3-image fal call: each image carries the call seed and its index, marked not reproducible', async () => {
+    const fake = await startFalFake();
+    try {
+      const fal = createFalAdapter({
+        apiKey: fake.apiKey,
+        queueBaseURL: fake.url,
+        runBaseURL: fake.runUrl,
+        pollIntervalMs: 5,
+      });
+      const outcome = await generate(
+        { prompt: 'three plums', model: 'fal/fal-ai/flux/dev', n: 3, seed: 0, width: 512, height: 512 },
+        { catalog, adapter: (p) => (p === 'fal' ? fal : undefined) },
+      );
+      expect(outcome.images.map((i) => [i.seed, i.seedIndex, i.reproducible])).toEqual([
+        [0, 0, false],
+        [0, 1, false],
+        [0, 2, false],
+      ]);
+      const line = outcome.translation.report.filter((l) => l.param === 'seed').at(-1)!;
+      expect(line.status).toBe('adjusted');
+      expect(line.note).toContain('reproducible: false');
+      expect(line.note).toContain('images 1, 2, 3');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('per-image seeds from the provider (pixel/sketch) are reproducible, and no seed line is added', async () => {
+    const outcome = await generate(
+      { prompt: 'two pears', n: 2, seed: 41, width: 64, height: 64 },
+      { catalog, adapter: (p) => (p === 'pixel' ? sketch : undefined) },
+    );
+    expect(outcome.images.map((i) => [i.seed, i.seedIndex, i.reproducible])).toEqual([
+      [41, undefined, true],
+      [42, undefined, true],
+    ]);
+    expect(outcome.translation.report.filter((l) => l.param === 'seed')).toHaveLength(1);
+  });
+
+  it.each([
+    ['one image: the call seed reproduces it', [{}], 5, [{ seed: 5, reproducible: true }]],
+    ['one image: the provider seed wins', [{ seed: 9 }], 5, [{ seed: 9, reproducible: true }]],
+    [
+      'distinct provider seeds (Stability v1, A1111)',
+      [{ seed: 3 }, { seed: 4 }],
+      3,
+      [
+        { seed: 3, reproducible: true },
+        { seed: 4, reproducible: true },
+      ],
+    ],
+    [
+      'only the first seed known (Replicate): the call seed with indexes',
+      [{ seed: 7 }, {}],
+      1,
+      [
+        { seed: 7, seedIndex: 0, reproducible: false },
+        { seed: 7, seedIndex: 1, reproducible: false },
+      ],
+    ],
+    ['no seed at all (OpenAI)', [{}, {}], undefined, [{}, {}]],
+  ] as const)('%s', (_name, images, callSeed, expected) => {
+    expect(imageSeeds(images, callSeed)).toEqual(expected);
   });
 });

@@ -8,9 +8,9 @@ import { type FallbackAttempt, runWithFallback } from '../providers/reliability/
 import { checkedHeader } from '../providers/shared/http.ts';
 import { linkSignals } from '../providers/shared/linked-signal.ts';
 import type { ProviderAdapter, ProviderProgress } from '../providers/types.ts';
-import { nthSeed } from '../translate/seed.ts';
 import { type TranslateOptions, translateFor } from '../translate/translate.ts';
-import type { Translation } from '../translate/types.ts';
+import type { ReportLine, Translation } from '../translate/types.ts';
+import { bodyWithInputs, type InputImages, plansTakingInputs } from './input-images.ts';
 
 export type ProgressEvent =
   | { stage: 'translating' }
@@ -23,7 +23,15 @@ export interface GeneratedImage {
   mediaType: string;
   width: number;
   height: number;
+  /**
+   * The seed that makes this image again: the provider's own per-image seed where it returns one
+   * (or the seed of a one-image call); otherwise the seed of the call that made it, with `seedIndex`.
+   */
   seed?: number;
+  /** This image's place in its provider call, set when `seed` is that call's seed shared by several images. */
+  seedIndex?: number;
+  /** Whether a request with `seed` alone (n = 1) makes this image again; false for `seedIndex` images. */
+  reproducible?: boolean;
   /** What the provider returned before post-processing. */
   native: { mediaType: string; width: number; height: number };
   operations: string[];
@@ -59,6 +67,8 @@ export interface GenerateOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** The caller's team: its `team:<team>` application label is used first. */
   team?: string;
+  /** An edit's input images (and mask): only routes whose catalogue entry takes them are used. */
+  inputs?: InputImages;
 }
 
 /**
@@ -93,7 +103,9 @@ export async function generate(
   }
 
   // Routes whose provider has no credentials here are skipped up front rather than "failing".
-  const configured = plans.filter((plan) => deps.adapter(plan.model.provider) !== undefined);
+  const configured = plansTakingInputs(plans, options.inputs).filter(
+    (plan) => deps.adapter(plan.model.provider) !== undefined,
+  );
   if (configured.length === 0) throw notConfigured(primary.model.provider);
   const fallbackRoutes = configured.map((plan) => ({
     id: plan.model.id,
@@ -113,16 +125,19 @@ export async function generate(
       mediaType: delivered.mediaType,
       width: delivered.width,
       height: delivered.height,
-      ...(image.seed !== undefined && { seed: image.seed }),
+      ...(image.seed !== undefined && { seed: image.seed, reproducible: image.reproducible }),
+      ...(image.seedIndex !== undefined && { seedIndex: image.seedIndex }),
       native: { mediaType: image.mediaType, width: image.width, height: image.height },
       operations: delivered.operations,
       ...(image.requestId !== undefined && { providerRequestId: image.requestId }),
     });
     options.onProgress?.({ stage: 'post-processing', done: ++done, total: raw.length });
   }
+  const seedLine = sharedSeedLine(raw);
+  const report = [...app.report, ...plan.report, ...(seedLine ? [seedLine] : [])];
   return {
     // Application provenance lines lead the report: where the prompt and each default came from.
-    translation: app.report.length > 0 ? { ...plan, report: [...app.report, ...plan.report] } : plan,
+    translation: report.length !== plan.report.length ? { ...plan, report } : plan,
     ...(app.application && { application: app.application }),
     route: result.route,
     images,
@@ -139,6 +154,8 @@ interface RawImage {
   width: number;
   height: number;
   seed?: number;
+  seedIndex?: number;
+  reproducible?: boolean;
   requestId?: string;
   notes: string[];
   usage?: Record<string, unknown>;
@@ -170,7 +187,7 @@ async function runCalls(
       });
       const result = await adapter.generate({
         model: plan.model,
-        body: call.body,
+        body: bodyWithInputs(call.body, options.inputs),
         count: call.count,
         signal,
         onProgress: (provider) =>
@@ -190,11 +207,10 @@ async function runCalls(
           message: `${plan.model.id} returned no images`,
         });
       }
+      const seeds = imageSeeds(result.images, call.seed);
       results[index] = result.images.map((image, i) => ({
         ...image,
-        seed:
-          image.seed ??
-          (call.seed !== undefined && plan.model.seed ? nthSeed(call.seed, i, plan.model.seed) : undefined),
+        ...seeds[i],
         requestId: result.requestId,
         notes: result.notes ?? [],
         usage: i === 0 ? result.usage : undefined,
@@ -210,6 +226,43 @@ async function runCalls(
     linked.release();
   }
   return { plan, raw: results.flat() };
+}
+
+type ImageSeed = Pick<RawImage, 'seed' | 'seedIndex' | 'reproducible'>;
+
+/**
+ * The seed recorded for each image of one provider call. A one-image call, or a provider that
+ * returns a different seed for every image (Stability v1, A1111, pixel/sketch), gives each image a
+ * seed that makes it again. Otherwise (fal, Replicate, Bedrock Titan and Nova, Imagen, ComfyUI: one
+ * seed for the whole batch) each image gets the call's seed and its index, marked not reproducible.
+ */
+export function imageSeeds(
+  images: ReadonlyArray<{ seed?: number }>,
+  callSeed: number | undefined,
+): ImageSeed[] {
+  if (images.length === 1) {
+    const seed = images[0]!.seed ?? callSeed;
+    return [seed === undefined ? {} : { seed, reproducible: true }];
+  }
+  const given = images.map((image) => image.seed);
+  if (given.every((seed) => seed !== undefined) && new Set(given).size === given.length) {
+    return given.map((seed) => ({ seed, reproducible: true }));
+  }
+  const shared = given.find((seed) => seed !== undefined) ?? callSeed;
+  if (shared === undefined) return images.map(() => ({}));
+  return images.map((_, seedIndex) => ({ seed: shared, seedIndex, reproducible: false }));
+}
+
+/** The report line that says which images share their call's seed, when any do. */
+function sharedSeedLine(raw: readonly RawImage[]): ReportLine | undefined {
+  const shared = raw.flatMap((image, index) => (image.reproducible === false ? [index + 1] : []));
+  if (shared.length === 0) return undefined;
+  return {
+    param: 'seed',
+    status: 'adjusted',
+    sent: raw.map((image) => image.seed ?? null),
+    note: `images ${shared.join(', ')} came from calls that made several images from one seed: each is recorded with its call's seed and its index (seedIndex), reproducible: false (that seed with n = 1 does not make the same image)`,
+  };
 }
 
 /**

@@ -47,6 +47,7 @@ const MINIMAL = (id: string, extra = '') => `
     steps: null
     seed: { min: 0, max: 100 }
     negativePrompt: false
+    negativeEmulation: { mode: clause }
     styles: null
     imagesPerCall: 1
     formats: [png]
@@ -222,7 +223,7 @@ describe('self-hosted file', () => {
     family: sdxl
     displayName: Juggernaut XL on our GPU box
     sizes: { kind: free, multipleOf: 8, minSide: 512, maxSide: 1536, default: { width: 1024, height: 1024 } }
-    cfg: { min: 1, default: 5, max: 15, param: cfg_scale }
+    cfg: { min: 1, default: 5, max: 15, param: cfg_scale, family: sdxl }
     steps: { kind: range, min: 10, default: 25, max: 60 }
     seed: { min: 0, max: 4294967295 }
     negativePrompt: true
@@ -240,6 +241,8 @@ ${MINIMAL('comfyui/flux-schnell-fp8').replace('transport: local', 'transport: co
     const a1111 = catalog.get('a1111/sdxl')!;
     expect(a1111.providerModelId).toBe('juggernautXL_v9.safetensors');
     expect(a1111.cfg?.default).toBe(5);
+    // The self-hosted entry names a shipped guidance family and gets its useful range.
+    expect(a1111.cfg?.useful).toEqual({ min: 1, default: 7, max: 15 });
     expect(a1111.selfHosted).toBe(true);
     expect(catalog.get('comfyui/flux-schnell-fp8')?.selfHosted).toBe(true);
     expect(catalog.list().length).toBe(loadCatalog().list().length + 1);
@@ -291,9 +294,43 @@ describe('catalogue errors name the file, the line, the entry and the field', ()
     expect(error.message).toContain('model "pixel/a" colour');
   });
 
+  it('a cfg naming a guidance family no file defines', () => {
+    const dir = folder({
+      'family.yaml': `models:${MINIMAL('pixel/a').replace('cfg: null', 'cfg: { min: 1, default: 3, max: 20, param: cfg, family: flux-ultra }')}`,
+    });
+    const error = caught(() => loadCatalog({ dir }));
+    expect(error.field).toBe('models[0].cfg.family');
+    expect(error.message).toContain('"flux-ultra" is not a guidance family');
+  });
+
+  it('a guidance family is defined once, and hosts get its useful range', () => {
+    const family = (id: string) =>
+      `guidance:\n  - { id: ${id}, min: 1.5, default: 3.5, max: 5, source: test }\n`;
+    const host = MINIMAL('pixel/a').replace(
+      'cfg: null',
+      'cfg: { min: 0, default: 3, max: 20, param: g, family: w }',
+    );
+    const ok = loadCatalog({ dir: folder({ 'a.yaml': `${family('w')}models:${host}` }) });
+    expect(ok.get('pixel/a')!.cfg!.useful).toEqual({ min: 1.5, default: 3.5, max: 5 });
+    const twice = caught(() =>
+      loadCatalog({ dir: folder({ 'a.yaml': family('w'), 'b.yaml': family('w') }) }),
+    );
+    expect(twice.field).toBe('guidance[0].id');
+    expect(twice.message).toContain('already defined');
+  });
+
+  it('a model without a negative prompt must say how one is emulated', () => {
+    const dir = folder({
+      'neg.yaml': `models:${MINIMAL('pixel/a').replace('    negativeEmulation: { mode: clause }\n', '')}`,
+    });
+    const error = caught(() => loadCatalog({ dir }));
+    expect(error.field).toBe('models[0].negativeEmulation');
+    expect(error.message).toContain('required when negativePrompt is false');
+  });
+
   it('a default outside its own range', () => {
     const dir = folder({
-      'range.yaml': `models:${MINIMAL('pixel/a').replace('cfg: null', 'cfg: { min: 1, default: 30, max: 20, param: cfg }')}`,
+      'range.yaml': `models:${MINIMAL('pixel/a').replace('cfg: null', 'cfg: { min: 1, default: 30, max: 20, param: cfg, family: sdxl }')}`,
     });
     const error = caught(() => loadCatalog({ dir }));
     expect(error.field).toBe('models[0].cfg');

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { PixelError } from '../protocol/errors.ts';
 import { checkEntry } from './checks.ts';
 import { type CatalogSource, catalogError, formatPath, readCatalogFile } from './load.ts';
-import type { Alias, ModelEntry, ProviderName } from './schema.ts';
+import type { Alias, GuidanceFamily, ModelEntry, ProviderName } from './schema.ts';
 import { suggest } from './suggest.ts';
 
 export { configuredProviders, defaultModelId } from './default-model.ts';
@@ -55,6 +55,8 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   const origins = new Map<string, Origin>();
   const aliases = new Map<string, Alias>();
   const aliasOrigins = new Map<string, Origin>();
+  const guidance = new Map<string, GuidanceFamily>();
+  const guidanceOrigins = new Map<string, Origin>();
 
   const add = (file: string, selfHosted: boolean) => {
     const source = readCatalogFile(file);
@@ -87,6 +89,25 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
       models.set(entry.id, entry);
       origins.set(entry.id, { source, index });
     });
+    source.data.guidance.forEach((family, index) => {
+      const previous = guidanceOrigins.get(family.id);
+      if (previous) {
+        throw catalogError(
+          source.locate(['guidance', index, 'id']),
+          `guidance[${index}].id`,
+          `guidance family "${family.id}" is already defined in ${previous.source.locate(['guidance', previous.index])}`,
+        );
+      }
+      if (!(family.min <= family.default && family.default <= family.max)) {
+        throw catalogError(
+          source.locate(['guidance', index]),
+          `guidance[${index}]`,
+          `guidance family "${family.id}" needs min <= default <= max, got ${family.min}/${family.default}/${family.max}`,
+        );
+      }
+      guidance.set(family.id, family);
+      guidanceOrigins.set(family.id, { source, index });
+    });
     source.data.aliases.forEach((alias, index) => {
       const previous = aliasOrigins.get(alias.alias);
       if (previous) {
@@ -106,7 +127,31 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   if (options.selfHostedFile) add(resolvePath(options.selfHostedFile), true);
 
   checkReferences(models, origins, aliases, aliasOrigins);
+  resolveGuidance(models, origins, guidance);
   return createCatalog(models, aliases);
+}
+
+/** Every entry's cfg names a guidance family defined in some catalogue file; its useful range is copied in. */
+function resolveGuidance(
+  models: Map<string, ModelEntry>,
+  origins: Map<string, Origin>,
+  guidance: Map<string, GuidanceFamily>,
+): void {
+  for (const [id, entry] of models) {
+    if (!entry.cfg) continue;
+    const family = guidance.get(entry.cfg.family);
+    if (!family) {
+      const { source, index } = origins.get(id)!;
+      const known = [...guidance.keys()].join(', ');
+      throw catalogError(
+        source.locate(['models', index, 'cfg', 'family']),
+        `models[${index}].cfg.family`,
+        `model "${id}" cfg.family: "${entry.cfg.family}" is not a guidance family (known: ${known})`,
+      );
+    }
+    const useful = { min: family.min, default: family.default, max: family.max };
+    models.set(id, { ...entry, cfg: { ...entry.cfg, useful } });
+  }
 }
 
 /** Replacements and alias routes must name models that exist (and a replacement must not be retired). */

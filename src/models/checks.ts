@@ -30,6 +30,15 @@ export function checkEntry(entry: ModelEntry): EntryProblem[] {
     fail(['steps', 'default'], `"${steps.default}" is not one of the tier values`);
   }
   if (entry.seed && entry.seed.min > entry.seed.max) fail(['seed'], 'needs min <= max');
+  if (!entry.negativePrompt && !entry.negativeEmulation) {
+    fail(
+      ['negativeEmulation'],
+      'is required when negativePrompt is false: { mode: clause } or { mode: drop, reason }',
+    );
+  }
+  if (entry.negativePrompt && entry.negativeEmulation) {
+    fail(['negativeEmulation'], 'applies only to models without a native negative prompt');
+  }
   problems.push(...checkSizes(entry));
   return problems;
 }

@@ -95,6 +95,33 @@ export type SizeSpec = z.infer<typeof SizeSpecSchema>;
 
 const range = z.object({ min: z.number(), default: z.number(), max: z.number() });
 
+/**
+ * The useful guidance range of one set of weights (FLUX.1 dev, SDXL, ...), held once in a
+ * catalogue's `guidance:` list; every host of those weights refers to it by `id`, so the same
+ * unified cfgScale gives the same native guidance wherever the weights run.
+ */
+export const GuidanceFamilySchema = range
+  .extend({ id: z.string().min(1), source: z.string().min(1) })
+  .strict();
+export type GuidanceFamily = z.infer<typeof GuidanceFamilySchema>;
+
+/**
+ * A host's guidance field: `param` is the wire name, `min`/`max` what the host API accepts (the
+ * mapped value is clamped to it, and the clamp reported), `default` the host's own default (for
+ * reference), `family` the guidance family whose useful range the unified scale maps onto.
+ * `useful` is filled in by the catalogue loader from the family; a value written in YAML is replaced.
+ */
+export const CfgSpecSchema = range
+  .extend({ param: z.string(), family: z.string().min(1), useful: range.optional() })
+  .strict();
+export type CfgSpec = z.infer<typeof CfgSpecSchema>;
+
+export const NegativeEmulationSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('clause') }).strict(),
+  z.object({ mode: z.literal('drop'), reason: z.string().min(1) }).strict(),
+]);
+export type NegativeEmulation = z.infer<typeof NegativeEmulationSchema>;
+
 export const StepsSpecSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('range'),
@@ -113,13 +140,44 @@ export const StepsSpecSchema = z.discriminatedUnion('kind', [
 export type StepsSpec = z.infer<typeof StepsSpecSchema>;
 
 const usd = z.number().nonnegative();
+/** Where a price was read and when (`YYYY-MM` or `YYYY-MM-DD`): prices change, so every one is dated. */
+const priced = {
+  source: z.string().min(1),
+  checked: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be YYYY-MM or YYYY-MM-DD'),
+};
 export const PriceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('per_image'), usd }),
+  z.object({ kind: z.literal('per_image'), usd, ...priced }),
   /** keyed `<quality>:<W>x<H>`, with `*` wildcards, e.g. `high:1024x1536`, `*:1024x1024`. */
-  z.object({ kind: z.literal('by_size_quality'), table: z.record(z.string(), usd) }),
-  z.object({ kind: z.literal('per_megapixel'), usd }),
-  z.object({ kind: z.literal('free') }),
-  z.object({ kind: z.literal('unknown'), note: z.string().optional() }),
+  z.object({ kind: z.literal('by_size_quality'), table: z.record(z.string(), usd), ...priced }),
+  /** `roundUp`: each image is billed for whole megapixels (fal: 1024x1024 = 1.05 MP bills as 2). */
+  z.object({ kind: z.literal('per_megapixel'), usd, roundUp: z.boolean().default(false), ...priced }),
+  /**
+   * By output area and quality tier (Bedrock Titan and Nova): the first tier whose `upToPixels` holds
+   * the image; `usd` keyed by the native quality tier value (or `*`).
+   */
+  z.object({
+    kind: z.literal('by_area_quality'),
+    tiers: z
+      .array(z.object({ upToPixels: z.number().int().positive(), usd: z.record(z.string(), usd) }))
+      .min(1),
+    ...priced,
+  }),
+  /** Credits per image (Stability: 1 credit = $0.01). */
+  z.object({ kind: z.literal('credits'), credits: usd, usdPerCredit: usd, ...priced }),
+  /**
+   * Per second of the hardware the model runs on (Replicate community models); the estimate assumes
+   * `typicalSeconds` per image, so it is only a guide.
+   */
+  z.object({
+    kind: z.literal('per_second'),
+    usd,
+    hardware: z.string().min(1),
+    typicalSeconds: z.number().positive(),
+    ...priced,
+  }),
+  z.object({ kind: z.literal('free'), note: z.string().optional() }),
+  /** No price Pixel can stand behind; `reason` says why. */
+  z.object({ kind: z.literal('unknown'), reason: z.string().min(1) }),
 ]);
 export type Price = z.infer<typeof PriceSchema>;
 
@@ -152,14 +210,20 @@ export const ModelEntrySchema = z
     displayName: z.string(),
     description: z.string().optional(),
     sizes: SizeSpecSchema,
-    /** Native guidance control; null when the model has none. `param` is the wire field name. */
-    cfg: range.extend({ param: z.string() }).nullable(),
+    /** Native guidance control; null when the model has none (see CfgSpecSchema). */
+    cfg: CfgSpecSchema.nullable(),
     steps: StepsSpecSchema.nullable(),
     /** Native seed range; null when seeds are not accepted. `zeroMeansRandom` marks providers where 0 is not a seed. */
     seed: z
       .object({ min: z.number().int(), max: z.number().int(), zeroMeansRandom: z.boolean().default(false) })
       .nullable(),
     negativePrompt: z.boolean(),
+    /**
+     * How a negative prompt is emulated when the model has none: `clause` appends an "Avoid …"
+     * sentence; `drop` leaves it out, with the reason (models that do not follow negations draw
+     * what a negative names). Required when `negativePrompt` is false.
+     */
+    negativeEmulation: NegativeEmulationSchema.optional(),
     /**
      * Our style → the provider's native preset value (`param` is the wire field). Partial: a style
      * with no fitting native preset is left out and translation emulates it with a prompt fragment.
@@ -169,11 +233,27 @@ export const ModelEntrySchema = z
     formats: z.array(z.enum(FORMATS)).min(1),
     defaultFormat: z.enum(FORMATS),
     transparentBackground: z.boolean(),
+    /**
+     * Input images the model takes (`POST /v1/images/edits`): how many at most, and whether a mask may
+     * mark the area to change. Absent when the model takes none.
+     */
+    inputImages: z.object({ max: z.number().int().positive(), mask: z.boolean() }).strict().optional(),
     promptMaxLength: z.number().int().positive(),
     price: PriceSchema,
     status: StatusSchema,
     /** Set for self-hosted entries whose capabilities come from configuration. */
     selfHosted: z.boolean().default(false),
+    /**
+     * The provider's own prompt rewriter, when the model has one: `field` is the providerOptions
+     * field (and wire field) that switches it, `default` what the provider does when it is not sent.
+     * Pixel sends it only when the caller sets it, and always reports which applies.
+     */
+    promptRewriter: z
+      .object({ field: z.string().min(1), default: z.boolean() })
+      .strict()
+      .optional(),
+    /** Where the ranges, sizes and limits of this entry come from, in a sentence or two. */
+    source: z.string().min(1).optional(),
     /** Free-form facts for `pixel models` (e.g. "seed ignored unless addWatermark=false"). */
     notes: z.array(z.string()).default([]),
   })
@@ -189,6 +269,10 @@ export const AliasSchema = z
 export type Alias = z.infer<typeof AliasSchema>;
 
 export const CatalogFileSchema = z
-  .object({ models: z.array(ModelEntrySchema).default([]), aliases: z.array(AliasSchema).default([]) })
+  .object({
+    models: z.array(ModelEntrySchema).default([]),
+    aliases: z.array(AliasSchema).default([]),
+    guidance: z.array(GuidanceFamilySchema).default([]),
+  })
   .strict();
 export type CatalogFile = z.infer<typeof CatalogFileSchema>;

@@ -1,4 +1,6 @@
+import type { CfgSpec } from '../models/schema.ts';
 import { CFG_DEFAULT, CFG_MAX, CFG_MIN } from '../protocol/request.ts';
+import { clamp } from './steps.ts';
 
 export interface NativeRange {
   min: number;
@@ -7,16 +9,37 @@ export interface NativeRange {
 }
 
 /**
- * Our 1–20 scale (7 = the model's default) onto a model's native (min, default, max), piecewise
- * linearly: 1→min, 7→default, 20→max. Rounded to 2 decimals, which every provider accepts.
+ * Our 1–20 scale (7 = the default) onto a guidance range, piecewise linearly: 1→min, 7→default,
+ * 20→max. Rounded to 2 decimals, which every provider accepts.
  */
-export function mapCfg(value: number, native: NativeRange): number {
+export function mapCfg(value: number, range: NativeRange): number {
   let mapped: number;
   if (value <= CFG_DEFAULT) {
-    mapped = native.min + ((value - CFG_MIN) / (CFG_DEFAULT - CFG_MIN)) * (native.default - native.min);
+    mapped = range.min + ((value - CFG_MIN) / (CFG_DEFAULT - CFG_MIN)) * (range.default - range.min);
   } else {
-    mapped =
-      native.default + ((value - CFG_DEFAULT) / (CFG_MAX - CFG_DEFAULT)) * (native.max - native.default);
+    mapped = range.default + ((value - CFG_DEFAULT) / (CFG_MAX - CFG_DEFAULT)) * (range.max - range.default);
   }
-  return Math.min(native.max, Math.max(native.min, Math.round(mapped * 100) / 100));
+  return clamp(Math.round(mapped * 100) / 100, range.min, range.max);
+}
+
+export interface GuidancePlan {
+  /** The value on the weights' useful range, before the host's limits. */
+  mapped: number;
+  /** What is sent: `mapped` clamped to what the host API accepts. */
+  sent: number;
+  clamped: boolean;
+}
+
+/**
+ * The unified cfgScale onto the weights' useful range (the guidance family, the same on every host),
+ * then clamped to what this host's API accepts.
+ */
+export function planGuidance(value: number, cfg: CfgSpec): GuidancePlan {
+  const useful = cfg.useful;
+  if (!useful) {
+    throw new Error(`cfg of family "${cfg.family}" was not resolved by the catalogue loader`);
+  }
+  const mapped = mapCfg(value, useful);
+  const sent = clamp(mapped, cfg.min, cfg.max);
+  return { mapped, sent, clamped: sent !== mapped };
 }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { ModelEntry } from '../models/schema.ts';
 import { CFG_DEFAULT, type GenerateRequest } from '../protocol/request.ts';
-import { mapCfg } from './cfg.ts';
+import { planGuidance } from './cfg.ts';
 import { fitSeed, usableRange } from './seed.ts';
 import { clamp, qualityForSteps, stepsForQuality } from './steps.ts';
 import type { ReportLine } from './types.ts';
@@ -23,17 +23,27 @@ export function planCfg(
     return undefined;
   }
   const value = request.cfgScale ?? CFG_DEFAULT;
-  const mapped = mapCfg(value, model.cfg);
-  if (request.cfgScale !== undefined) {
+  const { mapped, sent, clamped } = planGuidance(value, model.cfg);
+  const useful = model.cfg.useful!;
+  const family = `${model.cfg.family} guidance ${useful.min}–${useful.default}–${useful.max}`;
+  if (clamped) {
+    report.push({
+      param: 'cfgScale',
+      status: 'adjusted',
+      requested: value,
+      sent,
+      note: `${mapped} on the ${family}; clamped to ${sent}, the ${model.cfg.min}–${model.cfg.max} ${model.id} accepts for ${model.cfg.param}`,
+    });
+  } else if (request.cfgScale !== undefined) {
     report.push({
       param: 'cfgScale',
       status: 'native',
       requested: request.cfgScale,
-      sent: mapped,
-      note: `${model.cfg.param} ${mapped} on the native ${model.cfg.min}–${model.cfg.max} scale (default ${model.cfg.default})`,
+      sent,
+      note: `${model.cfg.param} ${sent} on the ${family} (the same on every host of these weights)`,
     });
   }
-  return mapped;
+  return sent;
 }
 
 export function planSteps(

@@ -105,20 +105,27 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     },
   );
 
-  it.each([1, 4, 7, 13, 20])('maps cfgScale %d onto the native scale, or reports it dropped', (cfgScale) => {
-    const t = run(model, { cfgScale });
-    const l = line(t, 'cfgScale')!;
-    if (!model.cfg) {
-      expect(l.status).toBe('dropped');
-      return;
-    }
-    expect(l.status).toBe('native');
-    expect(l.sent).toBe(mapCfg(cfgScale, model.cfg));
-    if (cfgScale === 1) expect(l.sent).toBe(model.cfg.min);
-    if (cfgScale === 7) expect(l.sent).toBe(model.cfg.default);
-    if (cfgScale === 20) expect(l.sent).toBe(model.cfg.max);
-    expect(body(t)).toContain(String(l.sent));
-  });
+  it.each([1, 4, 7, 13, 20])(
+    'maps cfgScale %d onto the guidance family, clamps to the host, or reports it dropped',
+    (cfgScale) => {
+      const t = run(model, { cfgScale });
+      const l = line(t, 'cfgScale')!;
+      if (!model.cfg) {
+        expect(l.status).toBe('dropped');
+        return;
+      }
+      const useful = model.cfg.useful!;
+      const mapped = mapCfg(cfgScale, useful);
+      const sent = Math.min(model.cfg.max, Math.max(model.cfg.min, mapped));
+      expect(l.sent).toBe(sent);
+      expect(l.status).toBe(sent === mapped ? 'native' : 'adjusted');
+      if (sent !== mapped) expect(l.note).toMatch(/clamped/);
+      if (cfgScale === 1) expect(mapped).toBe(useful.min);
+      if (cfgScale === 7) expect(mapped).toBe(useful.default);
+      if (cfgScale === 20) expect(mapped).toBe(useful.max);
+      expect(body(t)).toContain(`"${model.cfg.param}":${sent}`);
+    },
+  );
 
   it.each([0, 1, 2_147_483_646, SEED_MAX])(
     'seed %d is sent natively when it fits, else adjusted or dropped',
@@ -173,12 +180,21 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
     }
   });
 
-  it('sends a negative prompt natively or as an avoid clause', () => {
+  it('sends a negative prompt natively, as an avoid sentence, or drops it with the reason', () => {
     const t = run(model, { negativePrompt: 'plastic wrap' });
     const l = line(t, 'negativePrompt')!;
-    expect(body(t)).toContain('plastic wrap');
-    expect(l.status).toBe(model.negativePrompt ? 'native' : 'emulated');
-    if (!model.negativePrompt) expect(body(t)).toContain('Avoid: plastic wrap');
+    if (model.negativePrompt) {
+      expect(l.status).toBe('native');
+      expect(body(t)).toContain('plastic wrap');
+    } else if (model.negativeEmulation!.mode === 'clause') {
+      expect(l.status).toBe('emulated');
+      expect(t.native.prompt).toBe('a ribeye steak on a wooden board. Avoid: plastic wrap.');
+    } else {
+      expect(l.status).toBe('dropped');
+      expect(l.note).toContain(model.negativeEmulation!.reason);
+      expect(body(t)).not.toContain('plastic wrap');
+      expect(body(t)).not.toContain('Avoid');
+    }
   });
 
   it('fails in strict mode exactly when something would be dropped or emulated', () => {

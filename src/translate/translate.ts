@@ -12,6 +12,7 @@ import { planBackground, planFormat } from './plan-output.ts';
 import { passthroughTarget, planProviderOptions } from './plan-provider-options.ts';
 import { planSize } from './plan-size.ts';
 import { estimateCost } from './price.ts';
+import { assemblePrompt } from './prompt.ts';
 import { nthSeed } from './seed.ts';
 import { enforceStrict } from './strict.ts';
 import { STYLE_FRAGMENTS } from './style-fragments.ts';
@@ -81,10 +82,12 @@ export function translateFor(
     });
   }
 
-  // Prompt, negative prompt, style: the prompt may gain emulation clauses.
-  let prompt = request.prompt;
+  // Prompt, negative prompt, style: the prompt may gain a style sentence and an "Avoid" sentence,
+  // always in that order after the subject.
   let negativePrompt: string | undefined;
+  let avoid: string | undefined;
   if (request.negativePrompt) {
+    const emulation = model.negativeEmulation ?? { mode: 'clause' as const };
     if (model.negativePrompt) {
       negativePrompt = request.negativePrompt;
       report.push({
@@ -93,17 +96,25 @@ export function translateFor(
         sent: negativePrompt,
         note: 'sent as the native negative prompt',
       });
-    } else {
-      prompt = `${prompt}. Avoid: ${request.negativePrompt}.`;
+    } else if (emulation.mode === 'clause') {
+      avoid = request.negativePrompt;
       report.push({
         param: 'negativePrompt',
         status: 'emulated',
         requested: request.negativePrompt,
-        note: `${model.id} has no negative prompt; appended to the prompt as an "Avoid: …" clause`,
+        note: `${model.id} has no negative prompt; added to the end of the prompt as an "Avoid: …" sentence`,
+      });
+    } else {
+      report.push({
+        param: 'negativePrompt',
+        status: 'dropped',
+        requested: request.negativePrompt,
+        note: `${model.id} has no negative prompt and an "Avoid" sentence would not help: ${emulation.reason}`,
       });
     }
   }
   let style: string | undefined;
+  let styleFragment: string | undefined;
   if (request.style) {
     const native = model.styles?.map[request.style];
     if (native !== undefined) {
@@ -116,15 +127,16 @@ export function translateFor(
         note: `native ${model.styles!.param} "${native}"`,
       });
     } else {
-      prompt = `${prompt}, ${STYLE_FRAGMENTS[request.style]}`;
+      styleFragment = STYLE_FRAGMENTS[request.style];
       report.push({
         param: 'style',
         status: 'emulated',
         requested: request.style,
-        note: `${model.id} has no native "${request.style}" preset; added a style fragment to the prompt`,
+        note: `${model.id} has no native "${request.style}" preset; added a style sentence after the subject`,
       });
     }
   }
+  const prompt = assemblePrompt({ subject: request.prompt, style: styleFragment, avoid });
   if (prompt.length > model.promptMaxLength) {
     throw invalidArgument(
       'prompt',
@@ -153,6 +165,8 @@ export function translateFor(
     builder.passthroughFields,
     report,
   );
+
+  planPromptRewriter(request, model, report);
 
   const calls: CallPlan[] = [];
   const perCall = model.imagesPerCall;
@@ -203,4 +217,24 @@ export function translateFor(
     report,
     costEstimateUsd: estimateCost(model.price, request.n, size.width, size.height, tier),
   };
+}
+
+/** Says whether the provider will rewrite the prompt (Imagen's enhancePrompt, fal's enhance_prompt, …). */
+function planPromptRewriter(request: GenerateRequest, model: ModelEntry, report: ReportLine[]): void {
+  const rewriter = model.promptRewriter;
+  if (!rewriter) return;
+  const given = request.providerOptions?.[model.provider]?.[rewriter.field];
+  const option = `providerOptions.${model.provider}.${rewriter.field}`;
+  const on = typeof given === 'boolean' ? given : rewriter.default;
+  const how = on ? 'rewrites the prompt before generating' : 'uses the prompt as written';
+  report.push({
+    param: 'promptRewrite',
+    status: 'native',
+    ...(typeof given === 'boolean' && { requested: given }),
+    sent: on,
+    note:
+      typeof given === 'boolean'
+        ? `${rewriter.field} ${given} from ${option}: ${model.id} ${how}`
+        : `${rewriter.field} not sent: ${model.id} ${how} by default (set ${option} to ${!on} to change it)`,
+  });
 }

@@ -54,7 +54,8 @@ export const TASK_TYPES = [
   'VIRTUAL_TRY_ON',
 ] as const;
 
-const imageGenerationConfig = (defaults: { cfg: number; seed: number }) =>
+/** Titan takes seeds up to 2,147,483,646; Nova Canvas only up to 858,993,459 (AWS's request references). */
+const imageGenerationConfig = (defaults: { cfg: number; seed: number; maxSeed: number }) =>
   z
     .object({
       numberOfImages: z.number().int().min(1).max(5).default(1),
@@ -62,7 +63,7 @@ const imageGenerationConfig = (defaults: { cfg: number; seed: number }) =>
       cfgScale: z.number().min(1.1).max(10).default(defaults.cfg),
       width: z.number().int().optional(),
       height: z.number().int().optional(),
-      seed: z.number().int().min(0).max(2_147_483_646).default(defaults.seed),
+      seed: z.number().int().min(0).max(defaults.maxSeed).default(defaults.seed),
     })
     .strict();
 
@@ -92,7 +93,7 @@ export const TitanRequestSchema = z
       })
       .strict()
       .optional(),
-    imageGenerationConfig: imageGenerationConfig({ cfg: 8, seed: 42 }).optional(),
+    imageGenerationConfig: imageGenerationConfig({ cfg: 8, seed: 42, maxSeed: 2_147_483_646 }).optional(),
     ...otherTaskParams,
   })
   .strict();
@@ -110,7 +111,7 @@ export const NovaRequestSchema = z
       })
       .strict()
       .optional(),
-    imageGenerationConfig: imageGenerationConfig({ cfg: 6.5, seed: 12 }).optional(),
+    imageGenerationConfig: imageGenerationConfig({ cfg: 6.5, seed: 12, maxSeed: 858_993_459 }).optional(),
     ...otherTaskParams,
     virtualTryOnParams: z.record(z.string(), z.unknown()).optional(),
   })

@@ -243,10 +243,11 @@ describe('Google', () => {
     });
   });
 
-  it('Vertex Imagen: instances/parameters; a seed turns the watermark off', () => {
+  it('Vertex Imagen 4: instances/parameters, no negativePrompt field; a seed turns the watermark off', () => {
     const body = build('vertex/imagen-4.0-generate-001', {
       ...base,
       size: ratio('9:16', 768, 1408),
+      // Imagen 4 on Vertex takes no negativePrompt: even if one reached the builder, it is not sent.
       negativePrompt: 'people',
       seed: 1234,
       count: 3,
@@ -257,7 +258,6 @@ describe('Google', () => {
       parameters: {
         sampleCount: 3,
         aspectRatio: '9:16',
-        negativePrompt: 'people',
         seed: 1234,
         addWatermark: false,
         outputOptions: { mimeType: 'image/jpeg' },
