@@ -1,7 +1,14 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  credentialsSeen,
+  delay,
+  FakeState,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
 import { A1111_SAMPLERS, type SdModel, type Txt2ImgRequest, Txt2ImgRequestSchema } from './wire.ts';
@@ -64,6 +71,12 @@ export async function startA1111Fake(options: A1111FakeOptions = {}): Promise<Fa
       return;
     }
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers);
+      if (fault.status === 401) httpException(res, 401, `Incorrect username or password: ${seen}`);
+      else webuiException(res, 500, 'RuntimeError', `request failed (${seen})`);
+      return;
+    }
     if (fault && (await answerFault(fault, res))) return;
     const parsed = Txt2ImgRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success || typeof request.body !== 'object') {
@@ -121,6 +134,8 @@ function httpException(
 
 async function answerFault(fault: Fault, res: ServerResponse): Promise<boolean> {
   switch (fault.kind) {
+    case 'echo_credential':
+      return false; // answered before the fault switch, where the request is at hand
     case 'rate_limit':
       // The WebUI has no limiter; deployments put one in front (a proxy answering 429 + Retry-After).
       sendJson(

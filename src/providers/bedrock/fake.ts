@@ -2,7 +2,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { AwsV4Signer } from 'aws4fetch';
 import type { z } from 'zod';
-import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  credentialsSeen,
+  delay,
+  FakeState,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
 import {
@@ -82,6 +89,19 @@ export async function startBedrockFake(options: BedrockFakeOptions = {}): Promis
       return;
     }
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers);
+      if (fault.status === 401)
+        awsError(
+          res,
+          401,
+          'UnrecognizedClientException',
+          `The security token included in the request is invalid: ${seen}`,
+        );
+      else
+        awsError(res, 500, 'InternalServerException', `The server encountered an internal error (${seen}).`);
+      return;
+    }
     if (fault && (await answerFault(fault, family, res))) return;
     await invoke(family, request, res);
   };
@@ -156,6 +176,8 @@ async function checkSignature(
 /** Answers an injected fault; false when the fault only delays the normal answer. */
 async function answerFault(fault: Fault, family: BedrockFamily, res: ServerResponse): Promise<boolean> {
   switch (fault.kind) {
+    case 'echo_credential':
+      return false; // answered before the fault switch, where the request is at hand
     case 'rate_limit':
       // Bedrock documents no Retry-After; the wait hint is not sent, as on the real service.
       awsError(res, 429, 'ThrottlingException', 'Too many requests, please wait before trying again.');

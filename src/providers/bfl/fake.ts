@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  credentialsSeen,
+  delay,
+  FakeState,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import { fastApiDetail } from '../testing/fastapi.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
@@ -78,6 +85,15 @@ export async function startBflFake(options: BflFakeOptions = {}): Promise<BflFak
     if (!schema) return sendJson(res, 404, { detail: 'Not Found' });
 
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers);
+      return sendJson(res, fault.status, {
+        detail:
+          fault.status === 401
+            ? `Not authenticated - Invalid Authentication: ${seen}`
+            : `Internal Server Error handling ${seen}`,
+      });
+    }
     if (fault?.kind === 'slow') await delay(fault.delayMs, res);
     if (fault?.kind === 'rate_limit')
       return sendJson(

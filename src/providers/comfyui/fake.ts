@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import { credentialsSeen, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
 import { executionOrder, validateGraph } from './fake-graph.ts';
@@ -283,6 +283,13 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
       unknown
     >;
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers);
+      sendJson(res, fault.status, {
+        error: fault.status === 401 ? `Unauthorized: ${seen}` : `Internal Server Error handling ${seen}`,
+      });
+      return;
+    }
     if (fault?.kind === 'rate_limit') {
       // ComfyUI has no limiter; the proxy in front answers 429 with Retry-After.
       sendJson(

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  credentialsSeen,
+  delay,
+  FakeState,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import { fastApiDetail } from '../testing/fastapi.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
@@ -53,6 +60,16 @@ export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFak
   const authorized = (request: ParsedRequest) => request.headers.authorization === `Key ${apiKey}`;
   const unauthorized = (res: ServerResponse) =>
     sendJson(res, 401, { detail: 'Authentication is required to access this application.' });
+
+  function echoCredential(res: ServerResponse, status: 401 | 500, request: ParsedRequest): void {
+    const seen = credentialsSeen(request.headers);
+    sendJson(res, status, {
+      detail:
+        status === 401
+          ? `Authentication is required to access this application. Invalid key: ${seen}`
+          : `Internal server error while handling ${seen}`,
+    });
+  }
 
   /** Faults that answer before any job exists; returns true when one did. */
   async function preflight(res: ServerResponse, fault: Fault | undefined): Promise<boolean> {
@@ -148,6 +165,7 @@ export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFak
     if (request.method !== 'POST' || !FAL_INPUT_SCHEMAS[model])
       return sendJson(res, 404, { detail: `Application ${model} not found` });
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') return echoCredential(res, fault.status, request);
     if (await preflight(res, fault)) return;
     const id = randomUUID();
     jobs.set(id, {
@@ -213,6 +231,7 @@ export async function startFalFake(options: FalFakeOptions = {}): Promise<FalFak
       return sendJson(res, 404, { detail: `Application ${model} not found` });
     const fault = faults.take();
     if (fault?.kind === 'stuck') return void (await new Promise<void>((resolve) => res.on('close', resolve)));
+    if (fault?.kind === 'echo_credential') return echoCredential(res, fault.status, request);
     if (await preflight(res, fault)) return;
     const malformedVariant = fault?.kind === 'malformed' ? fault.variant : undefined;
     const out = await run(model, request.body, fault?.kind === 'moderation', malformedVariant);

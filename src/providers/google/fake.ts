@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import {
+  credentialsSeen,
   delay,
   FakeState,
   FaultQueue,
@@ -89,6 +90,12 @@ export async function startGoogleFake(
       );
 
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers, request.url);
+      return fault.status === 401
+        ? error(res, 401, 'UNAUTHENTICATED', `API key not valid (${seen}). Please pass a valid API key.`)
+        : error(res, 500, 'INTERNAL', `An internal error has occurred handling ${seen}.`);
+    }
     if (fault?.kind === 'slow') await delay(fault.delayMs, res);
     if (fault?.kind === 'rate_limit')
       return error(

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
-import { sendJson } from '../testing/fake-http.ts';
+import { credentialsSeen, sendJson } from '../testing/fake-http.ts';
 import { type FakeImageRequest, fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
 import {
@@ -206,6 +206,21 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
     res: ServerResponse,
   ): Promise<boolean> {
     switch (fault.kind) {
+      case 'echo_credential':
+        throw new Reject(
+          fault.status === 401
+            ? {
+                status: 401,
+                type: 'invalid_request_error',
+                code: 'invalid_api_key',
+                message: `Incorrect API key provided: ${credentialsSeen(req.headers)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+              }
+            : {
+                status: 500,
+                type: 'server_error',
+                message: `The server had an error while processing your request (${credentialsSeen(req.headers)}). Sorry about that!`,
+              },
+        );
       case 'rate_limit': {
         const seconds = fault.retryAfterMs / 1000;
         throw new Reject({

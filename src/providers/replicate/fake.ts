@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  credentialsSeen,
+  delay,
+  FakeState,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
 import {
@@ -308,7 +315,13 @@ export async function startReplicateFake(
 
     const official = /^\/v1\/models\/([^/]+\/[^/]+)\/predictions$/.exec(path);
     if (request.method === 'POST' && (official || path === '/v1/predictions')) {
-      const fault = faults.take(['rate_limit', 'server_error', 'invalid', 'slow']);
+      const fault = faults.take(['rate_limit', 'server_error', 'invalid', 'slow', 'echo_credential']);
+      if (fault?.kind === 'echo_credential') {
+        const seen = credentialsSeen(request.headers);
+        return fault.status === 401
+          ? problem(res, 401, 'Unauthenticated', `Invalid authentication token: ${seen}`)
+          : problem(res, 500, 'Internal Server Error', `An unexpected error occurred handling ${seen}`);
+      }
       if (fault?.kind === 'rate_limit') {
         // The real API words the wait in the message; fractional seconds keep tests fast.
         const seconds = fault.retryAfterMs / 1000;

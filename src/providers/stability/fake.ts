@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { delay, FakeState, type ParsedRequest, sendBytes, sendJson } from '../testing/fake-http.ts';
+import {
+  credentialsSeen,
+  delay,
+  FakeState,
+  type ParsedRequest,
+  sendBytes,
+  sendJson,
+} from '../testing/fake-http.ts';
 import { fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault } from '../testing/types.ts';
 import { SDXL_V1_DIMENSIONS, V1RequestSchema, V2BETA_FORM_SCHEMAS, type V2betaEndpoint } from './wire.ts';
@@ -75,6 +82,12 @@ export async function startStabilityFake(options: StabilityFakeOptions = {}): Pr
       return sendError(res, api, 404, 'not_found', `no route for ${request.method} ${path}`);
 
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers);
+      return fault.status === 401
+        ? sendError(res, api, 401, 'unauthorized', `authorization: invalid API key (${seen})`)
+        : sendError(res, api, 500, 'internal_error', `An unexpected server error occurred (${seen})`);
+    }
     if (fault && (await applyFault(res, api, fault))) return;
 
     if (v2) return v2beta(res, v2[1] as V2betaEndpoint, request, fields);
@@ -84,6 +97,8 @@ export async function startStabilityFake(options: StabilityFakeOptions = {}): Pr
   /** Returns true when the fault answered the request. */
   async function applyFault(res: ServerResponse, api: Api, fault: Fault): Promise<boolean> {
     switch (fault.kind) {
+      case 'echo_credential':
+        return false; // answered before the fault switch, where the request is at hand
       case 'rate_limit':
         sendError(
           res,

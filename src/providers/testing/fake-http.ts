@@ -39,6 +39,28 @@ export async function readRequest(req: IncomingMessage): Promise<ParsedRequest> 
   };
 }
 
+/** Headers that carry credentials in the APIs the fakes stand in for. */
+const CREDENTIAL_HEADERS = ['authorization', 'x-key', 'x-goog-api-key', 'x-api-key', 'x-amz-security-token'];
+
+/**
+ * Every credential a request carried, as received (for the `echo_credential` fault): the credential
+ * headers, a `key` query parameter, and a Basic authorization decoded to `user:password`.
+ */
+export function credentialsSeen(headers: Record<string, string | string[] | undefined>, url?: URL): string {
+  const seen: string[] = [];
+  for (const name of CREDENTIAL_HEADERS) {
+    const raw = headers[name];
+    const value = Array.isArray(raw) ? raw.join(', ') : raw;
+    if (!value) continue;
+    seen.push(`${name}: ${value}`);
+    const basic = name === 'authorization' ? /^Basic\s+(.+)$/i.exec(value) : null;
+    if (basic) seen.push(`user:password ${Buffer.from(basic[1]!, 'base64').toString('utf8')}`);
+  }
+  const key = url?.searchParams.get('key');
+  if (key) seen.push(`key=${key}`);
+  return seen.join('; ') || '(no credentials)';
+}
+
 export function record(requests: RecordedRequest[], request: ParsedRequest): void {
   requests.push({
     method: request.method,

@@ -14,7 +14,12 @@ export type Fault =
   | { kind: 'invalid'; times: number }
   | { kind: 'slow'; times: number; delayMs: number }
   /** Async providers: the job stays queued/processing until cancelled. */
-  | { kind: 'stuck'; times: number };
+  | { kind: 'stuck'; times: number }
+  /**
+   * The provider's 401 or 500 error body repeats the credentials the request carried (as some APIs and
+   * proxies do), to prove Pixel removes them before anything reaches a caller, a log or the catalogue.
+   */
+  | { kind: 'echo_credential'; times: number; status: 401 | 500 };
 
 export interface RecordedRequest {
   method: string;

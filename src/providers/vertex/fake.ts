@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { RPC_TYPE } from '../google/rpc.ts';
 import { retryInfo, sendRpcError, urlNotFound } from '../google/rpc-fake.ts';
 import {
+  credentialsSeen,
   delay,
   FakeState,
   FaultQueue,
@@ -93,6 +94,12 @@ export async function startVertexFake(
       );
 
     const fault = faults.take();
+    if (fault?.kind === 'echo_credential') {
+      const seen = credentialsSeen(request.headers);
+      return fault.status === 401
+        ? error(res, 401, 'UNAUTHENTICATED', `Request had invalid authentication credentials (${seen}).`)
+        : error(res, 500, 'INTERNAL', `Internal error encountered handling ${seen}.`);
+    }
     if (fault?.kind === 'slow') await delay(fault.delayMs, res);
     if (fault?.kind === 'rate_limit')
       return error(
