@@ -199,7 +199,17 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       contextValues: (req) =>
         createContextValues().set(REQUEST_ID_KEY, String(req.id)).set(PEER_KEY, req.socket.remoteAddress),
     });
-    registerHttpRoutes(fastify, { images, auth, catalog, db, store, metrics, draining: transport.draining });
+    registerHttpRoutes(fastify, {
+      images,
+      auth,
+      catalog,
+      db,
+      store,
+      metrics,
+      draining: transport.draining,
+      defaultModel: platform.defaultModel,
+      configured: (p) => adapters.has(p),
+    });
     await deps.http?.(fastify, ctx);
     await fastify.ready();
     transport.setHttp2Handler(

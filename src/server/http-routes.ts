@@ -1,13 +1,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
+import type { ProviderName } from '../models/schema.ts';
 import { type ErrorCode, PixelError, toPixelError } from '../protocol/errors.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { AUTH_HEADER, type Authenticator } from './auth.ts';
 import { filesRoute } from './files-route.ts';
 import type { Caller, ImageService } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
-import { mapOpenAIRequest, openAIB64Body, openAIResponse } from './openai-compat.ts';
+import { registerOpenAIRoutes } from './openai-routes.ts';
 import { openAIErrorBody } from './wire-errors.ts';
 
 export interface HttpRouteDeps {
@@ -17,6 +18,10 @@ export interface HttpRouteDeps {
   db: Db;
   store: BlobStore;
   metrics: ServerMetrics;
+  /** The model of a request that names none. */
+  defaultModel: string;
+  /** Whether this server has credentials for a provider (its models can run here). */
+  configured: (provider: ProviderName) => boolean;
   /** True once shutdown began: /readyz answers 503 so load balancers stop sending traffic. */
   draining: () => boolean;
 }
@@ -163,58 +168,10 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     return s.caller;
   };
 
-  app.post('/v1/images/generations', async (request, reply) => {
-    const caller = await authenticate(request, reply);
-    const { input, responseFormat } = mapOpenAIRequest(request.body, deps.catalog);
-    const seen = stateOf(request).seen;
-    if (typeof input.model === 'string') seen.model = input.model;
-    const key = request.headers['idempotency-key'];
-    const controller = new AbortController();
-    // The client hanging up cancels the provider calls it was waiting for.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
-    const result = await deps.images.generateAndStore(input, caller, {
-      ...(typeof key === 'string' && { idempotencyKey: key }),
-      signal: controller.signal,
-    });
-    seen.model = result.route;
-    seen.provider = result.images[0]?.provider;
-    if (result.replayed) reply.header('idempotent-replayed', 'true');
-    if (responseFormat === 'url') {
-      return reply.send(
-        openAIResponse(
-          result,
-          result.images.map((image) => ({ url: image.url })),
-        ),
-      );
-    }
-    // The bytes just stored are still in memory; only a replay reads them back from the store.
-    const blobs = await Promise.all(
-      result.images.map(async (image, i) => {
-        const held = result.bytes?.[i];
-        if (held) return held;
-        const blob = await deps.store.get(image.blobKey);
-        if (!blob)
-          throw new PixelError({
-            code: 'data_loss',
-            field: 'response_format',
-            message: `the blob of ${image.id} is missing; ask for response_format "url" or generate again`,
-          });
-        return blob.bytes;
-      }),
-    );
-    return reply.header('content-type', 'application/json; charset=utf-8').send(openAIB64Body(result, blobs));
-  });
-
-  app.get('/v1/models', async (request, reply) => {
-    await authenticate(request, reply);
-    const models = deps.catalog.list().filter((m) => m.status.state !== 'retired');
-    const data = [
-      ...models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider })),
-      ...deps.catalog.aliases().map((a) => ({ id: a.alias, object: 'model', created: 0, owned_by: 'pixel' })),
-    ];
-    return { object: 'list', data };
+  registerOpenAIRoutes(app, {
+    ...deps,
+    authenticate,
+    seen: (request) => stateOf(request).seen,
   });
 
   app.get('/files/*', filesRoute(deps));

@@ -6,6 +6,7 @@ import { newImageId } from '../catalog/ids.ts';
 import { ImageWriter } from '../catalog/image-writer.ts';
 import { type ImageRecord, ImageRepo, type ListImagesOptions } from '../catalog/images.ts';
 import { type GenerateOutcome, generate, type ProgressEvent } from '../generate/generate.ts';
+import type { InputImages } from '../generate/input-images.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
@@ -100,6 +101,10 @@ export class ImageService {
       idempotencyKey?: string;
       signal?: AbortSignal;
       onProgress?: (event: ServiceProgress) => void;
+      /** The surface's own report lines (request fields it took but does not pass on), ahead of translation's. */
+      report?: ReportLine[];
+      /** An edit: its input images, and the catalogue ids they are stored under (the first is the parent). */
+      edit?: { inputs: InputImages; imageIds: string[] };
     } = {},
   ): Promise<GenerateAndStoreResult> {
     requireRole(caller, 'member');
@@ -112,7 +117,9 @@ export class ImageService {
       const begun = await this.#idempotency.begin({
         team: caller.team,
         key,
-        requestHash: hashRequest(request),
+        requestHash: hashRequest(
+          options.edit ? ({ ...request, inputImages: options.edit.imageIds } as GenerateRequest) : request,
+        ),
       });
       if (begun.state === 'replay') return this.#replay(begun.response as IdempotentResponse, caller);
       if (begun.state === 'in_progress') {
@@ -129,7 +136,7 @@ export class ImageService {
     this.#deps.store.anticipatePut?.();
     try {
       // An application request goes in as sent: parsing filled defaults (n…) that must not beat the application's.
-      const outcome = await generate(
+      const generated = await generate(
         request.app !== undefined ? input : request,
         {
           catalog: this.#deps.catalog,
@@ -137,13 +144,28 @@ export class ImageService {
           defaultModel: this.#deps.defaultModel,
           applications: this.#applications,
         },
-        { signal: options.signal, onProgress: options.onProgress, team: caller.team },
+        {
+          signal: options.signal,
+          onProgress: options.onProgress,
+          team: caller.team,
+          ...(options.edit && { inputs: options.edit.inputs }),
+        },
       );
+      const outcome = options.report?.length
+        ? {
+            ...generated,
+            translation: {
+              ...generated.translation,
+              report: [...options.report, ...generated.translation.report],
+            },
+          }
+        : generated;
       const { images, bytes } = await this.#store(
         outcome,
         outcome.application ? outcome.translation.request : request,
         caller,
         key,
+        options.edit?.imageIds,
       );
       options.onProgress?.({ stage: 'stored', count: images.length });
       const result: GenerateAndStoreResult = {
@@ -202,11 +224,13 @@ export class ImageService {
     request: GenerateRequest,
     caller: Caller,
     key?: string,
+    inputImageIds?: string[],
   ): Promise<{ images: StoredImage[]; bytes: Uint8Array[] }> {
     const t = outcome.translation;
     const createdAt = new Date();
     const perImageMs = Math.round(outcome.latencyMs);
     const params = paramsOf(request, t.request.seed);
+    if (inputImageIds !== undefined) params.inputImages = inputImageIds;
     const prepared = outcome.images.map((image) => {
       const id = newImageId();
       const call = t.calls[Math.min(t.calls.length - 1, callIndexOf(image.index, t.calls))]!;
@@ -250,6 +274,7 @@ export class ImageService {
         costUsd: t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
         latencyMs: perImageMs,
         idempotencyKey: key ?? null,
+        parentId: inputImageIds?.[0] ?? null,
         createdAt,
       })),
       stored.promise,

@@ -1,6 +1,8 @@
 import type { Catalog } from '../models/catalog.ts';
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
+import { STYLES } from '../protocol/request.ts';
 import { uniqueToken } from '../runtime/unique.ts';
+import type { ReportLine } from '../translate/types.ts';
 import type { GenerateAndStoreResult } from './image-service.ts';
 
 /**
@@ -8,21 +10,34 @@ import type { GenerateAndStoreResult } from './image-service.ts';
  *
  * - `model`: a Pixel id or alias; a bare OpenAI id (`gpt-image-1.5`) means `openai/<id>`; absent = default.
  * - `size`: `WxH` → width/height (exact fit), `auto` → the model's default.
- * - `quality`: low→draft, medium/standard→standard, high/hd→high, auto→the model's default.
+ * - `quality`: low→draft, medium/standard→standard, high/hd→high, auto→the model's default; a value
+ *   Pixel does not know is reported as dropped (the model's default is used), never refused.
  * - `output_format` → format; `background` as is; `moderation`, `output_compression`, `user` →
  *   `providerOptions.openai` (reported as dropped on other providers' models).
+ * - `style`: Pixel's own styles (`photographic`, …) as Pixel's style; OpenAI's `vivid` / `natural`
+ *   (a DALL·E 3 parameter, and DALL·E 3 is retired) are reported as dropped.
+ * - `stream`, `partial_images`: Server-Sent Events instead of one JSON answer (see openai-stream.ts).
  * - `response_format`: `b64_json` (default, like GPT image models) or `url` (this server's `/files/…`
  *   or the bucket's URL).
  * - Pixel's own fields ride along in camelCase: negativePrompt, width, height, aspectRatio, fit, cfgScale,
- *   style, steps, seed, format, providerOptions, onUnsupported.
+ *   style, steps, seed, format, providerOptions, onUnsupported, app, vars, appLabel, appVersion.
+ * - Any other field (OpenAI's newer ones such as `safety_identifier`, or fields of other APIs) is
+ *   accepted and reported as dropped: an SDK newer than this server must keep working.
  */
 export type ResponseFormat = 'b64_json' | 'url';
 
 export interface MappedRequest {
   input: Record<string, unknown>;
   responseFormat: ResponseFormat;
+  /** `stream: true`: answer with Server-Sent Events. */
+  stream: boolean;
+  /** Partial images asked for while streaming (0–3); only providers that give partials send them. */
+  partialImages: number;
+  /** Report lines for request fields this surface took but does not pass on. */
+  dropped: ReportLine[];
 }
 
+/** OpenAI fields this surface maps itself (the rest of OpenAI's fields are dropped with a report line). */
 const OPENAI_FIELDS = new Set([
   'model',
   'prompt',
@@ -35,7 +50,12 @@ const OPENAI_FIELDS = new Set([
   'moderation',
   'output_compression',
   'user',
+  'style',
+  'stream',
+  'partial_images',
 ]);
+/** Forwarded to OpenAI's models as is (providerOptions.openai); other models report them as dropped. */
+const OPENAI_FORWARDED = ['moderation', 'output_compression', 'user'] as const;
 const PIXEL_FIELDS = new Set([
   'negativePrompt',
   'width',
@@ -43,7 +63,6 @@ const PIXEL_FIELDS = new Set([
   'aspectRatio',
   'fit',
   'cfgScale',
-  'style',
   'steps',
   'seed',
   'format',
@@ -63,28 +82,38 @@ const QUALITY: Record<string, string | undefined> = {
   draft: 'draft',
   auto: undefined,
 };
+/** OpenAI's own style values (DALL·E 3). */
+const OPENAI_STYLES = new Set(['vivid', 'natural']);
+
+/** Fields some callers send in snake case although Pixel's own field is camelCase. */
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+const isSet = (value: unknown) => value !== undefined && value !== null;
 
 export function mapOpenAIRequest(body: unknown, catalog: Catalog): MappedRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidArgument('(body)', 'the request body must be a JSON object');
   }
   const raw = body as Record<string, unknown>;
+  const dropped: ReportLine[] = [];
   for (const key of Object.keys(raw)) {
-    if (!OPENAI_FIELDS.has(key) && !PIXEL_FIELDS.has(key)) {
-      throw invalidArgument(
-        key,
-        `unknown field "${key}" (OpenAI Images fields and Pixel's camelCase fields are accepted)`,
-      );
-    }
+    if (OPENAI_FIELDS.has(key) || PIXEL_FIELDS.has(key) || !isSet(raw[key])) continue;
+    const hint = PIXEL_FIELDS.has(camel(key)) ? ` (Pixel's field is ${camel(key)})` : '';
+    dropped.push({
+      param: key,
+      status: 'dropped',
+      requested: raw[key],
+      note: `not a field this server passes on; ignored${hint}`,
+    });
   }
   const input: Record<string, unknown> = {};
   for (const key of PIXEL_FIELDS) if (raw[key] !== undefined) input[key] = raw[key];
   // With an application, an empty or absent prompt means "render the application's template".
   if (!(raw.app !== undefined && (raw.prompt === '' || raw.prompt == null))) input.prompt = raw.prompt;
-  if (raw.n !== undefined && raw.n !== null) input.n = raw.n;
-  if (raw.model !== undefined && raw.model !== null) input.model = modelName(raw.model, catalog);
+  if (isSet(raw.n)) input.n = raw.n;
+  if (isSet(raw.model)) input.model = modelName(raw.model, catalog);
 
-  if (raw.size !== undefined && raw.size !== null && raw.size !== 'auto') {
+  if (isSet(raw.size) && raw.size !== 'auto') {
     const match = typeof raw.size === 'string' ? /^(\d{1,5})x(\d{1,5})$/.exec(raw.size) : null;
     if (!match) throw invalidArgument('size', 'must be "WIDTHxHEIGHT" (e.g. "1024x1024") or "auto"');
     if (raw.width !== undefined || raw.height !== undefined || raw.aspectRatio !== undefined) {
@@ -93,24 +122,40 @@ export function mapOpenAIRequest(body: unknown, catalog: Catalog): MappedRequest
     input.width = Number(match[1]);
     input.height = Number(match[2]);
   }
-  if (raw.quality !== undefined && raw.quality !== null) {
-    if (typeof raw.quality !== 'string' || !(raw.quality in QUALITY)) {
-      throw invalidArgument('quality', `must be one of ${Object.keys(QUALITY).join(', ')}`);
+  if (isSet(raw.quality)) {
+    if (typeof raw.quality === 'string' && raw.quality in QUALITY) {
+      const quality = QUALITY[raw.quality];
+      if (quality !== undefined) input.quality = quality;
+    } else {
+      dropped.push({
+        param: 'quality',
+        status: 'dropped',
+        requested: raw.quality,
+        note: `not a quality this server knows (${Object.keys(QUALITY).join(', ')}); the model's default is used`,
+      });
     }
-    const quality = QUALITY[raw.quality];
-    if (quality !== undefined) input.quality = quality;
   }
-  if (raw.background !== undefined && raw.background !== null) input.background = raw.background;
-  if (raw.output_format !== undefined && raw.output_format !== null) {
+  if (isSet(raw.style)) {
+    if (typeof raw.style === 'string' && OPENAI_STYLES.has(raw.style)) {
+      dropped.push({
+        param: 'style',
+        status: 'dropped',
+        requested: raw.style,
+        note: `OpenAI's "${raw.style}" is a DALL·E 3 parameter and no model here takes it; Pixel's style takes ${STYLES.join(', ')}`,
+      });
+    } else {
+      input.style = raw.style;
+    }
+  }
+  if (isSet(raw.background)) input.background = raw.background;
+  if (isSet(raw.output_format)) {
     if (raw.format !== undefined && raw.format !== raw.output_format) {
       throw invalidArgument('output_format', 'conflicts with format; give one of them');
     }
     input.format = raw.output_format;
   }
   const openaiOptions: Record<string, unknown> = {};
-  for (const key of ['moderation', 'output_compression', 'user'] as const) {
-    if (raw[key] !== undefined && raw[key] !== null) openaiOptions[key] = raw[key];
-  }
+  for (const key of OPENAI_FORWARDED) if (isSet(raw[key])) openaiOptions[key] = raw[key];
   if (Object.keys(openaiOptions).length > 0) {
     const given = (input.providerOptions ?? {}) as Record<string, unknown>;
     if (typeof given !== 'object' || Array.isArray(given))
@@ -124,7 +169,28 @@ export function mapOpenAIRequest(body: unknown, catalog: Catalog): MappedRequest
   const format = raw.response_format ?? 'b64_json';
   if (format !== 'b64_json' && format !== 'url')
     throw invalidArgument('response_format', 'must be "b64_json" or "url"');
-  return { input, responseFormat: format };
+  const stream = raw.stream === true || raw.stream === 'true';
+  if (isSet(raw.stream) && !stream && raw.stream !== false && raw.stream !== 'false')
+    throw invalidArgument('stream', 'must be true or false');
+  let partialImages = 0;
+  if (isSet(raw.partial_images)) {
+    const n = typeof raw.partial_images === 'string' ? Number(raw.partial_images) : raw.partial_images;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 3)
+      throw invalidArgument(
+        'partial_images',
+        `must be an integer from 0 to 3, got ${JSON.stringify(raw.partial_images)}`,
+      );
+    partialImages = n;
+    if (!stream && n > 0) {
+      dropped.push({
+        param: 'partial_images',
+        status: 'dropped',
+        requested: n,
+        note: 'partial images are sent only with stream: true',
+      });
+    }
+  }
+  return { input, responseFormat: format, stream, partialImages, dropped };
 }
 
 /** A bare OpenAI model id means the OpenAI model of that name, so unchanged OpenAI code keeps working. */
@@ -132,6 +198,20 @@ function modelName(model: unknown, catalog: Catalog): unknown {
   if (typeof model !== 'string' || model.includes('/')) return model;
   if (catalog.get(model) || catalog.aliases().some((a) => a.alias === model)) return model;
   return catalog.get(`openai/${model}`) ? `openai/${model}` : model;
+}
+
+/** Pixel's own block of an answer: image ids, seeds, the route, the translation report. */
+export function pixelBlock(result: GenerateAndStoreResult): Record<string, unknown> {
+  return {
+    images: result.images.map((i) => i.id),
+    model: result.model,
+    route: result.route,
+    report: result.report,
+    seeds: result.images.map((i) => i.seed),
+    costEstimateUsd: result.costEstimateUsd,
+    notes: result.notes,
+    replayed: result.replayed,
+  };
 }
 
 /** The OpenAI response, plus Pixel's own block (`pixel`) with image ids, the report and the route. */
@@ -146,17 +226,42 @@ export function openAIResponse(
     data,
     ...(format !== undefined && { output_format: format === 'jpg' ? 'jpeg' : format }),
     ...(first !== undefined && { size: `${first.width}x${first.height}` }),
-    pixel: {
-      images: result.images.map((i) => i.id),
-      model: result.model,
-      route: result.route,
-      report: result.report,
-      seeds: result.images.map((i) => i.seed),
-      costEstimateUsd: result.costEstimateUsd,
-      notes: result.notes,
-      replayed: result.replayed,
-    },
+    pixel: pixelBlock(result),
   };
+}
+
+/** Header values are ASCII: JSON with every other character as a \u escape is still the same JSON. */
+const asciiJson = (value: unknown) =>
+  JSON.stringify(value).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/** Kept well under the 16 KB of response headers Node's and undici's clients accept. */
+export const REPORT_HEADER_MAX = 8 * 1024;
+
+/**
+ * The report and ids as response headers, for clients that surface headers but not unknown body fields:
+ * the AI SDK's `generateImage` (`@ai-sdk/openai-compatible` gives image models no provider metadata)
+ * returns them in `responses[i].headers`. A report too long for a header keeps its first lines and says
+ * how many it left out (`pixel-report-omitted`); the body's `pixel` block always has all of them.
+ */
+export function pixelHeaders(result: GenerateAndStoreResult): Record<string, string> {
+  const headers: Record<string, string> = {
+    'pixel-images': result.images.map((i) => i.id).join(','),
+    'pixel-route': result.route,
+  };
+  let lines = result.report;
+  let report = asciiJson(lines);
+  while (report.length > REPORT_HEADER_MAX && lines.length > 0) {
+    lines = lines.slice(0, Math.max(0, Math.floor(lines.length * 0.75)));
+    report = asciiJson(lines);
+  }
+  headers['pixel-report'] = report;
+  if (lines.length < result.report.length) {
+    headers['pixel-report-omitted'] = String(result.report.length - lines.length);
+  }
+  return headers;
 }
 
 /**

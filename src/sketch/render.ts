@@ -10,6 +10,7 @@ import {
   STYLES,
   type Style,
 } from '../protocol/request.ts';
+import { drawOverImage } from './over-image.ts';
 import { buildSceneSvg } from './scene.ts';
 
 export interface SketchOptions {
@@ -21,6 +22,8 @@ export interface SketchOptions {
   style?: string;
   format: ImageFormat;
   background: 'transparent' | 'opaque';
+  /** An edit: the shapes are drawn over this image (and only where the mask is transparent, if given). */
+  over?: { image: Uint8Array; mask?: Uint8Array };
 }
 
 export interface SketchImage {
@@ -52,8 +55,27 @@ export async function renderSketch(options: SketchOptions): Promise<SketchImage>
     height: options.height,
     seed: options.seed,
     style: options.style as Style | undefined,
-    transparent,
+    // Over an input image the backdrop is that image: only the shapes are drawn.
+    transparent: transparent || options.over !== undefined,
   });
+  if (options.over) {
+    const drawn = await drawOverImage({
+      ...options.over,
+      shapesSvg: svg,
+      width: options.width,
+      height: options.height,
+      format: options.format,
+      transparent,
+      exif: EXIF,
+    });
+    return {
+      bytes: new Uint8Array(drawn.data.buffer, drawn.data.byteOffset, drawn.data.byteLength),
+      mediaType: MEDIA_TYPES[options.format],
+      width: drawn.width,
+      height: drawn.height,
+      recognised,
+    };
+  }
   // density 72 makes librsvg render the SVG's width/height attributes 1:1 as pixels.
   let pipeline = sharp(Buffer.from(svg), { density: 72, limitInputPixels: SIDE_MAX * SIDE_MAX });
   // An opaque picture is encoded without an alpha channel; a transparent one always with it.

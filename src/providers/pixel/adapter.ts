@@ -27,6 +27,23 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
+/** The first input image (pixel/sketch draws over one) and the mask, as bytes. */
+function inputImage(image: unknown, mask: unknown): { image: Uint8Array; mask?: Uint8Array } | undefined {
+  if (image === undefined) return undefined;
+  const first = Array.isArray(image) ? image[0] : image;
+  if (!(first instanceof Uint8Array)) {
+    throw new PixelError({
+      code: 'invalid_argument',
+      field: 'image',
+      message: 'the input image must be bytes',
+    });
+  }
+  if (mask !== undefined && !(mask instanceof Uint8Array)) {
+    throw new PixelError({ code: 'invalid_argument', field: 'mask', message: 'the mask must be bytes' });
+  }
+  return { image: first, ...(mask instanceof Uint8Array && { mask }) };
+}
+
 /** The built-in offline model: no network, no keys, n images with seeds seed, seed+1, … (wrapping at 2^32). */
 export function createPixelAdapter(): ProviderAdapter {
   return {
@@ -41,7 +58,10 @@ export function createPixelAdapter(): ProviderAdapter {
           message: `the pixel provider serves only pixel/${SKETCH_MODEL_ID}, not ${call.model.id}`,
         });
       }
-      const body = parseSketchBody(call.body);
+      // An edit's input image and mask ride beside the native body (see generate/input-images.ts).
+      const { image, mask, ...native } = call.body;
+      const body = parseSketchBody(native);
+      const over = inputImage(image, mask);
       if (body.n !== call.count) {
         throw new PixelError({
           code: 'invalid_argument',
@@ -66,6 +86,7 @@ export function createPixelAdapter(): ProviderAdapter {
             style: body.style,
             format: body.format,
             background: body.background,
+            ...(over && { over }),
           }),
           call.signal,
         );
