@@ -1,0 +1,173 @@
+import { BatchRunRepo, type CellKey, type RunRecord } from '../catalog/batch-runs.ts';
+import { DatasetRepo } from '../catalog/datasets.ts';
+import type { Db } from '../catalog/db.ts';
+import { UsageRepo } from '../catalog/usage.ts';
+import { PixelError, redactSecrets, toPixelError } from '../protocol/errors.ts';
+import type { Clock } from '../providers/reliability/clock.ts';
+import type { ImageService } from '../server/image-service.ts';
+import { type BucketLimit, ProviderBucket } from './provider-bucket.ts';
+
+/** What one cell's job carries. */
+export interface CellJob {
+  runId: string;
+  item: number;
+  candidate: number;
+}
+
+/**
+ * What became of a cell's job: `done` (stored, or already finished by an earlier attempt); `held` (the run
+ * is paused or stopped: the cell stays pending for a resume); `busy` (another live worker holds the cell);
+ * `retry` (a retryable failure: the queue tries again with backoff); `dead` (final failure, with its reason).
+ */
+export type CellOutcome =
+  | { kind: 'done'; replayed: boolean }
+  | { kind: 'held'; why: string }
+  | { kind: 'busy' }
+  | { kind: 'retry'; error: PixelError }
+  | { kind: 'dead'; error: PixelError };
+
+export interface CellRunnerDeps {
+  db: Db;
+  images: ImageService;
+  clock: Clock;
+  /** This worker, as the holder of cell leases. */
+  owner: string;
+  /** How long a claimed cell stays this worker's without a renewal. */
+  leaseMs: number;
+  /** Requests per minute per provider, shared by every worker. */
+  limit(provider: string): BucketLimit;
+}
+
+/** The idempotency key of a cell: a retried or duplicated job finds the first attempt's images. */
+export const cellKey = (k: CellKey) => `batch:${k.runId}:${k.item}:${k.candidate}`;
+
+/**
+ * Runs one cell: claims it, checks the run's state and budgets, takes a token from the provider's shared
+ * bucket, generates and stores through the image service (idempotent per run, item and candidate), and
+ * records the result on the cell. A provider's wait (429 Retry-After) blocks the bucket for every worker.
+ */
+export class CellRunner {
+  readonly #deps: CellRunnerDeps;
+  readonly runs: BatchRunRepo;
+  readonly #datasets: DatasetRepo;
+  readonly #usage: UsageRepo;
+  readonly bucket: ProviderBucket;
+
+  constructor(deps: CellRunnerDeps) {
+    this.#deps = deps;
+    this.runs = new BatchRunRepo(deps.db);
+    this.#datasets = new DatasetRepo(deps.db);
+    this.#usage = new UsageRepo(deps.db);
+    this.bucket = new ProviderBucket(deps.db, deps.clock);
+  }
+
+  async run(job: CellJob, attempt: { final: boolean }, signal?: AbortSignal): Promise<CellOutcome> {
+    const { clock, owner, leaseMs } = this.#deps;
+    const run = await this.runs.get(job.runId);
+    const key: CellKey = { runId: job.runId, item: job.item, candidate: job.candidate };
+    if (run.state !== 'running') {
+      if (run.state === 'cancelled') await this.runs.skipPending(run.id, clock.now());
+      return { kind: 'held', why: run.state };
+    }
+    const claimed = await this.runs.claim(key, owner, clock.now(), clock.now() + leaseMs);
+    if (!claimed) {
+      const cell = await this.runs.cell(key);
+      if (!cell) return { kind: 'dead', error: internal(`cell ${cellKey(key)} does not exist`) };
+      if (cell.state === 'running') return { kind: 'busy' };
+      return { kind: 'done', replayed: true };
+    }
+    const stop = await this.#budgetStop(run);
+    if (stop) {
+      await this.runs.release(key, owner, 'pending', null, clock.now());
+      await this.runs.transition(run.id, ['running'], 'budget_stopped', clock.now(), stop);
+      return { kind: 'held', why: stop };
+    }
+    const candidate = run.candidates[job.candidate];
+    const [item] = await this.#datasets.itemsAt(run.datasetId, [job.item]);
+    if (!candidate || !item) {
+      const error = internal(`cell ${cellKey(key)} names an item or candidate the run does not have`);
+      await this.runs.release(key, owner, 'failed', errorJson(error), clock.now());
+      return { kind: 'dead', error };
+    }
+    try {
+      const limit = this.#deps.limit(claimed.provider);
+      const got = await this.bucket.take(claimed.provider, limit, { maxWaits: 200, signal });
+      if (!got) {
+        throw new PixelError({
+          code: 'resource_exhausted',
+          reason: 'rate_limited',
+          message: `no ${claimed.provider} request slot came free; the job will be retried`,
+        });
+      }
+      const vars = { ...item.vars };
+      if (item.category !== null && vars.category === undefined) vars.category = item.category;
+      const started = clock.now();
+      const result = await this.#deps.images.generateAndStore(
+        { ...candidate.overrides, model: candidate.model, app: run.application, vars },
+        { team: run.team, role: 'member' },
+        { idempotencyKey: cellKey(key), ...(signal && { signal }) },
+      );
+      const cost = result.images.reduce<number | null>(
+        (sum, image) => (image.costUsd === null ? sum : (sum ?? 0) + image.costUsd),
+        null,
+      );
+      await this.runs.complete(
+        key,
+        owner,
+        {
+          imageIds: result.images.map((i) => i.id),
+          costUsd: cost,
+          latencyMs: result.replayed ? (result.images[0]?.latencyMs ?? 0) : clock.now() - started,
+          judgePass: null,
+          via: 'direct',
+        },
+        clock.now(),
+      );
+      await this.runs.finishIfComplete(run.id, clock.now());
+      return { kind: 'done', replayed: result.replayed };
+    } catch (thrown) {
+      const error = toPixelError(thrown);
+      if (
+        error.reason === 'rate_limited' &&
+        error.retryAfterMs !== undefined &&
+        error.provider !== undefined
+      ) {
+        await this.bucket.block(claimed.provider, clock.now() + error.retryAfterMs);
+      }
+      const retry = error.retryable && !attempt.final;
+      await this.runs.release(key, owner, retry ? 'pending' : 'failed', errorJson(error), clock.now());
+      if (!retry) await this.runs.finishIfComplete(run.id, clock.now());
+      return retry ? { kind: 'retry', error } : { kind: 'dead', error };
+    }
+  }
+
+  /** Why the run must stop before this cell (its own budget, or its team's monthly one), if it must. */
+  async #budgetStop(run: RunRecord): Promise<string | undefined> {
+    if (run.budgetUsd !== null) {
+      const counts = await this.runs.counts(run.id);
+      const average = counts.done > 0 ? counts.costUsd / counts.done : 0;
+      if (counts.costUsd + average > run.budgetUsd + 1e-9) {
+        return `run budget of $${run.budgetUsd.toFixed(2)} reached ($${counts.costUsd.toFixed(4)} spent)`;
+      }
+    }
+    try {
+      await this.#usage.assertTeamWithinBudget(run.team, this.#deps.clock.now());
+    } catch (error) {
+      if (PixelError.isInstance(error) && error.reason === 'budget_exhausted') return error.message;
+      throw error;
+    }
+    return undefined;
+  }
+}
+
+function internal(message: string): PixelError {
+  return new PixelError({ code: 'internal', message });
+}
+
+export function errorJson(error: PixelError): { code: string; reason?: string; message: string } {
+  return {
+    code: error.code,
+    ...(error.reason !== undefined && { reason: error.reason }),
+    message: redactSecrets(error.message).slice(0, 500),
+  };
+}

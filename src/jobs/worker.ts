@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
+import type { Db } from '../catalog/db.ts';
+import type { Clock } from '../providers/reliability/clock.ts';
+import { systemClock } from '../providers/reliability/clock.ts';
+import { reliabilityPolicyFromEnv } from '../providers/reliability/policy.ts';
+import type { ImageService } from '../server/image-service.ts';
+import { CELL_QUEUE, DEAD_QUEUE } from './boss.ts';
+import { type CellJob, type CellOutcome, CellRunner, errorJson } from './cell-runner.ts';
+import type { BucketLimit } from './provider-bucket.ts';
+
+export interface WorkerOptions {
+  boss: PgBoss;
+  db: Db;
+  images: ImageService;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Cells this process runs at once (default PIXEL_WORKER_CONCURRENCY or 16). */
+  concurrency?: number;
+  /** How long a claimed cell stays this worker's without a renewal (ms). */
+  leaseMs?: number;
+  /** Idle wait between polls of an empty queue (ms). */
+  pollMs?: number;
+  /** Per-provider requests per minute and concurrency across all workers; default from PIXEL_<P>_RPM/_CONCURRENCY. */
+  limits?: (provider: string) => BucketLimit & { concurrency: number };
+  /** Providers whose limits the group concurrency names (the ones with adapters here). */
+  providers?: readonly string[];
+  /** Called after every cell, for logs and tests. */
+  onOutcome?: (job: CellJob, outcome: CellOutcome) => void;
+}
+
+export interface WorkerHandle {
+  readonly owner: string;
+  /** Cells processed by this worker (every outcome). */
+  readonly processed: number;
+  /** Stops fetching, waits for the cells in flight (bounded by `graceMs`), then returns. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * A batch worker: fetches cell jobs from pg-boss as slots come free (up to `concurrency` in flight), with
+ * pg-boss's global group concurrency per provider, runs each through the cell runner, and settles the job:
+ * complete, fail (pg-boss retries it with backoff), or dead letter with its reason. Stateless: everything
+ * it knows is in the database, so any number of workers on any number of machines share the work.
+ */
+export function startWorker(options: WorkerOptions): WorkerHandle {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const owner = `w_${randomUUID()}`;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const concurrency = options.concurrency ?? readPositive(env.PIXEL_WORKER_CONCURRENCY) ?? 16;
+  const pollMs = options.pollMs ?? 500;
+  const limits =
+    options.limits ??
+    ((provider: string) => {
+      const policy = reliabilityPolicyFromEnv(env, provider);
+      return {
+        rpm: policy.rpm,
+        concurrency: policy.concurrency,
+        ...(policy.burst && { burst: policy.burst }),
+      };
+    });
+  const tiers: Record<string, number> = {};
+  for (const provider of options.providers ?? []) tiers[provider] = limits(provider).concurrency;
+  const runner = new CellRunner({
+    db: options.db,
+    images: options.images,
+    clock,
+    owner,
+    leaseMs,
+    limit: (provider) => limits(provider),
+  });
+  const boss = options.boss;
+  const inflight = new Set<Promise<void>>();
+  const abort = new AbortController();
+  let stopping = false;
+  let processed = 0;
+  let wake: (() => void) | undefined;
+
+  const renewTimer = setInterval(
+    () => void runner.runs.renew(owner, clock.now() + leaseMs).catch(() => {}),
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
+  renewTimer.unref();
+
+  const settle = async (job: JobWithMetadata<CellJob>, outcome: CellOutcome) => {
+    switch (outcome.kind) {
+      case 'done':
+      case 'held':
+        await boss.complete(CELL_QUEUE, job.id, { outcome: outcome.kind });
+        return;
+      case 'busy':
+        // Another live worker holds the cell: look again later (the retry finds it done, or takes it over).
+        await boss.fail(CELL_QUEUE, job.id, { reason: 'cell held by another worker' });
+        return;
+      case 'retry':
+        await boss.fail(CELL_QUEUE, job.id, errorJson(outcome.error));
+        return;
+      case 'dead':
+        await boss.send(DEAD_QUEUE, {
+          ...job.data,
+          reason: errorJson(outcome.error),
+          attempts: job.retryCount + 1,
+        });
+        await boss.complete(CELL_QUEUE, job.id, { outcome: 'dead', reason: errorJson(outcome.error) });
+        return;
+    }
+  };
+
+  const runOne = async (job: JobWithMetadata<CellJob>) => {
+    let outcome: CellOutcome;
+    try {
+      outcome = await runner.run(job.data, { final: job.retryCount >= job.retryLimit }, abort.signal);
+    } catch (error) {
+      // The database itself failed: leave the job to pg-boss (its lease lapses and it is retried).
+      options.onOutcome?.(job.data, { kind: 'retry', error: error as never });
+      await boss
+        .fail(CELL_QUEUE, job.id, { reason: String((error as Error).message).slice(0, 300) })
+        .catch(() => {});
+      return;
+    }
+    processed++;
+    options.onOutcome?.(job.data, outcome);
+    await settle(job, outcome).catch(() => {});
+  };
+
+  const loop = async () => {
+    // Bounded by `stopping`: each pass either starts jobs, waits for one to finish, or sleeps pollMs.
+    while (!stopping) {
+      const free = concurrency - inflight.size;
+      if (free <= 0) {
+        await Promise.race(inflight);
+        continue;
+      }
+      let jobs: JobWithMetadata<CellJob>[] = [];
+      try {
+        jobs = await boss.fetch<CellJob>(CELL_QUEUE, {
+          batchSize: free,
+          includeMetadata: true,
+          groupConcurrency: { default: 8, tiers },
+        });
+      } catch {
+        jobs = [];
+      }
+      for (const job of jobs) {
+        const p: Promise<void> = runOne(job).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      if (jobs.length === 0 && !stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, inflight.size > 0 ? Math.min(pollMs, 50) : pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+  };
+  const looping = loop();
+
+  return {
+    owner,
+    get processed() {
+      return processed;
+    },
+    async stop(graceMs = 30_000) {
+      stopping = true;
+      wake?.();
+      await looping;
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([Promise.allSettled([...inflight]), grace]);
+      abort.abort();
+      await Promise.allSettled([...inflight]);
+      clearInterval(renewTimer);
+    },
+  };
+}
+
+function readPositive(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
