@@ -71,7 +71,7 @@ function ignoreExists(error: unknown): void {
 const MULTI_STATEMENT = /cannot insert multiple commands into a prepared statement/i;
 
 export function dbAdapter(db: Db): {
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 } {
   return {
     async executeSql(text: string, values?: unknown[]) {
