@@ -41,9 +41,10 @@ export type AnswerValue = 'yes' | 'no' | 'unsure';
 
 /**
  * How P(yes) was obtained: a native decision probability, token log-probabilities, a confidence
- * the model wrote down, a pixel measurement, or none (`unsure`, skipped).
+ * the model wrote down, a pixel measurement, the mean of several judges (each part keeps its own
+ * path), or none (`unsure`, skipped).
  */
-export type AnswerPath = 'native' | 'logprobs' | 'prompted' | 'pixels' | 'none';
+export type AnswerPath = 'native' | 'logprobs' | 'prompted' | 'pixels' | 'ensemble' | 'none';
 
 export interface Answer {
   questionId: string;
@@ -57,6 +58,8 @@ export interface Answer {
   skipped?: true;
   /** What was measured or why the judge could not tell. */
   note?: string;
+  /** An ensemble's answer keeps each member's answer. */
+  parts?: Answer[];
 }
 
 export interface JudgeImage {

@@ -23,7 +23,7 @@ CREATE TABLE quality_answers (
   team text NOT NULL,
   model text NOT NULL,               -- the image model
   judge text NOT NULL,
-  path text NOT NULL CHECK (path IN ('native', 'logprobs', 'prompted', 'pixels', 'none')),
+  path text NOT NULL CHECK (path IN ('native', 'logprobs', 'prompted', 'pixels', 'ensemble', 'none')),
   question_id text NOT NULL,
   category text NOT NULL,
   critical boolean NOT NULL,
