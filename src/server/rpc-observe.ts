@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
+import { PixelError } from '../protocol/errors.ts';
 import { CALLER_KEY } from './auth.ts';
 import type { Caller } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
@@ -75,18 +76,36 @@ export function observeInterceptor(metrics: ServerMetrics, log: Logger): Interce
             yield* messages;
             finish();
           } catch (error) {
-            const wire = withRequestId(toConnectError(error), id);
+            const wire = withRequestId(toConnectError(deadlineAware(error, req.signal)), id);
             finish(wire, error);
             throw wire;
           }
         })(),
       };
     } catch (error) {
-      const wire = withRequestId(toConnectError(error), id);
+      const wire = withRequestId(toConnectError(deadlineAware(error, req.signal)), id);
       finish(wire, error);
       throw wire;
     }
   };
+}
+
+/**
+ * A handler stopped by the call's deadline (grpc-timeout, connect-timeout-ms) sees its signal abort and
+ * its provider calls fail as `cancelled`; the caller did not go away, so the call ends DEADLINE_EXCEEDED.
+ */
+function deadlineAware(error: unknown, signal: AbortSignal): unknown {
+  if (!signal.aborted) return error;
+  const reason: unknown = signal.reason;
+  if (!(reason instanceof ConnectError) || reason.code !== Code.DeadlineExceeded) return error;
+  const wire = toConnectError(error);
+  if (wire.code === Code.DeadlineExceeded || wire.code !== Code.Canceled) return error;
+  return new PixelError({
+    code: 'deadline_exceeded',
+    reason: 'deadline',
+    retryable: true,
+    message: 'the call ran past the deadline its caller set',
+  });
 }
 
 function withRequestId(error: ConnectError, id: string): ConnectError {

@@ -12,6 +12,7 @@ import {
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
+import { refuseWhileDraining } from './drain.ts';
 import { listenSharedPort } from './listener.ts';
 import type { RequestGate } from './request-gate.ts';
 import { requestIdFrom } from './rpc-observe.ts';
@@ -75,6 +76,7 @@ export async function openTransport(
         if (draining && inflight === 0) drained?.();
       });
       if (gate && !gate.admit(req, res)) return;
+      if (draining && refuseWhileDraining(req, res)) return;
       handler(req, res);
     };
 
@@ -118,7 +120,8 @@ export async function openTransport(
     close() {
       closing ??= (async () => {
         draining = true;
-        const stopped = listener.stopAccepting();
+        // Connections are still accepted while in-flight requests finish: /readyz answers 503 and new
+        // work gets 503 (refuseWhileDraining) instead of a refused connection.
         // Idle keep-alive connections go now; busy ones close after their response (keep-alive is off).
         for (const socket of listener.sockets) if (!socketsBusy.has(socket)) socket.destroy();
         for (const session of listener.sessions) session.close();
@@ -128,6 +131,7 @@ export async function openTransport(
             setTimeout(resolve, config.shutdownTimeoutMs).unref();
           });
         }
+        const stopped = listener.stopAccepting();
         for (const socket of listener.sockets) socket.destroy();
         for (const session of listener.sessions) session.destroy();
         await fastify.close();

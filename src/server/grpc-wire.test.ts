@@ -1,0 +1,178 @@
+import { connect } from 'node:http2';
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageService } from '../gen/pixel/v1/images_pb.ts';
+import { toPixelError } from '../protocol/errors.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import { startTestServer, type TestServer } from './test-support.ts';
+
+let t: TestServer;
+let client: Client;
+beforeAll(async () => {
+  t = await startTestServer();
+  client = new Client(new URL(t.url).host, credentials.createInsecure());
+});
+afterAll(async () => {
+  client?.close();
+  await t?.stop();
+});
+
+/** A unary call with raw bytes as the message (no generated stubs needed). */
+function call(
+  path: string,
+  message: Buffer,
+  options: { deadlineMs?: number; metadata?: Metadata } = {},
+): Promise<{ error?: ServiceError; value?: Buffer; ms: number; trailers?: Metadata }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let trailers: Metadata | undefined;
+    const c = client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      message,
+      options.metadata ?? new Metadata(),
+      { deadline: Date.now() + (options.deadlineMs ?? 10_000) },
+      (error, value) =>
+        resolve({
+          ...(error && { error }),
+          ...(value && { value }),
+          ms: performance.now() - started,
+          ...(trailers && { trailers }),
+        }),
+    );
+    c.on('status', (status) => {
+      trailers = status.metadata;
+    });
+  });
+}
+
+describe('gRPC over HTTP/2 (grpc-js client)', () => {
+  it('refuses a message over the size limit with RESOURCE_EXHAUSTED in trailers within a second', async () => {
+    const huge = Buffer.alloc(32 * 1024 * 1024, 0x41);
+    const answer = await call('/pixel.v1.ImageService/Generate', huge);
+    expect(answer.error?.code).toBe(8);
+    expect(answer.error?.details).toMatch(/message|limit|large/i);
+    expect(answer.ms).toBeLessThan(1000);
+    // A caller that has sent only part of an over-limit message gets the trailers at once.
+    const session = connect(t.url);
+    try {
+      const started = performance.now();
+      const trailers = await new Promise<Record<string, unknown> | undefined>((resolve) => {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/pixel.v1.ImageService/Generate',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.on('trailers', (t) => resolve(t));
+        stream.on('error', () => resolve(undefined));
+        stream.resume();
+        const head = Buffer.alloc(5);
+        head.writeUInt32BE(30 * 1024 * 1024, 1);
+        stream.write(head);
+        stream.write(Buffer.alloc(256 * 1024, 1)); // and never ends
+        setTimeout(() => resolve(undefined), 3000).unref();
+      });
+      expect(trailers?.['grpc-status']).toBe('8');
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      session.destroy();
+    }
+    // The connection is still usable afterwards.
+    const ok = await call('/pixel.v1.ModelService/ListModels', Buffer.alloc(0));
+    expect(ok.error).toBeUndefined();
+  });
+
+  it('answers an unknown method or service with UNIMPLEMENTED (12), not an HTTP 404', async () => {
+    const method = await call('/pixel.v1.ImageService/NoSuchMethod', Buffer.alloc(0));
+    expect(method.error?.code).toBe(12);
+    const service = await call('/pixel.v9.Nothing/Here', Buffer.alloc(0));
+    expect(service.error?.code).toBe(12);
+    expect(service.error?.details).toMatch(/pixel\.v9\.Nothing\/Here/);
+  });
+});
+
+describe('deadlines', () => {
+  let slow: TestServer;
+  let calls = 0;
+  beforeAll(async () => {
+    // A provider that answers only when its call is aborted, the way adapters do: a `cancelled` error.
+    const hanging: ProviderAdapter = {
+      name: 'openai',
+      generate: (call) =>
+        new Promise((_resolve, reject) => {
+          calls++;
+          call.signal?.addEventListener('abort', () =>
+            reject(toPixelError(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+          );
+        }),
+    };
+    slow = await startTestServer({
+      env: { OPENAI_API_KEY: 'sk-test' },
+      deps: { adapters: new Map([['openai', hanging]]) },
+    });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+  });
+  const body = { model: 'openai/gpt-image-1.5', prompt: 'a plum', width: 1024, height: 1024 };
+
+  it('a deadline the caller set ends the call with DEADLINE_EXCEEDED on Connect (504) and gRPC (4)', async () => {
+    const res = await fetch(`${slow.url}/pixel.v1.ImageService/Generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'connect-timeout-ms': '200' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { code: string }).code).toBe('deadline_exceeded');
+    expect(calls).toBeGreaterThan(0);
+
+    const grpc = new Client(new URL(slow.url).host, credentials.createInsecure());
+    try {
+      const { create, toBinary } = await import('@bufbuild/protobuf');
+      const request = Buffer.from(
+        toBinary(ImageService.method.generate.input, create(ImageService.method.generate.input, body)),
+      );
+      const answer = await new Promise<ServiceError | undefined>((resolve) => {
+        grpc.makeUnaryRequest(
+          '/pixel.v1.ImageService/Generate',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          request,
+          new Metadata(),
+          { deadline: Date.now() + 300 },
+          (error) => resolve(error ?? undefined),
+        );
+      });
+      expect(answer?.code).toBe(4);
+    } finally {
+      grpc.close();
+    }
+    const log = slow.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'rpc');
+    expect(log.filter((l) => l.outcome === 'deadline_exceeded').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a caller going away is cancelled', async () => {
+    const controller = new AbortController();
+    const pending = fetch(`${slow.url}/pixel.v1.ImageService/Generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    }).catch(() => undefined);
+    for (let i = 0; i < 100 && calls < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    await pending;
+    let outcome: unknown;
+    for (let i = 0; i < 100 && outcome === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      outcome = slow.logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === 'rpc' && l.rpc === 'pixel.v1.ImageService/Generate')
+        .at(-1)?.outcome;
+      if (outcome === 'deadline_exceeded') outcome = undefined;
+    }
+    expect(outcome).toBe('cancelled');
+  });
+});
