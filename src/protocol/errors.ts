@@ -1,3 +1,5 @@
+import { redactRegistered } from './secrets.ts';
+
 /**
  * Pixel's one error type. Codes are the closed gRPC/Connect set so they map 1:1 onto RPC
  * status codes; `retryable` is derived from the code unless a caller knows better
@@ -179,9 +181,12 @@ const SECRET_PATTERNS: RegExp[] = [
   /(x-key|x-goog-api-key|api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',&}]+/gi,
 ];
 
-/** Removes anything shaped like a credential before a message reaches a log, an error or the catalogue. */
+/**
+ * Removes credentials before a message reaches a log, an error or the catalogue: first every configured
+ * secret by value (src/protocol/secrets.ts: whatever its format), then anything shaped like a credential.
+ */
 export function redactSecrets(text: string): string {
-  let out = text;
+  let out = redactRegistered(text);
   for (const pattern of SECRET_PATTERNS) {
     out = out.replace(pattern, (match, p1: string | undefined, p2: string | undefined) => {
       if (typeof p1 === 'string' && typeof p2 === 'string') return `${p1}${p2}[redacted]`;

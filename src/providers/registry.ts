@@ -1,4 +1,5 @@
 import type { ProviderName } from '../models/schema.ts';
+import { registerSecretsFromEnv } from '../protocol/secrets.ts';
 import { provider as a1111 } from './a1111/index.ts';
 import { provider as bedrock } from './bedrock/index.ts';
 import { provider as bfl } from './bfl/index.ts';
@@ -40,7 +41,13 @@ export function createAdapters(
   options: { clock?: Clock; modules?: readonly ProviderModule[] } = {},
 ): Map<ProviderName, ReliableAdapter> {
   const adapters = new Map<ProviderName, ReliableAdapter>();
-  for (const module of options.modules ?? PROVIDER_MODULES) {
+  const modules = options.modules ?? PROVIDER_MODULES;
+  // Every credential these adapters may send is redacted by value wherever it is echoed back.
+  registerSecretsFromEnv(
+    env,
+    modules.flatMap((m) => m.env.filter((v) => v.secret).map((v) => v.name)),
+  );
+  for (const module of modules) {
     const adapter = module.fromEnv(env);
     if (!adapter) continue;
     adapters.set(

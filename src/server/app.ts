@@ -14,6 +14,7 @@ import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { composePlatform, type Platform } from '../platform/compose.ts';
 import { redactSecrets } from '../protocol/errors.ts';
+import { redactRegistered } from '../protocol/secrets.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { BlobStore } from '../storage/types.ts';
@@ -21,7 +22,6 @@ import { createAccess, requestGateFor } from './access.ts';
 import { type Authenticator, authInterceptor, callerOf, PEER_KEY } from './auth.ts';
 import { startBackgroundTasks } from './background.ts';
 import type { ServerConfig } from './config.ts';
-import { unimplementedFallback } from './grpc-h2.ts';
 import { registerGrpcTooling } from './grpc-reflection-routes.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import type { ImageService } from './image-service.ts';
@@ -99,6 +99,8 @@ export function createLogger(level: ServerConfig['logLevel'], stream?: Destinati
         ],
         censor: '[redacted]',
       },
+      // Every configured secret, by value, out of every line (whatever field or format carries it).
+      hooks: { streamWrite: redactRegistered },
       serializers: {
         err: (error: unknown) => {
           const e = error instanceof Error ? error : new Error(String(error));
@@ -200,17 +202,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       contextValues: (req) =>
         createContextValues().set(REQUEST_ID_KEY, String(req.id)).set(PEER_KEY, req.socket.remoteAddress),
     });
-    registerHttpRoutes(fastify, {
-      images,
-      auth,
-      catalog,
-      db,
-      store,
-      metrics,
-      draining: transport.draining,
-      defaultModel: platform.defaultModel,
-      configured: (p) => adapters.has(p),
-    });
+    registerHttpRoutes(fastify, { images, auth, catalog, db, store, metrics, draining: transport.draining });
     await deps.http?.(fastify, ctx);
     await fastify.ready();
     transport.setHttp2Handler(
@@ -219,8 +211,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         interceptors,
         readMaxBytes: MAX_BODY_BYTES,
         contextValues: (req) => createContextValues().set(PEER_KEY, req.socket.remoteAddress),
-        // Unknown gRPC methods: UNIMPLEMENTED instead of an HTTP 404.
-        fallback: unimplementedFallback as Parameters<typeof connectNodeAdapter>[0]['fallback'],
       }),
     );
 

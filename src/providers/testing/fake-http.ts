@@ -43,8 +43,9 @@ export async function readRequest(req: IncomingMessage): Promise<ParsedRequest> 
 const CREDENTIAL_HEADERS = ['authorization', 'x-key', 'x-goog-api-key', 'x-api-key', 'x-amz-security-token'];
 
 /**
- * Every credential a request carried, as received (for the `echo_credential` fault): the credential
- * headers, a `key` query parameter, and a Basic authorization decoded to `user:password`.
+ * Every credential a request carried, bare, as a provider repeating "the key you provided" would (for the
+ * `echo_credential` fault): header values without their scheme word, a Basic authorization decoded to
+ * `user:password`, a SigV4 credential's access key id, and a `key` query parameter.
  */
 export function credentialsSeen(headers: Record<string, string | string[] | undefined>, url?: URL): string {
   const seen: string[] = [];
@@ -52,13 +53,20 @@ export function credentialsSeen(headers: Record<string, string | string[] | unde
     const raw = headers[name];
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
     if (!value) continue;
-    seen.push(`${name}: ${value}`);
-    const basic = name === 'authorization' ? /^Basic\s+(.+)$/i.exec(value) : null;
-    if (basic) seen.push(`user:password ${Buffer.from(basic[1]!, 'base64').toString('utf8')}`);
+    if (name !== 'authorization') {
+      seen.push(value);
+      continue;
+    }
+    const [scheme = '', ...rest] = value.split(' ');
+    const credential = rest.join(' ');
+    if (/^basic$/i.test(scheme)) seen.push(Buffer.from(credential, 'base64').toString('utf8'));
+    else if (scheme === 'AWS4-HMAC-SHA256')
+      seen.push(/Credential=([^/]+)/.exec(credential)?.[1] ?? credential);
+    else seen.push(credential || scheme);
   }
   const key = url?.searchParams.get('key');
-  if (key) seen.push(`key=${key}`);
-  return seen.join('; ') || '(no credentials)';
+  if (key) seen.push(key);
+  return seen.join(', ') || '(none)';
 }
 
 export function record(requests: RecordedRequest[], request: ParsedRequest): void {
