@@ -22,6 +22,7 @@ import { createAccess, requestGateFor } from './access.ts';
 import { type Authenticator, authInterceptor, callerOf, PEER_KEY } from './auth.ts';
 import { startBackgroundTasks } from './background.ts';
 import type { ServerConfig } from './config.ts';
+import { unimplementedFallback } from './grpc-h2.ts';
 import { registerGrpcTooling } from './grpc-reflection-routes.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import type { ImageService } from './image-service.ts';
@@ -202,7 +203,17 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       contextValues: (req) =>
         createContextValues().set(REQUEST_ID_KEY, String(req.id)).set(PEER_KEY, req.socket.remoteAddress),
     });
-    registerHttpRoutes(fastify, { images, auth, catalog, db, store, metrics, draining: transport.draining });
+    registerHttpRoutes(fastify, {
+      images,
+      auth,
+      catalog,
+      db,
+      store,
+      metrics,
+      draining: transport.draining,
+      defaultModel: platform.defaultModel,
+      configured: (p) => adapters.has(p),
+    });
     await deps.http?.(fastify, ctx);
     await fastify.ready();
     transport.setHttp2Handler(
@@ -211,6 +222,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         interceptors,
         readMaxBytes: MAX_BODY_BYTES,
         contextValues: (req) => createContextValues().set(PEER_KEY, req.socket.remoteAddress),
+        // Unknown gRPC methods: UNIMPLEMENTED instead of an HTTP 404.
+        fallback: unimplementedFallback as Parameters<typeof connectNodeAdapter>[0]['fallback'],
       }),
     );
 
