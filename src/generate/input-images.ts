@@ -12,6 +12,8 @@ export interface InputImage {
 export interface InputImages {
   images: InputImage[];
   mask?: InputImage;
+  /** Native fields only an edit takes (OpenAI's `input_fidelity`), added to the body beside the images. */
+  fields?: Record<string, unknown>;
 }
 
 /** Why `model` cannot take these inputs, or undefined when it can (catalogue field `inputImages`). */
@@ -74,6 +76,7 @@ export function bodyWithInputs(
   if (!inputs) return body;
   return {
     ...body,
+    ...inputs.fields,
     image: inputs.images.map((i) => i.bytes),
     ...(inputs.mask && { mask: inputs.mask.bytes }),
   };

@@ -158,19 +158,22 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       }
       if (images.length === 0) throw invalidArgument('image', 'an edit needs at least one image file');
       const mapped = mapOpenAIRequest(fields, deps.catalog);
-      if (fields.input_fidelity !== undefined) {
-        // Dropped by the generic mapping above; OpenAI's GPT image edits take it, so it is forwarded there.
-        mapped.dropped = mapped.dropped.filter((line) => line.param !== 'input_fidelity');
-        const options = (mapped.input.providerOptions ?? {}) as Record<string, Record<string, unknown>>;
-        mapped.input.providerOptions = {
-          ...options,
-          openai: { ...(options.openai ?? {}), input_fidelity: fields.input_fidelity },
-        };
-      }
       const inputs: InputImages = {
         images: images.map(({ bytes, mediaType }) => ({ bytes, mediaType })),
         ...(mask && { mask: { bytes: mask.bytes, mediaType: mask.mediaType } }),
       };
+      const fidelity = fields.input_fidelity;
+      if (fidelity !== undefined && routeProvider(mapped.input.model, deps) === 'openai') {
+        // OpenAI's GPT image edits take it (its generations do not), so it rides with the edit's inputs.
+        if (fidelity !== 'high' && fidelity !== 'low')
+          throw invalidArgument('input_fidelity', 'must be "high" or "low"');
+        inputs.fields = { input_fidelity: fidelity };
+        mapped.dropped = mapped.dropped.map((line) =>
+          line.param === 'input_fidelity'
+            ? { param: 'input_fidelity', status: 'native', sent: fidelity, note: 'sent with the edit' }
+            : line,
+        );
+      }
       // Checked before anything is stored: a model that takes no input image is refused naming it.
       checkModelTakesInputs(mapped.input.model, deps);
       const imageIds = await catalogueInputImages(deps, images, caller);
@@ -223,6 +226,14 @@ function checkModelTakesInputs(
     reason: 'unsupported_parameter',
     message: `${name} takes no input image, so it cannot edit; models that do: ${editModels(deps.catalog).join(', ')}`,
   });
+}
+
+/** The provider of the route a model name resolves to first. */
+function routeProvider(
+  model: unknown,
+  deps: Pick<OpenAIRouteDeps, 'catalog' | 'defaultModel'>,
+): string | undefined {
+  return deps.catalog.resolve(typeof model === 'string' ? model : deps.defaultModel).routes[0]?.provider;
 }
 
 function editModels(catalog: Catalog): string[] {
