@@ -53,7 +53,7 @@ describe('generation by application', () => {
     const result = await service.generateAndStore(
       {
         app: 'produce',
-        vars: { item: 'lemon', count: 'three' },
+        vars: { item: 'lemons', count: 'three' },
         model: 'pixel/sketch',
         width: 256,
         height: 256,
@@ -64,7 +64,7 @@ describe('generation by application', () => {
     expect(result.images).toHaveLength(1);
     const image = result.images[0]!;
     expect([image.application, image.appVersion]).toEqual(['produce', 1]);
-    expect(image.prompt).toMatch(/^Studio product photograph of three fresh lemon, unbranded/);
+    expect(image.prompt).toMatch(/^Studio product photograph of three fresh lemons, with clean, unbranded/);
     expect(image.negativePrompt).toContain('stickers');
     // application defaults reach the stored parameters; the request's own values win
     expect(image.params).toMatchObject({ style: 'studio-product', format: 'png', width: 256, height: 256 });
@@ -95,7 +95,7 @@ describe('generation by application', () => {
       { team: 'fresh', role: 'member' },
     );
     expect(mine.images[0]!.appVersion).toBe(version);
-    expect(mine.images[0]!.prompt).toMatch(/^Overhead photograph of one fresh lime, unbranded/);
+    expect(mine.images[0]!.prompt).toMatch(/^Overhead photograph of one fresh lime, with clean, unbranded/);
     const theirs = await service.generateAndStore(
       { app: 'produce', vars: { item: 'lime' }, model: 'pixel/sketch', width: 128, height: 128 },
       { team: 'growth', role: 'member' },

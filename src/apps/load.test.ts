@@ -76,7 +76,10 @@ describe('loadApplicationFiles', () => {
     const butcher = join(dir, 'butcher-cuts.yaml');
     writeFileSync(
       butcher,
-      readFileSync(butcher, 'utf8').replace('Is the whole cut visible', 'Is the whole {{cutt}} visible'),
+      readFileSync(butcher, 'utf8').replace(
+        'Is the whole of the meat visible',
+        'Is the whole {{cutt}} visible',
+      ),
     );
     const { apps, errors } = loadApplicationFiles(dir);
     expect(apps).toEqual([]);

@@ -142,7 +142,11 @@ export function renderProfile(
       ),
     );
   }
-  const rubric = profile.rubric.map((q, i) => ({ ...q, question: texts[rubricStart + i]! }));
+  // A question wrapped in an optional variable's section (`{{#features}}…{{/features}}`) applies only
+  // when the variable is given: rendered empty, it is left out.
+  const rubric = profile.rubric
+    .map((q, i) => ({ ...q, question: texts[rubricStart + i]! }))
+    .filter((q) => q.question.trim() !== '');
 
   const params = mergeParams(profile.defaults, chosen, request, provenance, report);
   params.model = model;

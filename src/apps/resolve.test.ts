@@ -9,7 +9,7 @@ import { Applications } from './service.ts';
 import { ADMIN, copyOfShippedApps, VIEWER } from './testing.ts';
 
 const catalog = loadCatalog();
-const ribeye = { cut: 'ribeye steak', animal: 'beef' };
+const ribeye = { cut: 'ribeye steak' };
 
 describe('resolveApplication', () => {
   let db: Db;
@@ -30,7 +30,7 @@ describe('resolveApplication', () => {
     const gpt = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'openai/gpt-image-1.5' });
     expect([gpt.family, gpt.variant, gpt.provenance.prompt]).toEqual(['gpt-image', 'natural', 'application']);
     expect(gpt.prompt).toMatch(
-      /^Professional top-down product photograph of a single raw ribeye steak \(beef\), the whole cut/,
+      /^Professional top-down product photograph of a single raw ribeye steak, the whole of it visible/,
     );
     const flux = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'fal/fal-ai/flux/dev' });
     expect(flux.family).toBe('flux');
@@ -42,7 +42,7 @@ describe('resolveApplication', () => {
       model: 'stability/stable-diffusion-xl-1024-v1-0',
     });
     expect([sdxl.family, sdxl.variant, sdxl.provenance.prompt]).toEqual(['sdxl', 'tags', 'model-variant']);
-    expect(sdxl.prompt.startsWith('raw ribeye steak, beef, single butcher cut')).toBe(true);
+    expect(sdxl.prompt.startsWith('raw ribeye steak, single butcher cut')).toBe(true);
     expect(sdxl.prompt).not.toContain('.');
     expect(sdxl.negativePrompt).toContain('lowres');
     expect(sdxl.provenance.negativePrompt).toBe('model-variant');
@@ -94,7 +94,7 @@ describe('resolveApplication', () => {
     const r = await apps.resolve({ app: 'butcher-cuts', vars: ribeye, model: 'pixel/sketch' });
     const subject = r.rubric.find((q) => q.id === 'subject')!;
     expect(subject).toMatchObject({
-      question: 'Does the image show a raw ribeye steak?',
+      question: 'Does the image show a single raw ribeye steak?',
       expected: 'yes',
       critical: true,
       category: 'subject',
@@ -165,7 +165,7 @@ describe('resolveApplication', () => {
       VIEWER,
     );
     const body = p.translation.calls[0]!.body as Record<string, unknown>;
-    expect(JSON.stringify(body)).toContain('raw ribeye steak, beef, single butcher cut');
+    expect(JSON.stringify(body)).toContain('raw ribeye steak, single butcher cut');
     expect(p.report[0]!.param).toBe('app');
     expect(p.report.some((l) => l.param === 'negativePrompt' && l.status === 'native')).toBe(true);
     // a team override changes what the preview shows for that team only
