@@ -52,10 +52,11 @@ async function ensureQueues(boss: PgBoss, leaseSeconds: number): Promise<void> {
     await boss
       .createQueue(CELL_QUEUE, {
         deadLetter: DEAD_QUEUE,
-        retryLimit: 5,
+        // A dead worker's idempotency leases lapse after ~30 s: the retries must outlast that.
+        retryLimit: 8,
         retryDelay: 2,
         retryBackoff: true,
-        retryDelayMax: 120,
+        retryDelayMax: 10,
         expireInSeconds: leaseSeconds,
       })
       .catch(ignoreExists);

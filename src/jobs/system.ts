@@ -34,7 +34,7 @@ export async function startJobSystem(platform: Platform, options: JobSystemOptio
     db: platform.db,
     ...(platform.config.databaseUrl !== undefined && { databaseUrl: platform.config.databaseUrl }),
     leaseSeconds,
-    ...(options.superviseSeconds !== undefined && { superviseSeconds: options.superviseSeconds }),
+    superviseSeconds: options.superviseSeconds ?? positive(env.PIXEL_JOB_SUPERVISE_SECONDS) ?? 5,
   });
   const batches = new BatchService({
     db: platform.db,

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DatasetRepo } from '../catalog/datasets.ts';
+import { createTestDatabase } from '../catalog/testing/postgres-server.ts';
+import { parseDataset } from '../datasets/parse.ts';
+import { startOpenAIFake } from '../providers/openai/fake.ts';
+import type { FakeServer } from '../providers/testing/types.ts';
+import type { Caller } from '../server/image-service.ts';
+import { type JobSystem, startJobSystem } from './system.ts';
+import { tempPlatform, waitFor } from './testing.ts';
+
+const postgresUrl = inject('postgresUrl');
+const BIN = fileURLToPath(new URL('../../bin/pixel.mjs', import.meta.url));
+const caller: Caller = { team: 'grocery', role: 'member' };
+const ITEMS = 40;
+const WORKER_CONCURRENCY = 4;
+
+let fake: FakeServer;
+let env: Awaited<ReturnType<typeof tempPlatform>>;
+let jobs: JobSystem;
+let workerEnv: Record<string, string>;
+const children: ChildProcess[] = [];
+
+function startWorker(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(WORKER_CONCURRENCY)], {
+    env: { ...process.env, ...workerEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${stderr}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+const generations = () => fake.requests.filter((r) => r.path === '/v1/images/generations').length;
+
+describe.skipIf(!postgresUrl)('batches on PostgreSQL with two worker processes', () => {
+  beforeAll(async () => {
+    fake = await startOpenAIFake();
+    const databaseUrl = await createTestDatabase(postgresUrl!);
+    workerEnv = {
+      DATABASE_URL: databaseUrl,
+      OPENAI_API_KEY: fake.apiKey,
+      OPENAI_BASE_URL: fake.url,
+      PIXEL_JOB_LEASE_SECONDS: '3',
+      PIXEL_JOB_SUPERVISE_SECONDS: '1',
+      // Every provider failure reaches the batch layer (no in-process retries), which honours the wait.
+      PIXEL_OPENAI_MAX_ATTEMPTS: '1',
+      PIXEL_OPENAI_RPM: '600',
+      PIXEL_LOG_LEVEL: 'error',
+    };
+    env = await tempPlatform(workerEnv);
+    workerEnv.PIXEL_DATA_DIR = env.dir;
+    jobs = await startJobSystem(env.platform, { worker: false });
+    const rows = ['sku,item,count', ...Array.from({ length: ITEMS }, (_, i) => `sku-${i},item number ${i},one`)];
+    await new DatasetRepo(env.platform.db).create({
+      team: 'grocery',
+      name: 'big',
+      source: 'big.csv',
+      parsed: parseDataset(rows.join('\n'), 'csv'),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await jobs?.stop(1_000);
+    await env?.close();
+    await fake?.close();
+  });
+
+  it('a worker killed with SIGKILL mid-run: its cells are taken up after their lease; nothing lost or done twice', async () => {
+    fake.reset();
+    fake.inject({ kind: 'slow', times: 10_000, delayMs: 150 });
+    const [a, b] = await Promise.all([startWorker(), startWorker()]);
+    const run = await jobs.batches.startRun(
+      {
+        dataset: 'big',
+        application: 'produce',
+        candidate: { model: 'openai/gpt-image-1-mini', overrides: { quality: 'draft' } },
+      },
+      caller,
+    );
+    await waitFor('a quarter of the run', async () => (await jobs.batches.progress(run.id, caller)).done >= ITEMS / 4, {
+      timeoutMs: 60_000,
+    });
+    a.kill('SIGKILL');
+    const progress = await waitFor(
+      'the run to finish on the surviving worker',
+      async () => {
+        const p = await jobs.batches.progress(run.id, caller);
+        return p.state === 'done' && p;
+      },
+      { timeoutMs: 100_000, everyMs: 250 },
+    );
+    expect(progress).toMatchObject({ total: ITEMS, done: ITEMS, failed: 0, remaining: 0 });
+    const cells = await jobs.batches.runs.cells(run.id);
+    expect(cells.every((c) => c.state === 'done' && c.imageIds.length === 1)).toBe(true);
+    // One image row per cell, no more: counted by the catalogue.
+    const rows = await env.platform.db.query<{ n: string; keys: string }>(
+      `SELECT count(*) AS n, count(DISTINCT idempotency_key) AS keys FROM images WHERE idempotency_key LIKE $1`,
+      [`batch:${run.id}:%`],
+    );
+    expect(Number(rows[0]!.n)).toBe(ITEMS);
+    expect(Number(rows[0]!.keys)).toBe(ITEMS);
+    // Counted by the provider: every cell paid once, except at most the calls in flight in the killed worker.
+    const calls = generations();
+    expect(calls).toBeGreaterThanOrEqual(ITEMS);
+    expect(calls - ITEMS).toBeLessThanOrEqual(WORKER_CONCURRENCY);
+    // Every image has its cost recorded; the run's cost is their sum.
+    const cost = await env.platform.db.query<{ s: string }>(
+      'SELECT sum(cost_usd) AS s FROM images WHERE idempotency_key LIKE $1',
+      [`batch:${run.id}:%`],
+    );
+    expect(progress.costUsd).toBeCloseTo(Number(cost[0]!.s), 6);
+    expect(progress.costUsd).toBeGreaterThan(0);
+    b.kill('SIGTERM');
+  }, 180_000);
+});
