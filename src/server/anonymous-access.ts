@@ -49,7 +49,7 @@ export function createAnonymousAccess(options: {
       if (ended)
         return 'API keys required: team keys exist, so anonymous access has ended (PIXEL_ALLOW_ANONYMOUS=true keeps it)';
       const base =
-        'no key needed on this machine: callers without a Pixel key are members of team "local" (embedded profile on 127.0.0.1; PIXEL_REQUIRE_KEYS=true requires keys)';
+        'anonymous access on: callers on this machine without a Pixel key are members of team "local" (embedded profile on 127.0.0.1; PIXEL_REQUIRE_KEYS=true requires keys)';
       return options.always
         ? `${base}; PIXEL_ALLOW_ANONYMOUS=true keeps this on even when team keys exist`
         : `${base}; this ends by itself once a team key is created (pixel keys create), unless PIXEL_ALLOW_ANONYMOUS=true`;
