@@ -130,4 +130,46 @@ describe.skipIf(!postgresUrl)('batches on PostgreSQL with two worker processes',
     expect(progress.costUsd).toBeGreaterThan(0);
     b.kill('SIGTERM');
   }, 180_000);
+
+  it('bursts of 429 (with Retry-After) and 5xx: the workers back off together and the run finishes, each cell paid once', async () => {
+    fake.reset();
+    const [a, b] = await Promise.all([startWorker(), startWorker()]);
+    const items = 20;
+    const rows = ['sku,item', ...Array.from({ length: items }, (_, i) => `b-${i},burst item ${i}`)];
+    await new DatasetRepo(env.platform.db).create({
+      team: 'grocery',
+      name: 'burst',
+      source: 'burst.csv',
+      parsed: parseDataset(rows.join('\n'), 'csv'),
+    });
+    fake.inject({ kind: 'rate_limit', times: 6, retryAfterMs: 1_000 });
+    fake.inject({ kind: 'server_error', times: 4, status: 503 });
+    const run = await jobs.batches.startRun(
+      { dataset: 'burst', application: 'produce', candidate: { model: 'openai/gpt-image-1-mini', overrides: {} } },
+      caller,
+    );
+    const progress = await waitFor(
+      'the run to finish through the faults',
+      async () => {
+        const p = await jobs.batches.progress(run.id, caller);
+        return p.state === 'done' && p;
+      },
+      { timeoutMs: 100_000, everyMs: 250 },
+    );
+    expect(progress).toMatchObject({ total: items, done: items, failed: 0 });
+    // Each faulted call paid nothing and was retried once more: exactly items + 10 calls, one image per cell.
+    expect(generations()).toBe(items + 10);
+    const count = await env.platform.db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM images WHERE idempotency_key LIKE $1',
+      [`batch:${run.id}:%`],
+    );
+    expect(Number(count[0]!.n)).toBe(items);
+    // The provider's wait was shared through the database's bucket.
+    const bucket = await env.platform.db.query<{ blocked_until_ms: string }>(
+      "SELECT blocked_until_ms FROM provider_buckets WHERE provider = 'openai'",
+    );
+    expect(Number(bucket[0]!.blocked_until_ms)).toBeGreaterThan(0);
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+  }, 180_000);
 });
