@@ -66,9 +66,10 @@ function toneP(toneRaw: string, s: PixelStats): number | undefined {
   const f = borderFacts(s);
   switch (tone) {
     case 'white':
-      return Math.min(above(f.lum, 0.88, 0.015), below(f.chroma, 0.08, 0.01));
+      // Product-shot white: lighter than #eeeeee; a light grey studio sweep is not white.
+      return Math.min(above(f.lum, 0.93, 0.01), below(f.chroma, 0.08, 0.01));
     case 'light grey':
-      return Math.min(above(f.lum, 0.55, 0.03), below(f.lum, 0.93, 0.01), below(f.chroma, 0.08, 0.01));
+      return Math.min(above(f.lum, 0.55, 0.03), below(f.lum, 0.95, 0.01), below(f.chroma, 0.08, 0.01));
     case 'grey':
       return Math.min(above(f.lum, 0.2, 0.03), below(f.lum, 0.88, 0.015), below(f.chroma, 0.08, 0.01));
     case 'black':
