@@ -219,24 +219,50 @@ for (const contract of contracts) {
       // Async jobs stay queued until cancelled; a sync request just never answers.
       const hang = (): Fault =>
         contract.async ? { kind: 'stuck', times: 1 } : { kind: 'slow', times: 1, delayMs: 30_000 };
+      // A fake of their own: a hung request given up on may reach its handler's fault queue late (a loaded
+      // machine), and must not take a fault meant for a later case.
+      let hung: FakeServer;
+      beforeAll(async () => {
+        hung = await contract.startFake();
+      });
+      afterAll(() => hung?.close());
+      beforeEach(() => hung.reset());
+      const hungAdapter = (policy: Partial<ReliabilityPolicy>, clock: Clock) =>
+        withReliability(contract.createAdapter(hung, { pollIntervalMs: 10 }), testPolicy(policy), clock);
+      /**
+       * Resolves once the request is with the provider: for an async job, once it has been polled (so the
+       * adapter holds the job id it must cancel). Events, not wall time: a loaded machine only makes it later.
+       */
+      const inFlight = () =>
+        vi.waitFor(() => expect(hung.requests.length).toBeGreaterThanOrEqual(contract.async ? 2 : 1), {
+          timeout: 15_000,
+          interval: 5,
+        });
+      const cancelSent = () =>
+        vi.waitFor(() => expect(hung.cancelled).toHaveLength(1), { timeout: 15_000, interval: 5 });
 
       it('the caller aborting cancels the request (and the provider job)', async () => {
-        fake.inject(hang());
+        hung.inject(hang());
         const controller = new AbortController();
         const { call } = await oneCall(firstModel, controller.signal);
-        const pending = reliable().generate(call);
-        setTimeout(() => controller.abort(), 100);
+        const pending = hungAdapter({}, new ManualClock(Date.now())).generate(call);
+        await inFlight();
+        controller.abort();
         const error = await failure(pending);
         expect(error.code).toBe('cancelled');
-        if (contract.async) await vi.waitFor(() => expect(fake.cancelled).toHaveLength(1), { timeout: 2000 });
+        if (contract.async) await cancelSent();
       });
 
       it('the deadline ends a stuck request with deadline_exceeded', async () => {
-        fake.inject(hang());
+        hung.inject(hang());
+        const clock = new ManualClock(Date.now());
         const { call } = await oneCall();
-        const error = await failure(reliable({ deadlineMs: 150 }).generate(call));
+        const pending = hungAdapter({ deadlineMs: 150 }, clock).generate(call);
+        await inFlight();
+        clock.advance(150);
+        const error = await failure(pending);
         expect(error.code).toBe('deadline_exceeded');
-        if (contract.async) await vi.waitFor(() => expect(fake.cancelled).toHaveLength(1), { timeout: 2000 });
+        if (contract.async) await cancelSent();
       });
     });
 
