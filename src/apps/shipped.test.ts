@@ -1,8 +1,11 @@
 import { rmSync } from 'node:fs';
+import { fromJson, toJson } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppVersionRepo } from '../catalog/app-versions.ts';
 import { type Db, openDatabase } from '../catalog/db.ts';
+import { PreviewApplicationResponseSchema } from '../gen/pixel/v1/apps_pb.ts';
 import { loadCatalog } from '../models/catalog.ts';
+import { previewJson } from '../server/rpc-apps.ts';
 import { avoidItems } from '../translate/prompt.ts';
 import { loadApplicationFiles } from './load.ts';
 import { Applications } from './service.ts';
@@ -145,5 +148,11 @@ describe('shipped applications rendered', () => {
     );
     expect(p.resolved.fewShots.length).toBeGreaterThanOrEqual(3);
     expect(p.resolved.fewShots.some((f) => f.vars.cut === 'T-bone steak')).toBe(true);
+    // …and PreviewApplication (RPC, and `pixel apps preview --json`) returns them
+    const message = fromJson(PreviewApplicationResponseSchema, previewJson(p));
+    expect(message.fewShots.length).toBe(p.resolved.fewShots.length);
+    expect(message.fewShots[1]).toMatchObject({ vars: { cut: 'T-bone steak' } });
+    expect(message.fewShots[1]!.note).toContain('bone');
+    expect(toJson(PreviewApplicationResponseSchema, message)).toHaveProperty('fewShots');
   });
 });

@@ -75,7 +75,10 @@ describe('ApplicationService over Connect (in-memory transport)', () => {
     expect(preview.prompt).toContain('one pear');
     expect(preview.provenance.steps).toBe('request');
     expect(JSON.stringify(preview.calls[0]?.body)).toContain('one pear');
-    expect(preview.rubric.find((q) => q.id === 'subject')?.question).toBe('Does the image show one pear?');
+    expect(preview.rubric.find((q) => q.id === 'subject')?.question).toBe(
+      'Does the image show exactly one pear?',
+    );
+    expect(preview.fewShots.length).toBeGreaterThanOrEqual(2);
 
     const edited = got.yaml.replace('seamless pure white background', 'seamless pale grey background');
     const denied = await client

@@ -183,6 +183,7 @@ export function previewJson(result: PreviewResult): JsonObject {
     })),
     delivery: plain(t.delivery) as JsonObject,
     ...(t.costEstimateUsd !== null && { costEstimateUsd: t.costEstimateUsd }),
+    fewShots: r.fewShots.map((f) => plain(f) as JsonObject),
   };
 }
 

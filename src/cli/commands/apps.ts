@@ -127,6 +127,15 @@ export function registerApps(program: Command): void {
         console.log(
           `cost         ${t.costEstimateUsd === null ? 'unknown' : `$${t.costEstimateUsd.toFixed(4)}`}`,
         );
+        if (r.fewShots.length > 0) {
+          console.log('few-shots');
+          for (const shot of r.fewShots) {
+            const vars = Object.entries(shot.vars)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ');
+            console.log(`  [${vars}] ${shot.prompt}${shot.note ? `\n    (${shot.note})` : ''}`);
+          }
+        }
         console.log('report');
         console.log(formatReport(result.report));
         console.log('native request (first call)');
