@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { defaultCatalog } from '../../models/catalog.ts';
 import type { ModelEntry, SizeSpec } from '../../models/schema.ts';
+import { describePrice } from '../../translate/price.ts';
 import { failWith, printJson } from '../output.ts';
 
 export function registerModels(program: Command): void {
@@ -66,13 +67,5 @@ function caps(m: ModelEntry): string {
 }
 
 function price(m: ModelEntry): string {
-  const p = m.price;
-  if (p.kind === 'per_image') return `$${p.usd}/image`;
-  if (p.kind === 'per_megapixel') return `$${p.usd}/MP`;
-  if (p.kind === 'free') return 'free';
-  if (p.kind === 'by_size_quality') {
-    const values = Object.values(p.table);
-    return `$${Math.min(...values)}–${Math.max(...values)}/image`;
-  }
-  return 'unknown';
+  return describePrice(m.price);
 }
