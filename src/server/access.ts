@@ -22,6 +22,7 @@ type AccessConfig = Pick<
   | 'trustedProxies'
   | 'keyCacheMs'
   | 'limits'
+  | 'publicUrl'
 >;
 
 /** Keys are needed for every request: PIXEL_REQUIRE_KEYS or the production profile. */
@@ -34,7 +35,8 @@ const keysRequired = (config: AccessConfig) => config.requireKeys || config.data
 export function requestGateFor(config: AccessConfig): RequestGate & { hosts: HostAllowlist } {
   const hosts = createHostAllowlist({
     bindHost: config.host,
-    allowedHosts: config.allowedHosts,
+    // The host of PIXEL_PUBLIC_URL is where the operator said clients reach this server.
+    allowedHosts: [...config.allowedHosts, ...(config.publicUrl ? [new URL(config.publicUrl).host] : [])],
     requireKeys: keysRequired(config),
   });
   return Object.assign(createRequestGate({ hosts, cors: createCorsPolicy(config.corsOrigins) }), { hosts });

@@ -2,6 +2,7 @@ import { createServer, request } from 'node:http';
 import { connect, createServer as createH2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestGateFor } from './access.ts';
 import { createCorsPolicy, parseCorsOrigins } from './cors.ts';
 import { createHostAllowlist, hostName } from './host-allowlist.ts';
 import { createRequestGate } from './request-gate.ts';
@@ -96,6 +97,19 @@ describe('host allowlist', () => {
     );
     const open = createHostAllowlist({ bindHost: '0.0.0.0', allowedHosts: [], requireKeys: true });
     expect(open.allows('10.1.2.3:8080')).toBe(true);
+    const fromPublicUrl = requestGateFor({
+      host: '127.0.0.1',
+      requireKeys: false,
+      allowAnonymous: false,
+      allowedHosts: [],
+      corsOrigins: [],
+      trustedProxies: [],
+      keyCacheMs: 0,
+      limits: { teamRpm: 0, teamConcurrency: 0, keyRpm: 0, keyConcurrency: 0 },
+      publicUrl: 'https://images.example.com:8443',
+    });
+    expect(fromPublicUrl.hosts.allows('images.example.com:8443')).toBe(true);
+    expect(fromPublicUrl.hosts.allows('other.example.com')).toBe(false);
     const listed = createHostAllowlist({
       bindHost: '0.0.0.0',
       allowedHosts: ['pixel.example.com'],
