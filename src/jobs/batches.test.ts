@@ -5,7 +5,7 @@ import { parseDataset } from '../datasets/parse.ts';
 import type { Caller } from '../server/image-service.ts';
 import { CELL_QUEUE } from './boss.ts';
 import { cellKey } from './cell-runner.ts';
-import { startJobSystem, type JobSystem } from './system.ts';
+import { type JobSystem, startJobSystem } from './system.ts';
 import { tempPlatform, waitFor } from './testing.ts';
 
 const caller: Caller = { team: 'grocery', role: 'member' };
@@ -30,7 +30,12 @@ beforeAll(async () => {
   });
   const parsed = parseDataset(CSV, 'csv');
   expect(parsed.rejected).toEqual([{ line: 6, reason: "expected 4 fields (the header's), got 2" }]);
-  await new DatasetRepo(env.platform.db).create({ team: 'grocery', name: 'produce-q4', source: 'q4.csv', parsed });
+  await new DatasetRepo(env.platform.db).create({
+    team: 'grocery',
+    name: 'produce-q4',
+    source: 'q4.csv',
+    parsed,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -73,11 +78,16 @@ describe('batches on PGlite in-process', () => {
       [2, 1, 'done', 1],
     ]);
     // The flat-vector candidate's images were made with its override, under the team and application.
-    const rows = await env.platform.db.query<{ team: string; application: string; params: { style?: string } }>(
-      'SELECT team, application, params FROM images WHERE id = $1',
-      [cells[1]!.imageIds[0]],
-    );
-    expect(rows[0]).toMatchObject({ team: 'grocery', application: 'produce', params: { style: 'flat-vector' } });
+    const rows = await env.platform.db.query<{
+      team: string;
+      application: string;
+      params: { style?: string };
+    }>('SELECT team, application, params FROM images WHERE id = $1', [cells[1]!.imageIds[0]]);
+    expect(rows[0]).toMatchObject({
+      team: 'grocery',
+      application: 'produce',
+      params: { style: 'flat-vector' },
+    });
     const report = await jobs.batches.report(run.id, caller);
     expect(report.candidates).toHaveLength(2);
     expect(report.candidates.every((c) => c.n === 3 && c.accepted === 3)).toBe(true);
@@ -150,7 +160,11 @@ describe('batches on PGlite in-process', () => {
     ).rejects.toMatchObject({ code: 'failed_precondition', field: 'gate' });
     await expect(
       jobs.batches.startExperiment(
-        { dataset: 'produce-q4', application: 'produce', candidates: [{ model: 'pixel/sketch', overrides: {} }] },
+        {
+          dataset: 'produce-q4',
+          application: 'produce',
+          candidates: [{ model: 'pixel/sketch', overrides: {} }],
+        },
         { team: 'other', role: 'member' },
       ),
     ).rejects.toMatchObject({ code: 'not_found', field: 'dataset' });
@@ -190,7 +204,9 @@ describe('batches on PGlite in-process', () => {
     );
     const cancelled = await jobs.batches.cancel(second.id, caller);
     expect(cancelled.state).toBe('cancelled');
-    await expect(jobs.batches.resume(second.id, caller)).rejects.toMatchObject({ code: 'failed_precondition' });
+    await expect(jobs.batches.resume(second.id, caller)).rejects.toMatchObject({
+      code: 'failed_precondition',
+    });
     const p = await jobs.batches.progress(second.id, caller);
     expect(p.done + p.skipped + p.running).toBe(5);
   });

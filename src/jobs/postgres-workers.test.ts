@@ -67,7 +67,10 @@ describe.skipIf(!postgresUrl)('batches on PostgreSQL with two worker processes',
     env = await tempPlatform(workerEnv);
     workerEnv.PIXEL_DATA_DIR = env.dir;
     jobs = await startJobSystem(env.platform, { worker: false });
-    const rows = ['sku,item,count', ...Array.from({ length: ITEMS }, (_, i) => `sku-${i},item number ${i},one`)];
+    const rows = [
+      'sku,item,count',
+      ...Array.from({ length: ITEMS }, (_, i) => `sku-${i},item number ${i},one`),
+    ];
     await new DatasetRepo(env.platform.db).create({
       team: 'grocery',
       name: 'big',
@@ -95,9 +98,13 @@ describe.skipIf(!postgresUrl)('batches on PostgreSQL with two worker processes',
       },
       caller,
     );
-    await waitFor('a quarter of the run', async () => (await jobs.batches.progress(run.id, caller)).done >= ITEMS / 4, {
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      'a quarter of the run',
+      async () => (await jobs.batches.progress(run.id, caller)).done >= ITEMS / 4,
+      {
+        timeoutMs: 60_000,
+      },
+    );
     a.kill('SIGKILL');
     const progress = await waitFor(
       'the run to finish on the surviving worker',
@@ -145,7 +152,11 @@ describe.skipIf(!postgresUrl)('batches on PostgreSQL with two worker processes',
     fake.inject({ kind: 'rate_limit', times: 6, retryAfterMs: 1_000 });
     fake.inject({ kind: 'server_error', times: 4, status: 503 });
     const run = await jobs.batches.startRun(
-      { dataset: 'burst', application: 'produce', candidate: { model: 'openai/gpt-image-1-mini', overrides: {} } },
+      {
+        dataset: 'burst',
+        application: 'produce',
+        candidate: { model: 'openai/gpt-image-1-mini', overrides: {} },
+      },
       caller,
     );
     const progress = await waitFor(
