@@ -303,6 +303,16 @@ describe('catalogue errors name the file, the line, the entry and the field', ()
     expect(error.message).toContain('"flux-ultra" is not a guidance family');
   });
 
+  it('a cfg without a family says which families there are', () => {
+    const dir = folder({
+      'guidance.yaml': 'guidance:\n  - { id: sdxl, min: 1, default: 7, max: 15, source: test }\n',
+      'nofamily.yaml': `models:${MINIMAL('pixel/a').replace('cfg: null', 'cfg: { min: 1, default: 3, max: 20, param: cfg }')}`,
+    });
+    const error = caught(() => loadCatalog({ dir }));
+    expect(error.field).toBe('models[0].cfg.family');
+    expect(error.message).toContain('name the guidance family of the weights (one of sdxl');
+  });
+
   it('a guidance family is defined once, and hosts get its useful range', () => {
     const family = (id: string) =>
       `guidance:\n  - { id: ${id}, min: 1.5, default: 3.5, max: 5, source: test }\n`;

@@ -139,14 +139,17 @@ function resolveGuidance(
 ): void {
   for (const [id, entry] of models) {
     if (!entry.cfg) continue;
-    const family = guidance.get(entry.cfg.family);
+    const named = entry.cfg.family;
+    const family = named === undefined ? undefined : guidance.get(named);
     if (!family) {
       const { source, index } = origins.get(id)!;
       const known = [...guidance.keys()].join(', ');
       throw catalogError(
-        source.locate(['models', index, 'cfg', 'family']),
+        source.locate(['models', index, 'cfg', ...(named === undefined ? [] : ['family'])]),
         `models[${index}].cfg.family`,
-        `model "${id}" cfg.family: "${entry.cfg.family}" is not a guidance family (known: ${known})`,
+        named === undefined
+          ? `model "${id}" cfg.family: name the guidance family of the weights (one of ${known}, or one defined in a guidance: list)`
+          : `model "${id}" cfg.family: "${named}" is not a guidance family (known: ${known})`,
       );
     }
     const useful = { min: family.min, default: family.default, max: family.max };

@@ -112,7 +112,7 @@ export type GuidanceFamily = z.infer<typeof GuidanceFamilySchema>;
  * `useful` is filled in by the catalogue loader from the family; a value written in YAML is replaced.
  */
 export const CfgSpecSchema = range
-  .extend({ param: z.string(), family: z.string().min(1), useful: range.optional() })
+  .extend({ param: z.string(), family: z.string().min(1).optional(), useful: range.optional() })
   .strict();
 export type CfgSpec = z.infer<typeof CfgSpecSchema>;
 

@@ -108,8 +108,13 @@ describe.each(usable.map((m) => [m.id, m] as const))('%s', (_id, model) => {
 describe('the same weights get the same guidance on every host', () => {
   const families = new Map<string, ModelEntry[]>();
   for (const model of usable) {
-    if (model.cfg) families.set(model.cfg.family, [...(families.get(model.cfg.family) ?? []), model]);
+    const family = model.cfg?.family;
+    if (family) families.set(family, [...(families.get(family) ?? []), model]);
   }
+
+  it('every shipped entry with guidance names its family', () => {
+    for (const model of usable) if (model.cfg) expect(model.cfg.family, model.id).toBeTruthy();
+  });
 
   it('FLUX.1 dev is hosted on fal, Replicate and BFL, all on one family', () => {
     expect(

@@ -1,4 +1,5 @@
 import type { CfgSpec } from '../models/schema.ts';
+import { PixelError } from '../protocol/errors.ts';
 import { CFG_DEFAULT, CFG_MAX, CFG_MIN } from '../protocol/request.ts';
 import { clamp } from './steps.ts';
 
@@ -37,7 +38,11 @@ export interface GuidancePlan {
 export function planGuidance(value: number, cfg: CfgSpec): GuidancePlan {
   const useful = cfg.useful;
   if (!useful) {
-    throw new Error(`cfg of family "${cfg.family}" was not resolved by the catalogue loader`);
+    throw new PixelError({
+      code: 'internal',
+      field: 'cfg.family',
+      message: `cfg family "${cfg.family ?? '(none)'}" has no useful range: the entry did not come through the catalogue loader`,
+    });
   }
   const mapped = mapCfg(value, useful);
   const sent = clamp(mapped, cfg.min, cfg.max);

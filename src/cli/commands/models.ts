@@ -51,7 +51,10 @@ function sizes(spec: SizeSpec): string {
 
 function caps(m: ModelEntry): string {
   const out: string[] = [];
-  if (m.cfg) out.push(`cfg ${m.cfg.min}–${m.cfg.max}`);
+  if (m.cfg) {
+    const u = m.cfg.useful;
+    out.push(u ? `cfg ${m.cfg.family} ${u.min}–${u.max}` : `cfg ${m.cfg.min}–${m.cfg.max}`);
+  }
   if (m.steps)
     out.push(
       m.steps.kind === 'range'
