@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchService } from '../gen/pixel/v1/batches_pb.ts';
+import { BatchService, type RunProgress } from '../gen/pixel/v1/batches_pb.ts';
 import { ImageService } from '../gen/pixel/v1/images_pb.ts';
 import { waitFor } from '../jobs/testing.ts';
 import { startTestServer, type TestServer } from './test-support.ts';
@@ -55,7 +55,7 @@ describe('pixel.v1.BatchService on the embedded server (in-process worker)', () 
       ],
     });
     expect(run.cellCount).toBe(4);
-    const updates = [];
+    const updates: RunProgress[] = [];
     for await (const p of c.watchRun({ id: run.id, intervalMs: 100 })) updates.push(p);
     const last = updates.at(-1)!;
     expect(last).toMatchObject({ state: 'done', done: 4, remaining: 0, total: 4 });
@@ -85,7 +85,7 @@ describe('pixel.v1.BatchService on the embedded server (in-process worker)', () 
     });
     await t.restart();
     const again = client();
-    let last;
+    let last: RunProgress | undefined;
     for await (const p of again.watchRun({ id: run.id, intervalMs: 100 })) last = p;
     expect(last).toMatchObject({ state: 'done', done: 12, failed: 0 });
     const usage = await again.getUsage({});
