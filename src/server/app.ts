@@ -28,10 +28,12 @@ import { registerHttpRoutes } from './http-routes.ts';
 import type { ImageService } from './image-service.ts';
 import { ServerMetrics } from './metrics.ts';
 import { applicationServiceImpl } from './rpc-apps.ts';
+import { type BatchRpc, startBatchRpc } from './rpc-batches.ts';
 import { imageServiceImpl } from './rpc-images.ts';
 import { modelServiceImpl } from './rpc-models.ts';
 import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
 import { withGenerationLimit } from './team-limits.ts';
+import { createBudgetCheck, withTeamBudget } from '../jobs/budget-gate.ts';
 import { MAX_BODY_BYTES, openTransport } from './transport.ts';
 
 /** What extensions (applications, review, UI…) get to build their own routes on the same server. */
@@ -127,6 +129,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   const { fastify, url } = transport;
 
   let platform: Platform | undefined;
+  let batchRpc: BatchRpc | undefined;
   try {
     let metrics: ServerMetrics | undefined;
     platform = await composePlatform(
@@ -155,7 +158,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     if (bootstrap?.revoked) log.warn('PIXEL_ADMIN_KEY names a revoked key; it stays revoked');
     const access = createAccess(config, { db, keys, metrics, ...pick(deps, 'clock') });
     const { auth } = access;
-    const images = withGenerationLimit(platform.images, access.limiter);
+    const images = withTeamBudget(withGenerationLimit(platform.images, access.limiter), createBudgetCheck(db));
+    // Batches: an in-process worker in the embedded profile; `pixel worker` processes otherwise.
+    const batches = startBatchRpc(platform, { worker: db.kind === 'pglite' });
+    batchRpc = batches;
     const ctx: ServerContext = {
       config,
       db,
@@ -184,6 +190,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         ApplicationServiceDesc,
         applicationServiceImpl({ applications, caller: (c) => callerOf(c.values) }),
       );
+      batches.register(router, (c) => callerOf(c.values));
       deps.routes?.(router, ctx);
       // Last: reflection describes every service registered above.
       registerGrpcTooling(router, {
@@ -255,6 +262,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         background.stop();
         access.close();
         await transport.close();
+        await batches.stop().catch((error: unknown) => log.error({ err: error }, 'batch stop failed'));
         await owned.close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
         log.info('pixel stopped');
       })();
@@ -264,6 +272,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   } catch (error) {
     transport.markFailed(error);
     await transport.abort();
+    await batchRpc?.stop().catch(() => {});
     await platform?.close().catch(() => {});
     throw error;
   }
