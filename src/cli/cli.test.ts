@@ -33,8 +33,9 @@ function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<Run> {
   });
 }
 
+/** Commands that open no catalogue (generate with --no-store, translate, models): nothing lands in ./data. */
 function pixel(...args: string[]): Promise<Run> {
-  return runCli(ENV, args);
+  return runCli({ ...ENV, PIXEL_DATA_DIR: join(dir, 'unused-data') }, args);
 }
 
 /** Runs with its own data folder (applications live in the embedded catalogue). */
@@ -50,8 +51,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('pixel generate', () => {
-  it('writes images of exactly the requested size and format, and prints the report', async () => {
+describe('pixel generate --no-store', () => {
+  it('writes loose images of exactly the requested size and format, and prints the report', async () => {
     const out = join(dir, 'exact');
     const run = await pixel(
       'generate',
@@ -66,6 +67,7 @@ describe('pixel generate', () => {
       '2',
       '--seed',
       '0',
+      '--no-store',
       '--out',
       out,
       '--json',
@@ -88,7 +90,16 @@ describe('pixel generate', () => {
   it('is deterministic: the same prompt, size and seed give the same bytes', async () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
-    const args = ['a green apple and a lemon', '--width', '256', '--height', '256', '--seed', '42'];
+    const args = [
+      'a green apple and a lemon',
+      '--width',
+      '256',
+      '--height',
+      '256',
+      '--seed',
+      '42',
+      '--no-store',
+    ];
     expect((await pixel('generate', ...args, '--out', a)).code).toBe(0);
     expect((await pixel('generate', ...args, '--out', b)).code).toBe(0);
     const [fa] = await readdir(a);
@@ -104,6 +115,7 @@ describe('pixel generate', () => {
       '16:9',
       '--style',
       'lifestyle',
+      '--no-store',
       '--out',
       join(dir, 'text'),
     );
@@ -147,6 +159,7 @@ describe('pixel generate', () => {
       'an apple',
       '--model',
       'openai/gpt-image-1.5',
+      '--no-store',
       '--out',
       join(dir, 'none'),
     );

@@ -1,12 +1,5 @@
 import { Command } from 'commander';
-import { registerApps } from './commands/apps.ts';
-import { registerExport } from './commands/export.ts';
-import { registerGenerate } from './commands/generate.ts';
-import { registerKeys } from './commands/keys.ts';
-import { registerModels } from './commands/models.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerSweep } from './commands/sweep.ts';
-import { registerTranslate } from './commands/translate.ts';
+import { COMMANDS, commandNamed } from './command-table.ts';
 
 const program = new Command()
   .name('pixel')
@@ -17,13 +10,12 @@ const program = new Command()
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
 
-registerGenerate(program);
-registerTranslate(program);
-registerModels(program);
-registerServe(program);
-registerKeys(program);
-registerExport(program);
-registerSweep(program);
-registerApps(program);
+// Only the command that runs is loaded (with its options and subcommands); the others are listed by name and
+// summary, so `pixel --help` shows them all without importing them.
+const running = commandNamed(process.argv.slice(2));
+for (const entry of COMMANDS) {
+  if (entry === running) (await entry.load())(program);
+  else program.command(entry.name).description(entry.summary);
+}
 
 await program.parseAsync(process.argv);

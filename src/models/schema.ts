@@ -244,6 +244,11 @@ export const ModelEntrySchema = z
     /** Set for self-hosted entries whose capabilities come from configuration. */
     selfHosted: z.boolean().default(false),
     /**
+     * What makes the pixels, as the IPTC digital source type embedded in every image: a trained model
+     * (`trainedAlgorithmicMedia`, when absent) or a plain algorithm (`algorithmicMedia`, e.g. pixel/sketch).
+     */
+    digitalSourceType: z.enum(['trainedAlgorithmicMedia', 'algorithmicMedia']).optional(),
+    /**
      * The provider's own prompt rewriter, when the model has one: `field` is the providerOptions
      * field (and wire field) that switches it, `default` what the provider does when it is not sent.
      * Pixel sends it only when the caller sets it, and always reports which applies.

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { type ConnectRouter, createContextValues, type Interceptor } from '@connectrpc/connect';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -5,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Applications } from '../apps/service.ts';
 import { ApiKeyRepo } from '../catalog/api-keys.ts';
+import { advertiseServer } from '../catalog/data-lock.ts';
 import type { Db } from '../catalog/db.ts';
 import type { SweepResult } from '../catalog/sweeper.ts';
 import { ApplicationService as ApplicationServiceDesc } from '../gen/pixel/v1/apps_pb.ts';
@@ -243,6 +245,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     });
 
     transport.markReady();
+    // A CLI finding the embedded folder taken reads this URL from the lock and sends its request here.
+    if (!deps.db && db.kind === 'pglite') advertiseServer(join(config.dataDir, 'pglite'), url);
     log.info(
       {
         url,

@@ -244,8 +244,14 @@ export class ImageService {
         params,
         createdAt: createdAt.toISOString(),
         generator: 'pixel',
+        team: caller.team,
+        ...(outcome.application && {
+          application: { name: outcome.application.name, version: outcome.application.version },
+        }),
       };
-      const bytes = embedLineage(image.bytes, image.mediaType, lineage);
+      const bytes = embedLineage(image.bytes, image.mediaType, lineage, {
+        digitalSourceType: t.model.digitalSourceType ?? 'trainedAlgorithmicMedia',
+      });
       return { id, image, call, bytes, address: checkPut(bytes, image.mediaType) };
     });
     const stored = Promise.withResolvers<StoredBlob[]>();

@@ -1,117 +1,107 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ApplicationResolver } from '../../apps/apply.ts';
-import { type GenerateOutcome, generate } from '../../generate/generate.ts';
-import { composePlatform, type Platform } from '../../platform/compose.ts';
 import { platformConfigFromEnv } from '../../platform/config.ts';
-import { composeModels } from '../../platform/models.ts';
-import { LOCAL_TEAM } from '../../server/auth.ts';
-import { failWith, printJson, progressLine } from '../output.ts';
-import { formatReport } from '../report-format.ts';
+import { invalidArgument } from '../../protocol/errors.ts';
+import { generateStored } from '../generate/local.ts';
+import { generateLoose } from '../generate/loose.ts';
+import { printSummary } from '../generate/print.ts';
+import { progressReporter } from '../generate/progress.ts';
+import { generateOnServer } from '../generate/remote.ts';
+import { openStoreTarget } from '../generate/route.ts';
+import type { GenerateSummary } from '../generate/summary.ts';
+import { failWith, progressLine } from '../output.ts';
 import { addRequestFlags, type RequestFlags, requestFromFlags } from '../request-flags.ts';
 
-const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
+export interface GenerateFlags extends RequestFlags {
+  out?: string;
+  /** commander's --no-store: false when given. */
+  store: boolean;
+  server?: string;
+}
 
 export function registerGenerate(program: Command): void {
   addRequestFlags(program.command('generate'))
-    .description('generate images and write them to a folder')
-    .option('-o, --out <dir>', 'folder for the images', '.')
-    .action(async (prompt: string | undefined, flags: RequestFlags & { out: string }) => {
+    .description(
+      'generate images and store them in the catalogue (PIXEL_DATA_DIR or DATABASE_URL) with img_… ids and lineage',
+    )
+    .option('-o, --out <dir>', 'also write copies of the images into this folder')
+    .option('--no-store', 'do not catalogue: only write loose files (into --out, default the current folder)')
+    .option(
+      '--server <url>',
+      'send the request to a running Pixel server, which stores it (default: the server holding the data folder, if any)',
+    )
+    .action(async (prompt: string | undefined, flags: GenerateFlags) => {
       const json = Boolean(flags.json);
       const progress = progressLine(!json);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
-      let platform: Platform | undefined;
       try {
-        const models = composeModels({ env: process.env });
-        // Applications live in the catalogue DB (file defaults + edited versions): open it only when asked.
-        let applications: ApplicationResolver | undefined;
-        if (flags.app !== undefined) {
-          platform = await composePlatform(platformConfigFromEnv(process.env), {
-            env: process.env,
-            catalog: models.catalog,
-            adapters: models.adapters,
-          });
-          applications = platform.applications.resolver();
-        }
-        const { catalog, defaultModel } = models;
-        const outcome = await generate(
-          requestFromFlags(prompt, flags),
-          { catalog, adapter: models.adapter, defaultModel, applications },
-          {
-            team: LOCAL_TEAM,
-            signal: controller.signal,
-            onProgress: (event) => {
-              if (event.stage === 'generating') {
-                const p = event.provider;
-                const detail = p
-                  ? ` ${p.status}${p.fraction !== undefined ? ` ${Math.round(p.fraction * 100)}%` : ''}`
-                  : '';
-                progress(`generating on ${event.route}: call ${event.call}/${event.calls}${detail}`);
-              } else if (event.stage === 'post-processing') {
-                progress(`post-processing ${event.done}/${event.total}`);
-              }
-            },
-          },
-        );
+        const summary = await runGenerate(requestFromFlags(prompt, flags), flags, {
+          signal: controller.signal,
+          onProgress: progressReporter(progress),
+          notice: (line) => process.stderr.write(`pixel: ${line}\n`),
+        });
         progress('');
-        const files = await writeImages(outcome, flags.out);
-        if (json) {
-          printJson({
-            model: outcome.route,
-            requested: outcome.translation.requestedModel,
-            seed: outcome.translation.request.seed,
-            images: outcome.images.map((image, i) => ({
-              path: files[i],
-              mediaType: image.mediaType,
-              width: image.width,
-              height: image.height,
-              seed: image.seed,
-              native: image.native,
-              operations: image.operations,
-            })),
-            report: outcome.translation.report,
-            notes: outcome.notes,
-            costEstimateUsd: outcome.translation.costEstimateUsd,
-            latencyMs: Math.round(outcome.latencyMs),
-          });
-        } else {
-          printHuman(outcome, files);
-        }
+        printSummary(summary, json);
       } catch (error) {
         progress('');
-        await platform?.close().catch(() => {});
         failWith(error, json);
       }
-      // Every path closes what it opened.
-      await platform?.close();
     });
 }
 
-function printHuman(outcome: GenerateOutcome, files: string[]): void {
-  for (const [i, image] of outcome.images.entries()) {
-    console.log(
-      `${files[i]}  ${image.width}x${image.height} ${image.mediaType}${image.seed !== undefined ? ` seed ${image.seed}` : ''}`,
-    );
+/**
+ * The three ways a generation runs: loose files (--no-store), on a server (--server, or the one holding the
+ * embedded folder), or stored here. Everything opened is closed on every path before this returns.
+ */
+export async function runGenerate(
+  request: Record<string, unknown>,
+  flags: GenerateFlags,
+  io: {
+    signal: AbortSignal;
+    onProgress: Parameters<typeof generateStored>[2]['onProgress'];
+    notice: (line: string) => void;
+  },
+): Promise<GenerateSummary> {
+  const apiKey = process.env.PIXEL_API_KEY?.trim() || undefined;
+  if (!flags.store) {
+    if (flags.server !== undefined)
+      throw invalidArgument('server', '--server stores on the server; drop --no-store');
+    return generateLoose(request, {
+      out: flags.out ?? '.',
+      app: flags.app !== undefined,
+      signal: io.signal,
+      onProgress: io.onProgress,
+    });
   }
-  console.log(`model ${outcome.route} in ${Math.round(outcome.latencyMs)} ms`);
-  for (const note of outcome.notes) console.log(`note: ${note}`);
-  console.log('report');
-  console.log(formatReport(outcome.translation.report));
+  const out = flags.out === undefined ? {} : { out: flags.out };
+  if (flags.server !== undefined) {
+    return generateOnServer(serverUrl(flags.server), request, { ...out, signal: io.signal, apiKey });
+  }
+  const target = await openStoreTarget(platformConfigFromEnv(process.env));
+  if (target.kind === 'server') {
+    io.notice(
+      `the catalogue in this data folder is held by \`pixel serve\` (process ${target.pid}) at ${target.url}; sending the request there`,
+    );
+    return generateOnServer(target.url, request, { ...out, signal: io.signal, apiKey });
+  }
+  try {
+    for (const error of target.platform.synced.errors) io.notice(`warning: ${error.message}`);
+    return await generateStored(target.platform, request, {
+      ...out,
+      signal: io.signal,
+      onProgress: io.onProgress,
+    });
+  } finally {
+    await target.platform.close();
+  }
 }
 
-async function writeImages(outcome: GenerateOutcome, dir: string): Promise<string[]> {
-  const folder = resolve(dir);
-  await mkdir(folder, { recursive: true });
-  const slug = outcome.route.replace(/[^A-Za-z0-9._-]+/g, '_');
-  const stamp = Date.now().toString(36);
-  const files: string[] = [];
-  for (const image of outcome.images) {
-    const name = `${slug}-${image.seed ?? 'noseed'}-${stamp}-${image.index}.${EXTENSIONS[image.mediaType] ?? 'bin'}`;
-    const path = join(folder, name);
-    await writeFile(path, image.bytes);
-    files.push(path);
+function serverUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    throw invalidArgument('server', `--server must be an http(s) URL, got "${value}"`);
   }
-  return files;
 }

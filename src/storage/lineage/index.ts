@@ -1,7 +1,7 @@
 /**
  * Lineage embedded in every stored image, without re-encoding its pixels: a PNG iTXt chunk with the
- * JSON record plus XMP (IPTC DigitalSourceType = trainedAlgorithmicMedia, image id, model) in PNG,
- * JPEG (APP1) and WebP (VP8X + XMP chunk).
+ * JSON record plus XMP (IPTC DigitalSourceType: trainedAlgorithmicMedia for a trained model, algorithmicMedia
+ * for a plain algorithm such as pixel/sketch; image id, model) in PNG, JPEG (APP1) and WebP (VP8X + XMP chunk).
  *
  * Hand-written: no maintained npm library writes XMP into all three containers without decoding and
  * re-encoding the image (sharp's withXmp re-encodes; png-chunk-* handle PNG only), and the container
@@ -11,9 +11,19 @@ import { invalidArgument } from '../../protocol/errors.ts';
 import { embedJpeg, MAX_XMP_PACKET_BYTES, readJpeg } from './jpeg.ts';
 import { embedPng, readPng } from './png.ts';
 import { embedWebp, readWebp } from './webp.ts';
-import { buildXmp, parseRecordJson, parseXmp, recordJson } from './xmp.ts';
+import { buildXmp, type DigitalSourceType, parseRecordJson, parseXmp, recordJson } from './xmp.ts';
 
-export { TRAINED_ALGORITHMIC_MEDIA } from './xmp.ts';
+export {
+  ALGORITHMIC_MEDIA,
+  DIGITAL_SOURCE_TYPES,
+  type DigitalSourceType,
+  TRAINED_ALGORITHMIC_MEDIA,
+} from './xmp.ts';
+
+export interface EmbedOptions {
+  /** What made the pixels (IPTC): a trained model (the default) or a plain algorithm. */
+  digitalSourceType?: DigitalSourceType;
+}
 
 export interface LineageRead {
   record?: Record<string, unknown>;
@@ -51,13 +61,15 @@ export function embedLineage(
   bytes: Uint8Array,
   mediaType: string,
   record: Record<string, unknown>,
+  options: EmbedOptions = {},
 ): Uint8Array {
   checkBytes(bytes);
   const format = formatOf(mediaType);
   const json = recordJson(record);
-  if (format === 'png') return embedPng(bytes, json, buildXmp(record));
-  if (format === 'jpeg') return embedJpeg(bytes, buildXmp(record, MAX_XMP_PACKET_BYTES));
-  return embedWebp(bytes, buildXmp(record));
+  const source = options.digitalSourceType ?? 'trainedAlgorithmicMedia';
+  if (format === 'png') return embedPng(bytes, json, buildXmp(record, Number.POSITIVE_INFINITY, source));
+  if (format === 'jpeg') return embedJpeg(bytes, buildXmp(record, MAX_XMP_PACKET_BYTES, source));
+  return embedWebp(bytes, buildXmp(record, Number.POSITIVE_INFINITY, source));
 }
 
 export function readLineage(bytes: Uint8Array, mediaType: string): LineageRead {

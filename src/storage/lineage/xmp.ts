@@ -1,8 +1,18 @@
 import { invalidArgument } from '../../protocol/errors.ts';
 import { utf8 } from './bytes.ts';
 
-export const TRAINED_ALGORITHMIC_MEDIA =
-  'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+const IPTC_SOURCE_TYPES = 'http://cv.iptc.org/newscodes/digitalsourcetype/';
+/** Made by a model trained on sampled content (diffusion and other generative models). */
+export const TRAINED_ALGORITHMIC_MEDIA = `${IPTC_SOURCE_TYPES}trainedAlgorithmicMedia`;
+/** Made by an algorithm without a trained model (e.g. pixel/sketch's drawn shapes). */
+export const ALGORITHMIC_MEDIA = `${IPTC_SOURCE_TYPES}algorithmicMedia`;
+
+/** The IPTC digital source types Pixel writes, by their code. */
+export type DigitalSourceType = 'trainedAlgorithmicMedia' | 'algorithmicMedia';
+export const DIGITAL_SOURCE_TYPES: Record<DigitalSourceType, string> = {
+  trainedAlgorithmicMedia: TRAINED_ALGORITHMIC_MEDIA,
+  algorithmicMedia: ALGORITHMIC_MEDIA,
+};
 /** Pixel's XMP namespace (a stable identifier, not a fetched document). */
 export const PIXEL_XMP_NS = 'https://github.com/pixel-platform/pixel/ns/lineage/1.0/';
 
@@ -39,10 +49,15 @@ const attr = (value: unknown) =>
       .slice(0, 256),
   );
 
-function packet(record: Record<string, unknown>, json: string, omitted: string[]): string {
+function packet(
+  record: Record<string, unknown>,
+  json: string,
+  omitted: string[],
+  sourceType: DigitalSourceType,
+): string {
   const id = record.imageId ?? record.id;
   const attrs = [
-    `Iptc4xmpExt:DigitalSourceType="${TRAINED_ALGORITHMIC_MEDIA}"`,
+    `Iptc4xmpExt:DigitalSourceType="${DIGITAL_SOURCE_TYPES[sourceType]}"`,
     'xmp:CreatorTool="Pixel"',
     typeof record.createdAt === 'string' ? `xmp:CreateDate="${attr(record.createdAt)}"` : '',
     id !== undefined ? `pixel:imageId="${attr(id)}"` : '',
@@ -73,9 +88,19 @@ function packet(record: Record<string, unknown>, json: string, omitted: string[]
  * fields are left out of the embedded JSON copy one by one until it fits; the copy stays valid JSON
  * and the packet names what was left out.
  */
-export function buildXmp(record: Record<string, unknown>, maxBytes = Number.POSITIVE_INFINITY): string {
+export function buildXmp(
+  record: Record<string, unknown>,
+  maxBytes = Number.POSITIVE_INFINITY,
+  sourceType: DigitalSourceType = 'trainedAlgorithmicMedia',
+): string {
+  if (!Object.hasOwn(DIGITAL_SOURCE_TYPES, sourceType)) {
+    throw invalidArgument(
+      'digitalSourceType',
+      `must be ${Object.keys(DIGITAL_SOURCE_TYPES).join(' or ')}, got "${String(sourceType)}"`,
+    );
+  }
   const full = recordJson(record);
-  let xml = packet(record, full, []);
+  let xml = packet(record, full, [], sourceType);
   if (utf8.encode(xml).length <= maxBytes) return xml;
   const bySize = Object.keys(record).sort(
     (a, b) => recordJson({ [b]: record[b] }).length - recordJson({ [a]: record[a] }).length,
@@ -85,7 +110,7 @@ export function buildXmp(record: Record<string, unknown>, maxBytes = Number.POSI
   for (const key of bySize) {
     delete kept[key];
     omitted.push(key);
-    xml = packet(record, recordJson(kept), omitted);
+    xml = packet(record, recordJson(kept), omitted, sourceType);
     if (utf8.encode(xml).length <= maxBytes) return xml;
   }
   throw invalidArgument('record', 'lineage record does not fit in the XMP packet even when emptied');
