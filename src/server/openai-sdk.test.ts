@@ -150,6 +150,19 @@ describe('openai SDK: streaming', () => {
     expect(plain.data).toHaveLength(1);
   });
 
+  it('a provider failure after the stream opened arrives as an error event the SDK raises', async () => {
+    fake.reset();
+    fake.inject({ kind: 'moderation', times: 1 });
+    const stream = await client.images.generate({ model: 'gpt-image-1.5', prompt: 'x', stream: true });
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const event of stream) seen.push(event.type);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual([]);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(failure).toMatchObject({ code: 'content_moderated' });
+  });
+
   it('a request refused up front is a plain HTTP error the SDK raises, even when streaming', async () => {
     await expect(
       client.images.generate({ model: 'no-such-model', prompt: 'x', stream: true }),
