@@ -161,6 +161,12 @@ describe('anonymous callers (PIXEL_ALLOW_ANONYMOUS=true, team keys exist)', () =
       },
     );
     expect(withKey.status).toBe(200);
+    // The header came from an untrusted peer: the logged client is the peer, not the forwarded address.
+    const line = s.t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'rpc' && l.rpc === 'pixel.v1.ModelService/ListModels' && l.team === 'grocery')
+      .at(-1);
+    expect(line?.client).toBe('127.0.0.1');
   });
 
   it('refuses host names outside the allowlist on every surface (DNS rebinding)', async () => {

@@ -95,6 +95,10 @@ export function createAuthenticator(
 
 /** Where RPC handlers find the caller the interceptor resolved. */
 export const CALLER_KEY = createContextKey<Caller | undefined>(undefined, { description: 'pixel caller' });
+/** The client's address as far as the server can tell (the peer, or what a trusted proxy forwarded). */
+export const CLIENT_IP_KEY = createContextKey<string | undefined>(undefined, {
+  description: 'pixel client address',
+});
 /** The TCP peer's address, set by each server's context values. */
 export const PEER_KEY = createContextKey<string | undefined>(undefined, {
   description: 'pixel peer address',
@@ -121,6 +125,7 @@ export function authInterceptor(auth: Authenticator): Interceptor {
       throw toConnectError(error);
     }
     req.contextValues.set(CALLER_KEY, outcome.caller);
+    req.contextValues.set(CLIENT_IP_KEY, outcome.origin.ip);
     const res = await next(req);
     if (outcome.notice) res.header.set(AUTH_HEADER, outcome.notice);
     return res;

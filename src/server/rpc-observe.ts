@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Code, ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
 import type { Logger } from 'pino';
 import { PixelError } from '../protocol/errors.ts';
-import { CALLER_KEY } from './auth.ts';
+import { CALLER_KEY, CLIENT_IP_KEY } from './auth.ts';
 import type { Caller } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
 import { pixelCodeOf, toConnectError } from './wire-errors.ts';
@@ -55,6 +55,7 @@ export function observeInterceptor(metrics: ServerMetrics, log: Logger): Interce
         outcome,
         ms: Math.round(ms),
         team: caller?.team,
+        client: req.contextValues.get(CLIENT_IP_KEY),
         model: seen.model,
       };
       if (error !== undefined && (outcome === 'internal' || outcome === 'unknown'))
