@@ -82,6 +82,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'usage and cost per team, application, model and run; team budgets',
     load: async () => (await import('./commands/usage.ts')).registerUsage,
   },
+  {
+    name: 'review',
+    summary: 'human review of quality-gate results: list, approve, reject, rate',
+    load: async () => (await import('./commands/review.ts')).registerReview,
+  },
+  {
+    name: 'judges',
+    summary: 'judge–human agreement: report from reviews, calibrate on a rating file',
+    load: async () => (await import('./commands/judges.ts')).registerJudges,
+  },
 ];
 
 /**

@@ -37,6 +37,7 @@ import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
 import { withGenerationLimit } from './team-limits.ts';
 import { createBudgetCheck, withTeamBudget } from '../jobs/budget-gate.ts';
 import { MAX_BODY_BYTES, openTransport } from './transport.ts';
+import { registerWebUi } from './web-ui.ts';
 
 /** What extensions (applications, review, UI…) get to build their own routes on the same server. */
 export interface ServerContext {
@@ -223,6 +224,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       defaultModel: platform.defaultModel,
       configured: (p) => adapters.has(p),
     });
+    registerWebUi(fastify, { auth });
     await deps.http?.(fastify, ctx);
     await fastify.ready();
     transport.setHttp2Handler(
