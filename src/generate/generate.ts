@@ -69,6 +69,8 @@ export interface GenerateOptions {
   team?: string;
   /** An edit's input images (and mask): only routes whose catalogue entry takes them are used. */
   inputs?: InputImages;
+  /** Partial images of the first image to report as provider progress (streaming surfaces). */
+  partialImages?: number;
 }
 
 /**
@@ -190,6 +192,7 @@ async function runCalls(
         body: bodyWithInputs(call.body, options.inputs),
         count: call.count,
         signal,
+        ...(index === 0 && options.partialImages && { partialImages: options.partialImages }),
         onProgress: (provider) =>
           options.onProgress?.({
             stage: 'generating',

@@ -238,6 +238,8 @@ export const ModelEntrySchema = z
      * mark the area to change. Absent when the model takes none.
      */
     inputImages: z.object({ max: z.number().int().positive(), mask: z.boolean() }).strict().optional(),
+    /** Partial images the model can send while it makes an image (streaming); absent when it sends none. */
+    partialImages: z.number().int().min(1).max(3).optional(),
     promptMaxLength: z.number().int().positive(),
     price: PriceSchema,
     status: StatusSchema,

@@ -6,6 +6,8 @@ export interface ProviderProgress {
   /** 0..1 when the provider reports it. */
   fraction?: number;
   queuePosition?: number;
+  /** A partial image of the first image, while it is made (only when the call asks for `partialImages`). */
+  partial?: { index: number; bytes: Uint8Array; mediaType: string; width: number; height: number };
 }
 
 export interface ProviderCall {
@@ -16,6 +18,8 @@ export interface ProviderCall {
   count: number;
   signal?: AbortSignal;
   onProgress?: (progress: ProviderProgress) => void;
+  /** Partial images to report through onProgress before the first image is done (models that stream them). */
+  partialImages?: number;
 }
 
 export interface ProviderImage {

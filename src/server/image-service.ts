@@ -105,6 +105,8 @@ export class ImageService {
       report?: ReportLine[];
       /** An edit: its input images, and the catalogue ids they are stored under (the first is the parent). */
       edit?: { inputs: InputImages; imageIds: string[] };
+      /** Streaming: partial images of the first image to pass on as progress, where the model sends them. */
+      partialImages?: number;
     } = {},
   ): Promise<GenerateAndStoreResult> {
     requireRole(caller, 'member');
@@ -149,6 +151,7 @@ export class ImageService {
           onProgress: options.onProgress,
           team: caller.team,
           ...(options.edit && { inputs: options.edit.inputs }),
+          ...(options.partialImages && { partialImages: options.partialImages }),
         },
       );
       const outcome = options.report?.length

@@ -6,6 +6,7 @@ import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
 import type { BlobStore } from '../storage/types.ts';
+import type { ReportLine } from '../translate/types.ts';
 import type { Caller, GenerateAndStoreResult, ImageService, ServiceProgress } from './image-service.ts';
 import type { Observation } from './metrics.ts';
 import {
@@ -73,20 +74,15 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       if (!reply.raw.writableFinished) controller.abort();
     });
     const dropped = [...mapped.dropped];
-    if (mapped.stream && mapped.partialImages > 0) {
-      dropped.push({
-        param: 'partial_images',
-        status: 'dropped',
-        requested: mapped.partialImages,
-        note: 'no provider here sends partial images yet; the final image is streamed',
-      });
-    }
+    const partials = mapped.stream ? partialPlan(mapped, deps) : undefined;
+    if (partials) dropped.push(partials.line);
     const run = (onProgress?: (event: ServiceProgress) => void) =>
       deps.images.generateAndStore(input, caller, {
         ...(typeof key === 'string' && { idempotencyKey: key }),
         signal: controller.signal,
         ...(dropped.length > 0 && { report: dropped }),
         ...(edit && { edit }),
+        ...(partials?.count && { partialImages: partials.count }),
         ...(onProgress && { onProgress }),
       });
     const note = (result: GenerateAndStoreResult) => {
@@ -226,6 +222,40 @@ function checkModelTakesInputs(
     reason: 'unsupported_parameter',
     message: `${name} takes no input image, so it cannot edit; models that do: ${editModels(deps.catalog).join(', ')}`,
   });
+}
+
+/** Partial images a stream asks for, against what the model sends (catalogue field `partialImages`). */
+function partialPlan(
+  mapped: MappedRequest,
+  deps: Pick<OpenAIRouteDeps, 'catalog' | 'defaultModel'>,
+): { count: number; line: ReportLine } | undefined {
+  const asked = mapped.partialImages;
+  if (asked === 0) return undefined;
+  const name = typeof mapped.input.model === 'string' ? mapped.input.model : deps.defaultModel;
+  const entry = deps.catalog.resolve(name).routes[0];
+  const max = entry?.partialImages ?? 0;
+  if (max === 0) {
+    return {
+      count: 0,
+      line: {
+        param: 'partial_images',
+        status: 'dropped',
+        requested: asked,
+        note: `${entry?.id ?? name} sends no partial images here; the final image is streamed`,
+      },
+    };
+  }
+  const count = Math.min(asked, max);
+  return {
+    count,
+    line: {
+      param: 'partial_images',
+      status: count === asked ? 'native' : 'adjusted',
+      requested: asked,
+      sent: count,
+      note: `up to ${count} partial image${count === 1 ? '' : 's'} streamed while the first image is made`,
+    },
+  };
 }
 
 /** The provider of the route a model name resolves to first. */

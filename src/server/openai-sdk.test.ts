@@ -111,29 +111,54 @@ describe('openai SDK: request fields', () => {
 });
 
 describe('openai SDK: streaming', () => {
-  it('stream: true yields image_generation.completed events the SDK parses', async () => {
+  it('stream: true yields partial images where the model sends them, then image_generation.completed', async () => {
     const stream = await client.images.generate({
       model: 'pixel/sketch',
-      prompt: 'a cup of coffee',
+      prompt: 'a red apple, a lemon and a pear',
       size: '256x256',
       stream: true,
-      partial_images: 1,
+      partial_images: 2,
     });
     const events = [];
     for await (const event of stream) events.push(event);
-    expect(events.map((e) => e.type)).toEqual(['image_generation.completed']);
-    const done = events[0]!;
+    expect(events.map((e) => e.type)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ]);
+    const partials = events.filter((e) => e.type === 'image_generation.partial_image');
+    expect(partials.map((p) => p.partial_image_index)).toEqual([0, 1]);
+    const done = events[2]!;
     if (done.type !== 'image_generation.completed') throw new Error('unreachable');
     const bytes = Buffer.from(done.b64_json, 'base64');
     expect((await sharp(bytes).metadata()).width).toBe(256);
     expect(done.size).toBe('256x256');
     expect(done.output_format).toBe('png');
+    // Each partial is a real, different picture on the way to the final one.
+    const frames = [...partials.map((p) => p.b64_json), done.b64_json];
+    expect(new Set(frames).size).toBe(3);
     const pixel = (done as unknown as { pixel: PixelBlock }).pixel;
     expect(pixel.images[0]).toMatch(/^img_/);
-    // No provider here sends partial images: the report says so instead of faking them.
-    expect(pixel.report.find((l) => l.param === 'partial_images')?.status).toBe('dropped');
+    expect(pixel.report.find((l) => l.param === 'partial_images')).toMatchObject({
+      status: 'native',
+      sent: 2,
+    });
     // The streamed image is the stored one.
     expect((await getImage(pixel.images[0]!)).sha256).toBeTruthy();
+  });
+
+  it('a model that sends no partial images streams the final image, and the report says so', async () => {
+    const stream = await client.images.generate({
+      model: 'gpt-image-1.5',
+      prompt: 'a cup of coffee',
+      stream: true,
+      partial_images: 2,
+    });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    expect(events.map((e) => e.type)).toEqual(['image_generation.completed']);
+    const pixel = (events[0] as unknown as { pixel: PixelBlock }).pixel;
+    expect(pixel.report.find((l) => l.param === 'partial_images')?.status).toBe('dropped');
   });
 
   it('n > 1 streams one completed event per image; stream: false is a plain JSON answer', async () => {

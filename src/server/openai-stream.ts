@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { toPixelError } from '../protocol/errors.ts';
+import type { ProviderProgress } from '../providers/types.ts';
 import type { GenerateAndStoreResult, ServiceProgress } from './image-service.ts';
 import { pixelBlock } from './openai-compat.ts';
 import { openAIErrorBody } from './wire-errors.ts';
@@ -38,12 +39,33 @@ export function completedEvent(
   };
 }
 
+/** An `image_….partial_image` event: a provider's partial image, as the provider sent it. */
+export function partialEvent(
+  kind: StreamKind,
+  partial: NonNullable<ProviderProgress['partial']>,
+  requested: { quality?: string; background?: string },
+): Record<string, unknown> {
+  const format = partial.mediaType.replace('image/', '');
+  return {
+    type: `${kind}.partial_image`,
+    b64_json: Buffer.from(partial.bytes.buffer, partial.bytes.byteOffset, partial.bytes.byteLength).toString(
+      'base64',
+    ),
+    partial_image_index: partial.index,
+    created_at: Math.floor(Date.now() / 1000),
+    size: `${partial.width}x${partial.height}`,
+    quality: OPENAI_QUALITY[requested.quality ?? ''] ?? 'auto',
+    background: requested.background ?? 'auto',
+    output_format: format === 'jpg' ? 'jpeg' : format,
+  };
+}
+
 /**
  * Answers with Server-Sent Events in OpenAI's image streaming format. Nothing is sent until the provider
  * call starts, so a request refused up front (bad field, unknown model, no credentials) still gets its
  * plain HTTP error; a failure after that arrives as an `error` event, which OpenAI's SDKs raise. Each
- * stored image is one `…completed` event; no provider here sends partial images yet, so there are no
- * `…partial_image` events (the report says so when they were asked for).
+ * stored image is one `…completed` event, preceded by `…partial_image` events where the model sends
+ * partial images (catalogue field `partialImages`) and they were asked for.
  */
 export async function streamImages(
   reply: FastifyReply,
@@ -67,12 +89,15 @@ export async function streamImages(
   try {
     let lastCall = 0;
     result = await run((event) => {
-      if (event.stage === 'generating' && event.call !== lastCall) {
+      if (event.stage !== 'generating') return;
+      open();
+      if (event.call !== lastCall) {
         lastCall = event.call;
-        open();
         // A comment line: SSE clients skip it; it keeps proxies from timing out an idle stream.
         out.write(`: ${event.stage} ${event.route} call ${event.call}/${event.calls}\n\n`);
       }
+      const partial = event.provider?.partial;
+      if (partial) out.write(sseEvent(`${kind}.partial_image`, partialEvent(kind, partial, requested)));
     });
   } catch (error) {
     if (!opened) throw error;

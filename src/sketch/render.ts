@@ -22,6 +22,8 @@ export interface SketchOptions {
   style?: string;
   format: ImageFormat;
   background: 'transparent' | 'opaque';
+  /** Draw only the first this many shapes (a partial image); default all. */
+  shapes?: number;
   /** An edit: the shapes are drawn over this image (and only where the mask is transparent, if given). */
   over?: { image: Uint8Array; mask?: Uint8Array };
 }
@@ -57,6 +59,7 @@ export async function renderSketch(options: SketchOptions): Promise<SketchImage>
     style: options.style as Style | undefined,
     // Over an input image the backdrop is that image: only the shapes are drawn.
     transparent: transparent || options.over !== undefined,
+    ...(options.shapes !== undefined && { shapes: options.shapes }),
   });
   if (options.over) {
     const drawn = await drawOverImage({

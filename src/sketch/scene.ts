@@ -15,6 +15,8 @@ export interface SceneOptions {
   seed: number;
   style?: Style;
   transparent: boolean;
+  /** Draw only the first this many shapes (a partial image while streaming); default all. */
+  shapes?: number;
 }
 
 const f = (n: number) => n.toFixed(2);
@@ -52,9 +54,9 @@ export function buildSceneSvg(options: SceneOptions): { svg: string; recognised:
       '<radialGradient id="shadow"><stop offset="0" stop-color="#000" stop-opacity="0.28"/>' +
         '<stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient>',
     );
-    for (const box of boxes) body.push(shadowUnder(box));
+    for (const box of boxes.slice(0, options.shapes ?? boxes.length)) body.push(shadowUnder(box));
   }
-  items.forEach((item, index) => {
+  items.slice(0, options.shapes ?? items.length).forEach((item, index) => {
     const paint = paintFor(item, look.mode, minSide, gradients, defs);
     body.push(drawShape(item.shape, boxes[index]!, paint, rng));
   });
@@ -71,6 +73,11 @@ export function buildSceneSvg(options: SceneOptions): { svg: string; recognised:
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
     `<defs>${defs.join('')}</defs>${body.join('')}</svg>`;
   return { svg, recognised: scene.recognised };
+}
+
+/** How many shapes a prompt's sketch has (one abstract shape when no word is known). */
+export function sceneShapeCount(prompt: string, negativePrompt?: string): number {
+  return Math.max(1, parseScene(prompt, negativePrompt).items.length);
 }
 
 /** With nothing recognised, one soft shape whose colour and form come from the prompt text. */

@@ -1,5 +1,6 @@
 import { PixelError } from '../../protocol/errors.ts';
-import { renderSketch, SKETCH_NOTE } from '../../sketch/render.ts';
+import { renderSketch, SKETCH_NOTE, type SketchOptions } from '../../sketch/render.ts';
+import { sceneShapeCount } from '../../sketch/scene.ts';
 import { cancelled } from '../shared/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { parseSketchBody } from './wire.ts';
@@ -44,6 +45,29 @@ function inputImage(image: unknown, mask: unknown): { image: Uint8Array; mask?: 
   return { image: first, ...(mask instanceof Uint8Array && { mask }) };
 }
 
+/**
+ * Partial images of a sketch as it is drawn: the backdrop, then one more shape each (at most
+ * `call.partialImages`, and never the finished picture itself).
+ */
+async function sendPartials(call: ProviderCall, options: SketchOptions): Promise<void> {
+  const frames = Math.min(call.partialImages ?? 0, sceneShapeCount(options.prompt, options.negativePrompt));
+  for (let index = 0; index < frames; index++) {
+    if (call.signal?.aborted) throw cancelled(call.signal);
+    const partial = await untilAborted(renderSketch({ ...options, shapes: index }), call.signal);
+    call.onProgress?.({
+      status: 'rendering',
+      fraction: 0,
+      partial: {
+        index,
+        bytes: partial.bytes,
+        mediaType: partial.mediaType,
+        width: partial.width,
+        height: partial.height,
+      },
+    });
+  }
+}
+
 /** The built-in offline model: no network, no keys, n images with seeds seed, seed+1, … (wrapping at 2^32). */
 export function createPixelAdapter(): ProviderAdapter {
   return {
@@ -76,20 +100,19 @@ export function createPixelAdapter(): ProviderAdapter {
         if (call.signal?.aborted) throw cancelled(call.signal);
         call.onProgress?.({ status: 'rendering', fraction: i / body.n });
         const seed = (body.seed + i) >>> 0;
-        const image = await untilAborted(
-          renderSketch({
-            prompt: body.prompt,
-            negativePrompt: body.negativePrompt,
-            width: body.width,
-            height: body.height,
-            seed,
-            style: body.style,
-            format: body.format,
-            background: body.background,
-            ...(over && { over }),
-          }),
-          call.signal,
-        );
+        const options: SketchOptions = {
+          prompt: body.prompt,
+          negativePrompt: body.negativePrompt,
+          width: body.width,
+          height: body.height,
+          seed,
+          style: body.style,
+          format: body.format,
+          background: body.background,
+          ...(over && { over }),
+        };
+        if (i === 0 && call.partialImages) await sendPartials(call, options);
+        const image = await untilAborted(renderSketch(options), call.signal);
         for (const word of image.recognised) recognised.add(word);
         images.push({
           bytes: image.bytes,
