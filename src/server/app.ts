@@ -35,6 +35,7 @@ import { imageServiceImpl } from './rpc-images.ts';
 import { modelServiceImpl } from './rpc-models.ts';
 import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
 import { withGenerationLimit } from './team-limits.ts';
+import { textGuardInterceptor } from './text-guard.ts';
 import { createBudgetCheck, withTeamBudget } from '../jobs/budget-gate.ts';
 import { MAX_BODY_BYTES, openTransport } from './transport.ts';
 import { registerWebUi } from './web-ui.ts';
@@ -178,7 +179,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       log,
     };
 
-    const interceptors: Interceptor[] = [observeInterceptor(metrics, log), authInterceptor(auth)];
+    const interceptors: Interceptor[] = [
+      observeInterceptor(metrics, log),
+      authInterceptor(auth),
+      textGuardInterceptor(),
+    ];
     const routes = (router: ConnectRouter) => {
       router.service(ImageServiceDesc, imageServiceImpl(images));
       router.service(

@@ -149,6 +149,22 @@ describe('NUL and lone surrogates are refused before any work', () => {
   });
 });
 
+describe('every RPC refuses NUL before its handler (PostgreSQL text cannot hold one)', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['/pixel.v1.ApplicationService/GetApplication', { name: 'pro@duce' }, /^name .*NUL/],
+    ['/pixel.v1.ImageService/GetImage', { id: 'img_@' }, /^id .*NUL/],
+    ['/pixel.v1.ImageService/ListImages', { application: '@' }, /^application .*NUL/],
+    ['/pixel.v1.ModelService/GetModel', { id: 'pixel/@' }, /^id .*NUL/],
+  ];
+  for (const [path, body, message] of cases) {
+    it(`${path} → 400 naming the field, not a 500 from the database`, async () => {
+      const out = await connect(path, JSON.stringify(body).replace('@', '\\u0000'));
+      expect(out.status).toBe(400);
+      expect(out.message).toMatch(message);
+    });
+  }
+});
+
 describe('nesting in providerOptions is bounded at validation', () => {
   it('a deeply nested providerOptions value is a 400 naming the field (REST and Connect), nothing stored', async () => {
     let deep: unknown = 'leaf';
