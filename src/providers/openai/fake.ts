@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { credentialsSeen, sendJson } from '../testing/fake-http.ts';
 import { type FakeImageRequest, fakeImage } from '../testing/fake-image.ts';
 import type { FakeServer, Fault, RecordedRequest } from '../testing/types.ts';
+import { BATCH_INTERNAL_HEADER, createFakeBatchApi, type FakeBatchControl } from './fake-batches.ts';
 import {
   DALLE2_SIZES,
   DALLE3_SIZES,
@@ -53,13 +54,28 @@ const invalid = (message: string, param: string | null, code: string | null = 'i
  * validation with the real error body `{ error: { message, type, param, code } }`, `x-request-id`,
  * rate-limit headers, and real images of the requested size as `b64_json` (or `url` for DALL·E).
  */
-export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<FakeServer> {
+export async function startOpenAIFake(
+  options: OpenAIFakeOptions = {},
+): Promise<FakeServer & { batches: FakeBatchControl }> {
   const apiKey = options.apiKey ?? `sk-fake-${randomUUID().slice(0, 8)}`;
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const files = new Map<string, Uint8Array>();
   const open = new Set<ServerResponse>();
   let base = '';
+  // Files + Batch API: a batch's requests go through this fake's own generations endpoint.
+  const batchApi = createFakeBatchApi(async (endpoint, body) => {
+    const answer = await fetch(`${base}${endpoint}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        [BATCH_INTERNAL_HEADER]: '1',
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: answer.status, body: await answer.json() };
+  });
 
   const server = createServer((req, res) => {
     open.add(res);
@@ -118,6 +134,10 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
           code: 'invalid_api_key',
           message: `Incorrect API key provided: ${given.slice(0, 3)}***${given.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
         });
+      }
+      if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) {
+        await batchApi.handle(req, res, path, raw, common);
+        return;
       }
       const isGeneration = req.method === 'POST' && path === '/v1/images/generations';
       const isEdit = req.method === 'POST' && path === '/v1/images/edits';
@@ -384,6 +404,7 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
     apiKey,
     requests,
     cancelled: [],
+    batches: batchApi.control,
     inject: (fault) => faults.push(fault),
     reset: () => {
       faults.length = 0;
