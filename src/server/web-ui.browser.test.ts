@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuild } from '../../scripts/build-web.ts';
+import { startTestServer, type TestServer } from './test-support.ts';
+
+/** Debian's Chromium (installed by the CI script); the suite says it was skipped without it. */
+const CHROMIUM = process.env.PIXEL_CHROMIUM ?? '/usr/bin/chromium';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core on the page as it is now: the serious and critical violations (none expected). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: unknown[] }> } })
+      .axe;
+    return (await axe.run(document)).violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { timeout: 90_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const marker = `pepper${randomUUID().slice(0, 8)}`;
+  const prompt = `a ribeye steak on a slate board, ${marker}`;
+  const made: string[] = [];
+  let acceptedId = '';
+
+  beforeAll(async () => {
+    await ensureWebBuild({ quiet: true });
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    // bypassCSP: the page's policy forbids inline scripts, and axe is injected as one.
+    context = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A link of the main navigation. */
+  const nav = (name: string) =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+
+  async function shoot(name: string, target: Page = page) {
+    await target.evaluate(() => window.scrollTo(0, 0));
+    await target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+  }
+
+  it('signs in as the anonymous local caller', async () => {
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('sign-in');
+    await page.getByRole('button', { name: /local user/ }).click();
+    await expect.poll(() => page.getByTestId('who').textContent()).toContain('team local · member');
+  });
+
+  it('shows what the model cannot honour before generating, then generates variations and accepts one', async () => {
+    await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+    await page.getByLabel('Style').selectOption('studio-product');
+    await page.getByLabel('Guidance (cfg)').fill('9');
+    await page.getByLabel('Number of variations').fill('3');
+    // The preview, before anything is generated: pixel/sketch has no guidance control.
+    const warning = page.getByRole('note', { name: 'What the model cannot honour' });
+    await expect.poll(() => warning.textContent()).toContain('cfgScale');
+    await expect.poll(() => page.getByText('Native request (3 images)').isVisible()).toBe(true);
+    expect(await page.getByRole('region', { name: 'Capabilities of pixel/sketch' }).textContent()).toContain(
+      'Negative prompt',
+    );
+
+    await page.getByRole('button', { name: 'Generate 3 variations' }).click();
+    const accept = page.getByRole('button', { name: /^Accept variation \d of run 1$/ });
+    await expect.poll(() => accept.count(), { timeout: 30_000 }).toBe(3);
+    const links = page.getByRole('list', { name: 'Run 1 images' }).locator('a.thumb');
+    for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))) {
+      made.push(href.replace('/images/', ''));
+    }
+    expect(made).toHaveLength(3);
+    for (const id of made) expect(id).toMatch(/^img_[0-9A-Z]{26}$/);
+
+    await page.getByRole('button', { name: 'Accept variation 2 of run 1' }).click();
+    const accepted = page.getByRole('button', { name: 'Accepted variation 2 of run 1' });
+    await expect.poll(() => accepted.isDisabled()).toBe(true);
+    acceptedId = made[1]!;
+    // The catalogue recorded it: the image's row says who accepted it and when.
+    const res = await fetch(`${server.url}/pixel.v1.ImageService/GetImage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: acceptedId }),
+    });
+    const image = (await res.json()) as { acceptedAt?: string; prompt: string };
+    expect(image.prompt).toBe(prompt);
+    expect(Date.parse(image.acceptedAt ?? '')).not.toBeNaN();
+
+    // Vary: same prompt, a new seed, a second run.
+    await page.getByRole('button', { name: /^Vary variation 1 of run 1/ }).click();
+    await expect
+      .poll(() => page.getByRole('button', { name: /^Accept variation \d of run 2$/ }).count(), {
+        timeout: 30_000,
+      })
+      .toBe(3);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('playground');
+  });
+
+  it('finds the accepted image in the history by ID and by prompt text', async () => {
+    await nav('History');
+    await page.getByLabel('Image ID').fill(acceptedId);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.url()).toBe(`${server.url}/images/${acceptedId}`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(acceptedId);
+    const lineage = page.getByRole('region', { name: 'Lineage' });
+    await expect.poll(() => lineage.textContent()).toContain('accepted');
+    expect(await lineage.textContent()).toContain('pixel/sketch');
+    expect(await page.getByRole('region', { name: 'Prompt' }).textContent()).toContain(marker);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('image-detail');
+
+    // A URL per image: a fresh load of it opens the same page.
+    await page.goto(`${server.url}/images/${acceptedId}`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(acceptedId);
+
+    await nav('History');
+    await page.getByLabel('Prompt contains').fill(marker.toUpperCase());
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.url()).toContain(`q=${marker.toUpperCase()}`);
+    const cards = page.getByRole('list', { name: 'Images' }).getByRole('listitem');
+    await expect.poll(() => cards.count()).toBe(6);
+    await page.getByLabel('Accepted').selectOption('yes');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => cards.count()).toBe(1);
+    expect(await cards.first().textContent()).toContain(acceptedId);
+    await page.getByLabel('Prompt contains').fill('no-such-words-anywhere');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => cards.count()).toBe(0);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => cards.count()).toBe(6);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('history');
+  });
+
+  it('edits an application template twice, diffs the versions and rolls the team label back', async () => {
+    await nav('Applications');
+    await page
+      .getByRole('navigation', { name: 'Applications' })
+      .getByRole('link', { name: /Produce/ })
+      .click();
+    const yaml = page.getByLabel('Profile YAML');
+    await expect.poll(() => yaml.inputValue()).toContain('name: produce');
+    const original = await yaml.inputValue();
+    const status = page.getByRole('status');
+
+    await yaml.fill(original.replace('title: Produce', 'title: Produce (warm light)'));
+    await page.getByLabel('Change note').fill('warmer light');
+    await page.getByRole('button', { name: 'Save version' }).click();
+    await expect.poll(() => status.textContent()).toBe('Saved as version 2, now on team:local.');
+
+    // The page reloads the version it now serves before the next edit.
+    await expect.poll(() => page.getByRole('region', { name: 'Produce (warm light)' }).isVisible()).toBe(true);
+    await yaml.fill(original.replace('title: Produce', 'title: Produce (cool light)'));
+    await page.getByLabel('Change note').fill('cooler light');
+    await page.getByRole('button', { name: 'Save version' }).click();
+    await expect.poll(() => status.textContent()).toBe('Saved as version 3, now on team:local.');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Produce (cool light)' }).isVisible())
+      .toBe(true);
+
+    await page.getByLabel('Diff from').selectOption('2');
+    await page.getByLabel('to', { exact: true }).selectOption('3');
+    await page.getByRole('button', { name: 'Show diff' }).click();
+    const diff = page.getByLabel('Diff', { exact: true });
+    await expect.poll(() => diff.textContent()).toContain('+title: Produce (cool light)');
+    expect(await diff.textContent()).toContain('-title: Produce (warm light)');
+
+    await page.getByRole('button', { name: 'Roll back team:local' }).click();
+    await expect.poll(() => status.textContent()).toBe('team:local rolled back from v3 to v2.');
+    await expect.poll(() => yaml.inputValue()).toContain('title: Produce (warm light)');
+    expect(await page.getByRole('region', { name: 'Audit log' }).textContent()).toContain('rollback');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('applications');
+  });
+
+  it('generates from an application with its item variables as a form', async () => {
+    await nav('Playground');
+    await page.getByLabel('An application').check();
+    await page.getByLabel('Application', { exact: true }).selectOption('produce');
+    await page.getByLabel('Model', { exact: true }).selectOption('pixel/sketch');
+    await page.getByLabel(/^item/).fill('green apple');
+    await page.getByLabel('Number of variations').fill('1');
+    const rendered = page.getByRole('region', { name: 'Before you generate' });
+    await expect.poll(() => rendered.textContent()).toContain('green apple');
+    expect(await rendered.textContent()).toContain('produce v2 (team:local)');
+    await page.getByRole('button', { name: 'Generate 1 variation' }).click();
+    // The playground was left (its runs are per visit): this is its first run again.
+    await expect
+      .poll(() => page.getByRole('button', { name: /^Accept variation 1 of run 1$/ }).count(), {
+        timeout: 30_000,
+      })
+      .toBe(1);
+  });
+
+  it('compares two images side by side and with the A/B slider', async () => {
+    await page.goto(`${server.url}/compare?a=${made[0]}&b=${made[1]}`);
+    await expect.poll(() => page.getByRole('heading', { name: `A: ${made[0]}` }).isVisible()).toBe(true);
+    expect(await page.getByRole('heading', { name: `B: ${made[1]}` }).isVisible()).toBe(true);
+    await page.getByLabel(/^Show A up to/).fill('30');
+    await expect.poll(() => page.getByText('Show A up to 30% of the width').isVisible()).toBe(true);
+    const clip = await page.locator('img.ab-top').evaluate((img) => (img as HTMLElement).style.clipPath);
+    expect(clip).toBe('inset(0px 70% 0px 0px)');
+    expect(await page.getByRole('region', { name: 'Experiments' }).textContent()).toContain(
+      'Experiments are not available yet',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('compare');
+  });
+
+  it('says plainly which pages are not built yet, and every page passes axe at 1280×800 and 390×844', async () => {
+    for (const [path, title] of [
+      ['/review', 'Review'],
+      ['/fine-tunes', 'Fine-tunes'],
+      ['/usage', 'Usage'],
+    ] as const) {
+      await page.goto(`${server.url}${path}`);
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(title);
+      expect(await page.getByRole('heading', { name: 'Not built yet' }).isVisible()).toBe(true);
+      expect(await seriousViolations(page)).toEqual([]);
+      await shoot(path.slice(1));
+    }
+
+    const phone = await context.newPage();
+    await phone.setViewportSize(PHONE);
+    try {
+      // Sign-in lasts for a browser tab: this new tab signs in again.
+      await phone.goto(`${server.url}/`);
+      await phone.getByRole('button', { name: /local user/ }).click();
+      await expect.poll(() => phone.getByLabel('Prompt', { exact: true }).isVisible()).toBe(true);
+      for (const path of [
+        '/',
+        '/history',
+        `/images/${acceptedId}`,
+        '/apps/produce',
+        `/compare?a=${made[0]}&b=${made[1]}`,
+        '/review',
+      ]) {
+        await phone.goto(`${server.url}${path}`);
+        await expect.poll(() => phone.getByRole('heading', { level: 1 }).count()).toBe(1);
+        await phone.waitForLoadState('networkidle');
+        expect(await seriousViolations(phone), path).toEqual([]);
+        // Usable on a phone: nothing wider than the screen.
+        const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, path).toBeLessThanOrEqual(0);
+      }
+      await phone.goto(`${server.url}/`);
+      await expect.poll(() => phone.getByLabel('Prompt', { exact: true }).isVisible()).toBe(true);
+      await shoot('playground-phone', phone);
+      await phone.goto(`${server.url}/history`);
+      await expect
+        .poll(() => phone.getByRole('list', { name: 'Images' }).getByRole('listitem').count())
+        .toBeGreaterThan(0);
+      await shoot('history-phone', phone);
+    } finally {
+      await phone.close();
+    }
+  });
+});

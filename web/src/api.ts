@@ -1,0 +1,86 @@
+import { type Client, Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-web';
+import { ApplicationService } from '../../src/gen/pixel/v1/apps_pb.ts';
+import { ImageService } from '../../src/gen/pixel/v1/images_pb.ts';
+import { ModelService } from '../../src/gen/pixel/v1/models_pb.ts';
+
+/** Who the UI talks as: an API key, or the anonymous local caller of the embedded profile. */
+export interface Session {
+  key?: string;
+  team: string;
+  role: 'admin' | 'member' | 'viewer';
+  anonymous: boolean;
+}
+
+export interface Clients {
+  images: Client<typeof ImageService>;
+  models: Client<typeof ModelService>;
+  apps: Client<typeof ApplicationService>;
+}
+
+const KEY_STORAGE = 'pixel.apiKey';
+const ANON_STORAGE = 'pixel.anonymous';
+
+/** Connect-Web clients on this page's own origin, sending the key (when there is one) on every call. */
+export function clientsFor(key: string | undefined): Clients {
+  const auth: Interceptor = (next) => async (req) => {
+    if (key) req.header.set('Authorization', `Bearer ${key}`);
+    return next(req);
+  };
+  const transport = createConnectTransport({ baseUrl: window.location.origin, interceptors: [auth] });
+  return {
+    images: createClient(ImageService, transport),
+    models: createClient(ModelService, transport),
+    apps: createClient(ApplicationService, transport),
+  };
+}
+
+/** Asks the server who this key (or no key) is; throws with the server's message when refused. */
+export async function fetchSession(key: string | undefined): Promise<Session> {
+  const response = await fetch('/ui/session', {
+    headers: key ? { Authorization: `Bearer ${key}` } : {},
+    cache: 'no-store',
+  });
+  const body = (await response.json().catch(() => ({}))) as {
+    team?: string;
+    role?: Session['role'];
+    anonymous?: boolean;
+    error?: { message?: string };
+  };
+  if (!response.ok || !body.team || !body.role) {
+    throw new Error(body.error?.message ?? `sign-in failed (HTTP ${response.status})`);
+  }
+  return { key, team: body.team, role: body.role, anonymous: body.anonymous === true };
+}
+
+export function savedSignIn(): { key?: string } | undefined {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (key) return { key };
+  if (sessionStorage.getItem(ANON_STORAGE) === '1') return {};
+  return undefined;
+}
+
+export function saveSignIn(session: Session | undefined): void {
+  sessionStorage.removeItem(KEY_STORAGE);
+  sessionStorage.removeItem(ANON_STORAGE);
+  if (!session) return;
+  if (session.key) sessionStorage.setItem(KEY_STORAGE, session.key);
+  else sessionStorage.setItem(ANON_STORAGE, '1');
+}
+
+/** A readable line for any error an RPC threw (Connect errors carry Pixel's message). */
+export function errorText(error: unknown): string {
+  if (error instanceof ConnectError) {
+    return error.code === Code.Unauthenticated
+      ? `Not signed in: ${error.rawMessage}`
+      : `${Code[error.code] ?? 'error'}: ${error.rawMessage}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isAborted(error: unknown): boolean {
+  return (
+    (error instanceof ConnectError && error.code === Code.Canceled) ||
+    (error instanceof DOMException && error.name === 'AbortError')
+  );
+}
