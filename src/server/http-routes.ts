@@ -8,7 +8,7 @@ import { AUTH_HEADER, type Authenticator } from './auth.ts';
 import { filesRoute } from './files-route.ts';
 import type { Caller, ImageService } from './image-service.ts';
 import type { Observation, ServerMetrics, Surface } from './metrics.ts';
-import { registerOpenAIRoutes } from './openai-routes.ts';
+import { registerOpenAIRoutes, uploadLimitError } from './openai-routes.ts';
 import { openAIErrorBody } from './wire-errors.ts';
 
 export interface HttpRouteDeps {
@@ -78,6 +78,8 @@ function fromFastifyError(error: FastifyError): PixelError {
       message: 'the request body is too large',
     });
   }
+  const upload = uploadLimitError(error.code);
+  if (upload) return upload;
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new PixelError({
       code: 'invalid_argument',

@@ -36,6 +36,23 @@ export interface OpenAIRouteDeps {
 
 /** Upload limits of /v1/images/edits: OpenAI takes up to 16 images of up to 50 MB (Pixel: 25 MB each). */
 const EDIT_LIMITS = { fileSize: 25 * 1024 * 1024, files: 17, fields: 64, parts: 96, fieldSize: 64 * 1024 };
+/** The multipart parser's limit errors in Pixel's terms (their HTTP status, 413, is kept). */
+export function uploadLimitError(code: string | undefined): PixelError | undefined {
+  const limit = (field: string, message: string) =>
+    new PixelError({ code: 'invalid_argument', field, reason: 'body_too_large', message });
+  switch (code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return limit('image', `each uploaded file may be at most ${EDIT_LIMITS.fileSize / 1024 / 1024} MB`);
+    case 'FST_FILES_LIMIT':
+      return limit('image', `an edit takes at most ${EDIT_LIMITS.files} files (16 images and a mask)`);
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return limit('(body)', 'the form has too many fields');
+    default:
+      return undefined;
+  }
+}
+
 /** Form fields that carry numbers, booleans or JSON (multipart sends every field as text). */
 const NUMBER_FIELDS = new Set([
   'n',
@@ -145,6 +162,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
         const name = part.fieldname.replace(/\[\]$/, '');
         if (part.type === 'file') {
           const bytes = new Uint8Array(await part.toBuffer());
+          // The parser may flag a file cut at the size limit only after its last chunk: never read it as whole.
+          if (part.file.truncated) throw new scope.multipartErrors.RequestFileTooLargeError();
           if (name === 'image') images.push(inputImageOf(bytes, `image[${images.length}]`));
           else if (name === 'mask') mask = inputImageOf(bytes, 'mask');
           else throw invalidArgument(name, `${name} is not a file field of an edit (image, mask)`);

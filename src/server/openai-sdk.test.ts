@@ -302,6 +302,16 @@ describe('openai SDK: edits', () => {
     expect(fake.requests.length).toBe(before);
   });
 
+  it('a file over the upload limit is a 413 naming image', async () => {
+    await expect(
+      client.images.edit({
+        model: 'pixel/sketch',
+        image: await toFile(Buffer.alloc(26 * 1024 * 1024), 'big.png', { type: 'image/png' }),
+        prompt: 'x',
+      }),
+    ).rejects.toMatchObject({ status: 413, param: 'image' });
+  });
+
   it('a file that is not an image is a 400 naming the field', async () => {
     await expect(
       client.images.edit({
