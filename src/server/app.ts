@@ -24,7 +24,7 @@ import { createAccess, requestGateFor } from './access.ts';
 import { type Authenticator, authInterceptor, callerOf, PEER_KEY } from './auth.ts';
 import { startBackgroundTasks } from './background.ts';
 import type { ServerConfig } from './config.ts';
-import { unimplementedFallback } from './grpc-h2.ts';
+import { resetUnreadStreams, unimplementedFallback } from './grpc-h2.ts';
 import { registerGrpcTooling } from './grpc-reflection-routes.ts';
 import { registerHttpRoutes } from './http-routes.ts';
 import type { ImageService } from './image-service.ts';
@@ -233,14 +233,16 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     await deps.http?.(fastify, ctx);
     await fastify.ready();
     transport.setHttp2Handler(
-      connectNodeAdapter({
-        routes,
-        interceptors,
-        readMaxBytes: MAX_BODY_BYTES,
-        contextValues: (req) => createContextValues().set(PEER_KEY, req.socket.remoteAddress),
-        // Unknown gRPC methods: UNIMPLEMENTED instead of an HTTP 404.
-        fallback: unimplementedFallback as Parameters<typeof connectNodeAdapter>[0]['fallback'],
-      }),
+      resetUnreadStreams(
+        connectNodeAdapter({
+          routes,
+          interceptors,
+          readMaxBytes: MAX_BODY_BYTES,
+          contextValues: (req) => createContextValues().set(PEER_KEY, req.socket.remoteAddress),
+          // Unknown gRPC methods: UNIMPLEMENTED instead of an HTTP 404.
+          fallback: unimplementedFallback as Parameters<typeof connectNodeAdapter>[0]['fallback'],
+        }),
+      ),
     );
 
     const background = startBackgroundTasks({

@@ -1,4 +1,4 @@
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 
 /** gRPC's percent-encoding of grpc-message: printable ASCII stays, everything else (and `%`) is encoded. */
 export function grpcMessage(text: string): string {
@@ -28,4 +28,28 @@ export function unimplementedFallback(req: Http2ServerRequest, res: Http2ServerR
     },
     { endStream: true },
   );
+}
+
+type H2Handler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+
+/**
+ * When the answer ends while the caller is still sending (a message over the size limit is refused
+ * after its first bytes), the stream is reset with NO_ERROR right behind the trailers, as gRPC servers
+ * do. Without it the caller's stream stays open: its client waits on flow control for a write that never
+ * completes, and the unsent bytes pile up in its connection until HTTP/2 gives up on it.
+ */
+export function resetUnreadStreams(handler: H2Handler): H2Handler {
+  return (req, res) => {
+    const stream = req.stream;
+    const sendTrailers = stream.sendTrailers.bind(stream);
+    stream.sendTrailers = (headers) => {
+      sendTrailers(headers);
+      if (req.readableEnded) return;
+      // After the trailers have gone out: a reset submitted at once would overtake them.
+      setImmediate(() => {
+        if (!req.readableEnded && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+      });
+    };
+    handler(req, res);
+  };
 }

@@ -54,28 +54,48 @@ describe('gRPC over HTTP/2 (grpc-js client)', () => {
     expect(answer.error?.code).toBe(8);
     expect(answer.error?.details).toMatch(/message|limit|large/i);
     expect(answer.ms).toBeLessThan(1000);
-    // A caller that has sent only part of an over-limit message gets the trailers at once.
+    // A caller still sending the rest of an over-limit message gets the trailers and then the stream
+    // reset with NO_ERROR (its write can never finish otherwise), and the connection stays usable.
     const session = connect(t.url);
     try {
       const started = performance.now();
-      const trailers = await new Promise<Record<string, unknown> | undefined>((resolve) => {
+      const outcome = await new Promise<{ trailers?: Record<string, unknown>; rst?: number }>((resolve) => {
         const stream = session.request({
           ':method': 'POST',
           ':path': '/pixel.v1.ImageService/Generate',
           'content-type': 'application/grpc',
           te: 'trailers',
         });
-        stream.on('trailers', (t) => resolve(t));
-        stream.on('error', () => resolve(undefined));
+        let trailers: Record<string, unknown> | undefined;
+        stream.on('trailers', (headers) => {
+          trailers = headers;
+        });
+        stream.on('close', () => resolve({ ...(trailers && { trailers }), rst: stream.rstCode }));
+        stream.on('error', () => {});
         stream.resume();
         const head = Buffer.alloc(5);
         head.writeUInt32BE(30 * 1024 * 1024, 1);
         stream.write(head);
-        stream.write(Buffer.alloc(256 * 1024, 1)); // and never ends
-        setTimeout(() => resolve(undefined), 3000).unref();
+        stream.write(Buffer.alloc(1024 * 1024, 1)); // and never ends
+        setTimeout(() => resolve({ ...(trailers && { trailers }) }), 3000).unref();
       });
-      expect(trailers?.['grpc-status']).toBe('8');
+      expect(outcome.trailers?.['grpc-status']).toBe('8');
+      expect(outcome.rst).toBe(0);
       expect(performance.now() - started).toBeLessThan(1000);
+      const next = await new Promise<unknown>((resolve) => {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/pixel.v1.ModelService/ListModels',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.on('trailers', (headers) => resolve(headers['grpc-status']));
+        stream.on('error', () => resolve('error'));
+        stream.resume();
+        stream.end(Buffer.alloc(5));
+        setTimeout(() => resolve('timeout'), 3000).unref();
+      });
+      expect(next).toBe('0');
     } finally {
       session.destroy();
     }
