@@ -141,6 +141,20 @@ describe('shipped applications rendered', () => {
     }
   });
 
+  it('every few-shot situation renders cleanly for natural-language and tag-list models', async () => {
+    for (const p of shipped) {
+      for (const shot of p.fewShots) {
+        for (const model of ['openai/gpt-image-1.5', 'stability/stable-diffusion-xl-1024-v1-0']) {
+          const r = await apps.resolve({ app: p.name, vars: shot.vars, model });
+          const where = `${p.name} ${model} ${JSON.stringify(shot.vars)}`;
+          expect(r.prompt, where).not.toMatch(/\{\{|,\s*,|\s[,.]|\.\.|^[,\s]|,$/);
+          // tag lists may leave out mood words (an occasion); the natural template uses every variable
+          if (model.startsWith('openai/')) expect(r.unusedVars, where).toEqual([]);
+        }
+      }
+    }
+  });
+
   it('preview carries the few-shot examples for the prompt writer', async () => {
     const p = await apps.preview(
       { app: 'butcher-cuts', vars: { cut: 'ribeye steak' }, model: 'pixel/sketch' },
