@@ -165,6 +165,28 @@ describe('every RPC refuses NUL before its handler (PostgreSQL text cannot hold 
   }
 });
 
+describe('the per-request pixel budget is enforced before any work', () => {
+  it('REST size 8192x8192 with n 16 → 429 resource_exhausted naming n, nothing rendered or stored', async () => {
+    const before = { blobs: blobCount(), rows: await rowCount() };
+    const res = await post(
+      '/v1/images/generations',
+      JSON.stringify({ model: 'pixel/sketch', prompt: 'lemons', size: '8192x8192', n: 16 }),
+    );
+    const body = (await res.json()) as { error: { message: string; param: string | null } };
+    expect(res.status).toBe(429);
+    expect(body.error.param).toBe('n');
+    expect(body.error.message).toContain('16 × 8192 × 8192');
+    const viaConnect = await connect(
+      '/pixel.v1.ImageService/Generate',
+      JSON.stringify({ prompt: 'lemons', width: 8192, height: 8192, n: 2 }),
+    );
+    expect(viaConnect.status).toBe(429);
+    expect(viaConnect.message).toMatch(/^n × width × height is 2 × 8192 × 8192/);
+    expect(providerCalls).toBe(0);
+    expect({ blobs: blobCount(), rows: await rowCount() }).toEqual(before);
+  });
+});
+
 describe('nesting in providerOptions is bounded at validation', () => {
   it('a deeply nested providerOptions value is a 400 naming the field (REST and Connect), nothing stored', async () => {
     let deep: unknown = 'leaf';
