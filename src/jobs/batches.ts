@@ -19,7 +19,7 @@ import { parseGenerateRequest } from '../protocol/request.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import { systemClock } from '../providers/reliability/clock.ts';
 import { type Caller, requireRole } from '../server/image-service.ts';
-import { CELL_QUEUE } from './boss.ts';
+import { CELL_QUEUE, ECONOMY_QUEUE } from './boss.ts';
 import { buildReport, type ExperimentReport, type Review } from './report.ts';
 import { sampleIndexes } from './sample.ts';
 
@@ -113,16 +113,25 @@ export class BatchService {
       throw invalidArgument('budget_usd', `a run budget must be a positive amount, got ${input.budgetUsd}`);
     }
     if (input.economy) {
-      throw new PixelError({
-        code: 'unimplemented',
-        field: 'economy',
-        reason: 'not_built',
-        message: 'economy mode (the provider batch API) is not available yet; start the run without it',
-      });
+      if (input.deadlineMs === undefined || input.deadlineMs < ECONOMY_MIN_DEADLINE_MS) {
+        throw invalidArgument(
+          'deadline',
+          'economy mode needs a deadline of 24h or more (the batch API window)',
+        );
+      }
+      const route = this.#deps.catalog.resolve(input.candidate.model).routes[0]!;
+      if (route.provider !== 'openai') {
+        throw new PixelError({
+          code: 'failed_precondition',
+          field: 'economy',
+          message: `economy mode goes through OpenAI's Batch API; ${route.id} is served by ${route.provider}`,
+        });
+      }
     }
     return this.#start('production', input.dataset, input.application, [input.candidate], caller, {
       sample: { mode: 'all' },
       ...(input.budgetUsd !== undefined && { budgetUsd: input.budgetUsd }),
+      ...(input.economy && { economy: true, deadlineMs: input.deadlineMs! }),
     });
   }
 
@@ -169,7 +178,8 @@ export class BatchService {
       candidates.map((_, c) => ({ item, candidate: c, provider: providers[c]! })),
     );
     await this.#deps.db.transaction(async (tx) => new BatchRunRepo(tx).create(run, cells));
-    await this.#enqueue(run.id, cells);
+    if (run.economy) await this.#deps.boss.send(ECONOMY_QUEUE, { runId: run.id });
+    else await this.#enqueue(run.id, cells);
     return run;
   }
 

@@ -4,6 +4,8 @@ import type { Db } from '../catalog/db.ts';
 /** The queue every batch cell goes through, and where cells that ran out of attempts land. */
 export const CELL_QUEUE = 'pixel-cells';
 export const DEAD_QUEUE = 'pixel-cells-dead';
+/** Economy-mode runs: submitting to, and following, a provider's batch API. */
+export const ECONOMY_QUEUE = 'pixel-economy';
 
 export interface BossOptions {
   /**
@@ -47,6 +49,11 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
 async function ensureQueues(boss: PgBoss, leaseSeconds: number): Promise<void> {
   if (!(await boss.getQueue(DEAD_QUEUE))) {
     await boss.createQueue(DEAD_QUEUE, { retentionSeconds: 30 * 24 * 3600 }).catch(ignoreExists);
+  }
+  if (!(await boss.getQueue(ECONOMY_QUEUE))) {
+    await boss
+      .createQueue(ECONOMY_QUEUE, { retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 300 })
+      .catch(ignoreExists);
   }
   if (!(await boss.getQueue(CELL_QUEUE))) {
     await boss

@@ -1,4 +1,4 @@
-import { BatchRunRepo, type CellKey, type RunRecord } from '../catalog/batch-runs.ts';
+import { BatchRunRepo, type Candidate, type CellKey, type RunRecord } from '../catalog/batch-runs.ts';
 import { DatasetRepo } from '../catalog/datasets.ts';
 import type { Db } from '../catalog/db.ts';
 import { UsageRepo } from '../catalog/usage.ts';
@@ -36,6 +36,18 @@ export interface CellRunnerDeps {
   leaseMs: number;
   /** Requests per minute per provider, shared by every worker. */
   limit(provider: string): BucketLimit;
+}
+
+/** The generate request of a cell: the candidate's model and overrides, the run's application, the item's vars. */
+export function cellRequest(
+  run: RunRecord,
+  candidate: Candidate,
+  item: { vars: Record<string, string>; category: string | null },
+): Record<string, unknown> {
+  const vars = { ...item.vars };
+  // The product category rides as a variable (applications route fine-tunes by it).
+  if (item.category !== null && vars.category === undefined) vars.category = item.category;
+  return { ...candidate.overrides, model: candidate.model, app: run.application, vars };
 }
 
 /** The idempotency key of a cell: a retried or duplicated job finds the first attempt's images. */
@@ -99,11 +111,9 @@ export class CellRunner {
           message: `no ${claimed.provider} request slot came free; the job will be retried`,
         });
       }
-      const vars = { ...item.vars };
-      if (item.category !== null && vars.category === undefined) vars.category = item.category;
       const started = clock.now();
       const result = await this.#deps.images.generateAndStore(
-        { ...candidate.overrides, model: candidate.model, app: run.application, vars },
+        cellRequest(run, candidate, item),
         { team: run.team, role: 'member' },
         { idempotencyKey: cellKey(key), ...(signal && { signal }) },
       );

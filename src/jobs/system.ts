@@ -1,8 +1,10 @@
 import type { PgBoss } from 'pg-boss';
 import type { Platform } from '../platform/compose.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
+import { systemClock } from '../providers/reliability/clock.ts';
 import { BatchService } from './batches.ts';
 import { startBoss } from './boss.ts';
+import { EconomyRunner } from './economy.ts';
 import { startWorker, type WorkerHandle, type WorkerOptions } from './worker.ts';
 
 export interface JobSystem {
@@ -43,8 +45,23 @@ export async function startJobSystem(platform: Platform, options: JobSystemOptio
     applications: platform.applications,
     ...(options.clock && { clock: options.clock }),
   });
+  const openaiKey = env.OPENAI_API_KEY?.trim();
+  const economy = new EconomyRunner({
+    db: platform.db,
+    boss,
+    store: platform.store,
+    catalog: platform.catalog,
+    applications: platform.applications.resolver(),
+    defaultModel: platform.defaultModel,
+    clock: options.clock ?? systemClock,
+    openai: openaiKey
+      ? { baseUrl: env.OPENAI_BASE_URL?.trim() || 'https://api.openai.com/v1', apiKey: openaiKey }
+      : undefined,
+    pollMs: positive(env.PIXEL_ECONOMY_POLL_MS) ?? 30_000,
+  });
   const worker = options.worker
     ? startWorker({
+        economy,
         boss,
         db: platform.db,
         images: platform.images,

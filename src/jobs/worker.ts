@@ -5,8 +5,9 @@ import type { Clock } from '../providers/reliability/clock.ts';
 import { systemClock } from '../providers/reliability/clock.ts';
 import { reliabilityPolicyFromEnv } from '../providers/reliability/policy.ts';
 import type { ImageService } from '../server/image-service.ts';
-import { CELL_QUEUE, DEAD_QUEUE } from './boss.ts';
+import { CELL_QUEUE, DEAD_QUEUE, ECONOMY_QUEUE } from './boss.ts';
 import { type CellJob, type CellOutcome, CellRunner, errorJson } from './cell-runner.ts';
+import type { EconomyJob, EconomyRunner } from './economy.ts';
 import type { BucketLimit } from './provider-bucket.ts';
 
 export interface WorkerOptions {
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   limits?: (provider: string) => BucketLimit & { concurrency: number };
   /** Providers whose limits the group concurrency names (the ones with adapters here). */
   providers?: readonly string[];
+  /** Follows economy-mode runs (provider batch APIs) in this worker too. */
+  economy?: EconomyRunner;
   /** Called after every cell, for logs and tests. */
   onOutcome?: (job: CellJob, outcome: CellOutcome) => void;
 }
@@ -158,7 +161,44 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
       }
     }
   };
-  const looping = loop();
+  // Economy runs: one step at a time (submit, or one poll of a provider batch), rescheduled through the queue.
+  const economyLoop = async () => {
+    const economy = options.economy;
+    if (!economy) return;
+    while (!stopping) {
+      let jobs: JobWithMetadata<EconomyJob>[] = [];
+      try {
+        jobs = await boss.fetch<EconomyJob>(ECONOMY_QUEUE, { batchSize: 1, includeMetadata: true });
+      } catch {
+        jobs = [];
+      }
+      for (const job of jobs) {
+        try {
+          const next = await economy.step(job.data);
+          if (next) {
+            await boss.sendAfter(ECONOMY_QUEUE, next.next, null, Math.max(1, Math.ceil(next.afterMs / 1000)));
+          }
+          await boss.complete(ECONOMY_QUEUE, job.id);
+        } catch (error) {
+          await boss
+            .fail(ECONOMY_QUEUE, job.id, { reason: String((error as Error).message).slice(0, 300) })
+            .catch(() => {});
+        }
+      }
+      if (jobs.length === 0 && !stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          economyWake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        economyWake = undefined;
+      }
+    }
+  };
+  let economyWake: (() => void) | undefined;
+  const looping = Promise.all([loop(), economyLoop()]);
 
   return {
     owner,
@@ -168,6 +208,7 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     async stop(graceMs = 30_000) {
       stopping = true;
       wake?.();
+      economyWake?.();
       await looping;
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([Promise.allSettled([...inflight]), grace]);
