@@ -220,4 +220,8 @@ describe('per-image seeds', () => {
   ] as const)('%s', (_name, images, callSeed, expected) => {
     expect(imageSeeds(images, callSeed)).toEqual(expected);
   });
+
+  it('the one image a provider kept from a batch of four still shares the batch seed', () => {
+    expect(imageSeeds([{ seed: 8 }], 8, 4)).toEqual([{ seed: 8, seedIndex: 0, reproducible: false }]);
+  });
 });

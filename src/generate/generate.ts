@@ -28,7 +28,10 @@ export interface GeneratedImage {
    * (or the seed of a one-image call); otherwise the seed of the call that made it, with `seedIndex`.
    */
   seed?: number;
-  /** This image's place in its provider call, set when `seed` is that call's seed shared by several images. */
+  /**
+   * This image's place among the images its provider call returned, set when `seed` is that call's
+   * seed shared by a batch (a provider that filters images out shifts the places of the rest).
+   */
   seedIndex?: number;
   /** Whether a request with `seed` alone (n = 1) makes this image again; false for `seedIndex` images. */
   reproducible?: boolean;
@@ -210,7 +213,7 @@ async function runCalls(
           message: `${plan.model.id} returned no images`,
         });
       }
-      const seeds = imageSeeds(result.images, call.seed);
+      const seeds = imageSeeds(result.images, call.seed, call.count);
       results[index] = result.images.map((image, i) => ({
         ...image,
         ...seeds[i],
@@ -242,13 +245,16 @@ type ImageSeed = Pick<RawImage, 'seed' | 'seedIndex' | 'reproducible'>;
 export function imageSeeds(
   images: ReadonlyArray<{ seed?: number }>,
   callSeed: number | undefined,
+  /** Images the call asked for: one left after a provider filtered the others still shared a batch. */
+  asked = images.length,
 ): ImageSeed[] {
-  if (images.length === 1) {
+  if (images.length === 1 && asked <= 1) {
     const seed = images[0]!.seed ?? callSeed;
     return [seed === undefined ? {} : { seed, reproducible: true }];
   }
   const given = images.map((image) => image.seed);
-  if (given.every((seed) => seed !== undefined) && new Set(given).size === given.length) {
+  const distinct = given.every((seed) => seed !== undefined) && new Set(given).size === given.length;
+  if (distinct && (images.length > 1 || asked <= 1)) {
     return given.map((seed) => ({ seed, reproducible: true }));
   }
   const shared = given.find((seed) => seed !== undefined) ?? callSeed;
