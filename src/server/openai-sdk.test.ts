@@ -274,6 +274,23 @@ describe('openai SDK: edits', () => {
     expect(stored.parentId).toMatch(/^img_/);
   });
 
+  it('an edit under an Idempotency-Key replays for the same image and is refused for another', async () => {
+    const edit = async (colour: string) =>
+      client.images.edit(
+        {
+          model: 'pixel/sketch',
+          image: await toFile(await png(64, 64, colour), 'in.png', { type: 'image/png' }),
+          prompt: 'a plum',
+        },
+        { headers: { 'Idempotency-Key': 'edit-plum-1' } },
+      );
+    const first = (await edit('#336699')) as unknown as { pixel: PixelBlock & { replayed: boolean } };
+    const again = (await edit('#336699')) as unknown as { pixel: PixelBlock & { replayed: boolean } };
+    expect(again.pixel.replayed).toBe(true);
+    expect(again.pixel.images).toEqual(first.pixel.images);
+    await expect(edit('#993366')).rejects.toMatchObject({ status: 400, param: 'idempotency_key' });
+  });
+
   it('edits stream as image_edit.completed', async () => {
     const stream = await client.images.edit({
       model: 'pixel/sketch',
