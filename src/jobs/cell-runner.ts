@@ -88,11 +88,15 @@ export class CellRunner {
       if (cell.state === 'running') return { kind: 'busy' };
       return { kind: 'done', replayed: true };
     }
-    const stop = await this.#budgetStop(run);
-    if (stop) {
+    const budget = await this.#budgetCheck(run);
+    if (budget === 'wait') {
       await this.runs.release(key, owner, 'pending', null, clock.now());
-      await this.runs.transition(run.id, ['running'], 'budget_stopped', clock.now(), stop);
-      return { kind: 'held', why: stop };
+      return { kind: 'busy' };
+    }
+    if (budget) {
+      await this.runs.release(key, owner, 'pending', null, clock.now());
+      await this.runs.transition(run.id, ['running'], 'budget_stopped', clock.now(), budget);
+      return { kind: 'held', why: budget };
     }
     const candidate = run.candidates[job.candidate];
     const [item] = await this.#datasets.itemsAt(run.datasetId, [job.item]);
@@ -151,13 +155,19 @@ export class CellRunner {
     }
   }
 
-  /** Why the run must stop before this cell (its own budget, or its team's monthly one), if it must. */
-  async #budgetStop(run: RunRecord): Promise<string | undefined> {
+  /**
+   * Why the run must stop before this cell (its own budget, or its team's monthly one), if it must; `wait`
+   * while the first cell of a budgeted run is still out (its cost is not known yet). A run's budget counts
+   * what is spent plus, for every cell in flight (this one included), the average cost so far: the run stops
+   * before a cell that could take it over, never after.
+   */
+  async #budgetCheck(run: RunRecord): Promise<string | 'wait' | undefined> {
     if (run.budgetUsd !== null) {
       const counts = await this.runs.counts(run.id);
+      if (counts.done === 0 && counts.running > 1) return 'wait';
       const average = counts.done > 0 ? counts.costUsd / counts.done : 0;
-      if (counts.costUsd + average > run.budgetUsd + 1e-9) {
-        return `run budget of $${run.budgetUsd.toFixed(2)} reached ($${counts.costUsd.toFixed(4)} spent)`;
+      if (counts.costUsd + average * counts.running > run.budgetUsd + 1e-9) {
+        return `run budget of $${run.budgetUsd.toFixed(4)} reached ($${counts.costUsd.toFixed(4)} spent)`;
       }
     }
     try {

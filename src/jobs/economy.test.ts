@@ -122,4 +122,45 @@ describe('economy mode through the OpenAI Batch API (fake)', () => {
       ),
     ).rejects.toMatchObject({ code: 'failed_precondition', field: 'economy' });
   });
+
+  it('a run stops at its budget with its state kept, and resumes with a higher one', async () => {
+    const run = await jobs.batches.startRun(
+      {
+        dataset: 'eco',
+        application: 'produce',
+        candidate: { model: 'openai/gpt-image-1-mini', overrides: { quality: 'draft' } },
+        // Two and a half images' worth at the direct price (gpt-image-1-mini, low, 1024²: $0.005).
+        budgetUsd: 0.0125,
+      },
+      caller,
+    );
+    const stopped = await waitFor(
+      'the run to stop at its budget',
+      async () => {
+        const p = await jobs.batches.progress(run.id, caller);
+        return p.state === 'budget_stopped' && p.running === 0 && p;
+      },
+      { timeoutMs: 40_000, everyMs: 100 },
+    );
+    expect(stopped.costUsd).toBeLessThanOrEqual(0.0125);
+    expect(stopped.done).toBeGreaterThanOrEqual(1);
+    expect(stopped.done).toBeLessThanOrEqual(2);
+    expect(stopped.remaining).toBe(5 - stopped.done);
+    expect(stopped.stopReason).toMatch(/run budget of \$0\.0125 reached/);
+    const kept = (await jobs.batches.runs.cells(run.id)).filter((c) => c.state === 'done');
+    await jobs.batches.resume(run.id, caller, { budgetUsd: 1 });
+    const done = await waitFor(
+      'the resumed run to finish',
+      async () => {
+        const p = await jobs.batches.progress(run.id, caller);
+        return p.state === 'done' && p;
+      },
+      { timeoutMs: 40_000, everyMs: 100 },
+    );
+    expect(done.done).toBe(5);
+    const after = await jobs.batches.runs.cells(run.id);
+    for (const cell of kept) {
+      expect(after.find((c) => c.item === cell.item)!.imageIds).toEqual(cell.imageIds);
+    }
+  }, 60_000);
 });
