@@ -105,6 +105,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
     const note = (result: GenerateAndStoreResult) => {
       seen.model = result.route;
       seen.provider = result.images[0]?.provider;
+      // A stream's headers went out before the result existed: its events carry the report instead.
+      if (reply.sent || reply.raw.headersSent) return;
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       reply.headers(pixelHeaders(result));
     };
