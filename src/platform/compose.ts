@@ -1,7 +1,9 @@
 import { Applications, type SyncReport } from '../apps/service.ts';
 import { AppVersionRepo } from '../catalog/app-versions.ts';
 import type { Db } from '../catalog/db.ts';
-import { ImageService, type ImageServiceDeps } from '../server/image-service.ts';
+import { GatedImageService, gateSettingsFromEnv } from '../quality/gate/gated-service.ts';
+import { envConnections } from '../quality/gate/judge-factory.ts';
+import type { ImageService, ImageServiceDeps } from '../server/image-service.ts';
 import type { BlobStore } from '../storage/types.ts';
 import type { PlatformConfig } from './config.ts';
 import { composeModels, type ModelPlatform, type ModelPlatformDeps } from './models.ts';
@@ -69,15 +71,20 @@ export async function composePlatform(
     });
     // Shipped profiles (apps/*.yaml) become versions now, not on the first request.
     const synced = await applications.syncFileDefaults();
-    const images = new ImageService({
-      db,
-      store,
-      catalog: models.catalog,
-      adapter: models.adapter,
-      defaultModel: models.defaultModel,
-      applications: applications.resolver(),
-      ...(options.observe && { observe: options.observe }),
-    });
+    // The image use cases with the quality gate in front (requests with `gate`; see src/quality).
+    const images = new GatedImageService(
+      {
+        db,
+        store,
+        catalog: models.catalog,
+        adapter: models.adapter,
+        defaultModel: models.defaultModel,
+        applications: applications.resolver(),
+        ...(options.observe && { observe: options.observe }),
+      },
+      gateSettingsFromEnv(models.env),
+      envConnections(models.env),
+    );
     return { ...models, config, db, store, applications, images, synced, close };
   } catch (error) {
     await close().catch(() => {});

@@ -44,7 +44,12 @@ export interface GenerateAndStoreResult {
   bytes?: Uint8Array[];
 }
 
-export type ServiceProgress = ProgressEvent | { stage: 'queued' } | { stage: 'stored'; count: number };
+export type ServiceProgress =
+  | ProgressEvent
+  | { stage: 'queued' }
+  | { stage: 'stored'; count: number }
+  /** The quality gate's judge is answering round `round`'s questions (src/quality). */
+  | { stage: 'judging'; round: number; maxRounds: number; questions: number };
 
 export interface ImageServiceDeps {
   db: Db;

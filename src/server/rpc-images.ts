@@ -198,6 +198,11 @@ function progressOf(event: ServiceProgress): MessageInitShape<typeof GeneratePro
         message: `image ${event.done} of ${event.total}`,
         fraction: event.done / Math.max(1, event.total),
       };
+    case 'judging':
+      return {
+        stage: 'judging',
+        message: `round ${event.round} of ${event.maxRounds}: judging ${event.questions} questions`,
+      };
     case 'stored':
       return {
         stage: 'stored',

@@ -38,7 +38,7 @@ describe('the quality gate in the embedded profile', () => {
   it('closes the loop offline: round 1 misses the white background under pixel/inspect, round 2 passes through the fix hint', async () => {
     const events: GateEvent[] = [];
     const { result, gate: outcome } = await gate.run(
-      { app: 'gate-demo', vars: { item: 'apples' }, quality: { gate: true } },
+      { app: 'gate-demo', vars: { item: 'apples' }, gate: true },
       caller,
       { onProgress: (e) => events.push(e) },
     );
@@ -88,7 +88,7 @@ describe('the quality gate in the embedded profile', () => {
 
     // The question set is cached for the item.
     const again = await gate.run(
-      { app: 'gate-demo', vars: { item: 'apples' }, quality: { gate: true, maxRounds: 1 } },
+      { app: 'gate-demo', vars: { item: 'apples' }, gate: { maxRounds: 1 } },
       caller,
     );
     expect(again.gate.questions.cached).toBe(true);
@@ -96,7 +96,7 @@ describe('the quality gate in the embedded profile', () => {
   });
 
   it('refuses requests it cannot gate, naming the field', async () => {
-    await expect(gate.run({ prompt: 'an apple', quality: { gate: true } }, caller)).rejects.toMatchObject({
+    await expect(gate.run({ prompt: 'an apple', gate: true }, caller)).rejects.toMatchObject({
       field: 'quality',
     });
     await expect(gate.run({ app: 'gate-demo', vars: { item: 'pears' }, n: 2 }, caller)).rejects.toMatchObject(
@@ -107,7 +107,9 @@ describe('the quality gate in the embedded profile', () => {
     ).rejects.toMatchObject({
       code: 'permission_denied',
     });
-    expect(() => parseGateOptions({ gate: true, unsure: 'maybe' })).toThrow(/quality\.unsure/);
-    expect(() => parseGateOptions({ gate: true, judges: 'x' })).toThrow(/quality/);
+    expect(() => parseGateOptions({ unsure: 'maybe' })).toThrow(/gate\.unsure/);
+    expect(() => parseGateOptions({ judges: 'x' })).toThrow(/gate/);
+    expect(parseGateOptions({ judge: 'pixel/inspect' })).toEqual({ enabled: true, judge: 'pixel/inspect' });
+    expect(parseGateOptions(false)).toEqual({ enabled: false });
   });
 });

@@ -17,7 +17,7 @@ export const envConnections =
  * A judge from its name: `pixel/inspect`; a vision model `<provider>/<model>`; `cascade:<model>`
  * (pixel/inspect first, the model for the rest); `ensemble:<model>,<model>` (two families).
  */
-export function buildJudge(name: string, connections: ConnectionFor, field = 'quality.judge'): Judge {
+export function buildJudge(name: string, connections: ConnectionFor, field = 'gate.judge'): Judge {
   const spec = name.trim();
   if (spec === INSPECT_ID) return createInspectJudge();
   const vlm = (id: string) =>

@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { invalidArgument } from '../../protocol/errors.ts';
 import { UNSURE_POLICIES } from '../loop/score.ts';
 
-/** The request's `quality` field: turn the gate on (or off) and override the application's policy. */
+/**
+ * The request's `gate` field: `true`/`false`, or an object that turns the gate on (unless
+ * `enabled: false`) and overrides the application's policy. (`quality` is the protocol's
+ * draft/standard/high, so the gate has its own field.)
+ */
 export const GateOptionsSchema = z
   .object({
-    gate: z.boolean().optional(),
+    enabled: z.boolean().optional(),
     /** `pixel/inspect` (default), a VLM (`openai/gpt-4.1-mini`), `cascade:<vlm>`, or `ensemble:<vlm>,<vlm>`. */
     judge: z.string().min(3).max(400).optional(),
     threshold: z.number().min(0).max(1).optional(),
@@ -20,16 +24,16 @@ export const GateOptionsSchema = z
   .strict();
 export type GateOptions = z.infer<typeof GateOptionsSchema>;
 
-export function parseGateOptions(value: unknown, field = 'quality'): GateOptions {
+export function parseGateOptions(value: unknown, field = 'gate'): GateOptions {
   if (value === undefined || value === null) return {};
-  if (value === true) return { gate: true };
+  if (typeof value === 'boolean') return { enabled: value };
   const parsed = GateOptionsSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.length > 0 ? `${field}.${issue.path.join('.')}` : field;
     throw invalidArgument(path, `${path} ${issue.message}`);
   }
-  return parsed.data;
+  return { enabled: true, ...parsed.data };
 }
 
 /**
@@ -41,6 +45,6 @@ export function gateWanted(
   appPolicy: { enabled?: boolean } | undefined,
   mode: 'request' | 'auto',
 ): boolean {
-  if (options.gate !== undefined) return options.gate;
+  if (options.enabled !== undefined) return options.enabled;
   return mode === 'auto' && appPolicy?.enabled === true;
 }

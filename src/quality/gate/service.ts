@@ -32,7 +32,7 @@ export interface QualityGateDeps {
   resolve: ApplicationResolver;
   db: Queryable;
   connections: ConnectionFor;
-  /** `request` (default): only a request's `quality.gate` turns the gate on; `auto`: an enabled application policy does too. */
+  /** `request` (default): only a request's `gate` field turns the gate on; `auto`: an enabled application policy does too. */
   mode?: 'request' | 'auto';
   /** The judge when the request names none (PIXEL_QUALITY_JUDGE; default pixel/inspect). */
   defaultJudge?: string;
@@ -81,7 +81,7 @@ export class QualityGate {
   /** Whether this request runs through the gate (its `quality` field, or the application's policy). */
   wants(input: unknown, appPolicy?: { enabled?: boolean }): boolean {
     const raw = (input ?? {}) as Record<string, unknown>;
-    return gateWanted(parseGateOptions(raw.quality), appPolicy, this.#deps.mode ?? 'request');
+    return gateWanted(parseGateOptions(raw.gate), appPolicy, this.#deps.mode ?? 'request');
   }
 
   async run(
@@ -98,8 +98,8 @@ export class QualityGate {
     if (input === null || typeof input !== 'object')
       throw invalidArgument('request', 'the request must be an object');
     const raw = { ...(input as Record<string, unknown>) };
-    const gateOptions: GateOptions = parseGateOptions(raw.quality);
-    delete raw.quality;
+    const gateOptions: GateOptions = parseGateOptions(raw.gate);
+    delete raw.gate;
     if (raw.app === undefined)
       throw invalidArgument(
         'quality',
@@ -130,16 +130,16 @@ export class QualityGate {
     const judge = buildJudge(judgeName, this.#deps.connections);
     const questionWriter = gateOptions.questionWriter
       ? createLlmQuestionWriter(
-          this.#llm(gateOptions.questionWriter, 'quality.questionWriter'),
+          this.#llm(gateOptions.questionWriter, 'gate.questionWriter'),
           gateOptions.questionWriter,
         )
       : undefined;
     const writer: PromptWriter =
       gateOptions.promptWriter && gateOptions.promptWriter !== 'template'
         ? createLlmPromptWriter(
-            this.#llm(gateOptions.promptWriter, 'quality.promptWriter'),
+            this.#llm(gateOptions.promptWriter, 'gate.promptWriter'),
             gateOptions.promptWriter,
-            judgeModelInfo(gateOptions.promptWriter, 'quality.promptWriter').price,
+            judgeModelInfo(gateOptions.promptWriter, 'gate.promptWriter').price,
           )
         : createTemplateWriter();
     const set = await questionsFor(
@@ -160,7 +160,7 @@ export class QualityGate {
     if (set.questions.length === 0)
       throw new PixelError({
         code: 'failed_precondition',
-        field: 'quality',
+        field: 'gate',
         reason: 'no_questions',
         message: `application ${resolved.app} has no rubric questions for the gate to check (add a rubric, or a question writer)`,
       });

@@ -259,6 +259,6 @@ describe('the quality loop', () => {
           writer: createTemplateWriter(),
         },
       ),
-    ).rejects.toMatchObject({ field: 'quality.maxRounds' });
+    ).rejects.toMatchObject({ field: 'gate.maxRounds' });
   });
 });

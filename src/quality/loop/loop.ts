@@ -123,12 +123,12 @@ function better(a: RoundResult, b: RoundResult | undefined): boolean {
 
 function checkPolicy(p: GatePolicy): void {
   const bad = (field: string, message: string) =>
-    new PixelError({ code: 'invalid_argument', field: `quality.${field}`, reason: 'validation', message });
+    new PixelError({ code: 'invalid_argument', field: `gate.${field}`, reason: 'validation', message });
   if (!(p.threshold >= 0 && p.threshold <= 1))
-    throw bad('threshold', `quality.threshold must be within 0–1, got ${p.threshold}`);
+    throw bad('threshold', `gate.threshold must be within 0–1, got ${p.threshold}`);
   if (!Number.isInteger(p.maxRounds) || p.maxRounds < 1 || p.maxRounds > 10)
-    throw bad('maxRounds', `quality.maxRounds must be an integer 1–10, got ${p.maxRounds}`);
-  if (!(p.budgetUsd >= 0)) throw bad('budgetUsd', `quality.budgetUsd must be 0 or more, got ${p.budgetUsd}`);
+    throw bad('maxRounds', `gate.maxRounds must be an integer 1–10, got ${p.maxRounds}`);
+  if (!(p.budgetUsd >= 0)) throw bad('budgetUsd', `gate.budgetUsd must be 0 or more, got ${p.budgetUsd}`);
 }
 
 /**
