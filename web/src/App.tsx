@@ -7,7 +7,9 @@ import { History } from './pages/History.tsx';
 import { ImageDetail } from './pages/ImageDetail.tsx';
 import { NotBuilt } from './pages/NotBuilt.tsx';
 import { Playground } from './pages/Playground.tsx';
+import { Review } from './pages/Review.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { Usage } from './pages/Usage.tsx';
 import { Link, useLocation } from './router.tsx';
 
 const NAV = [
@@ -33,9 +35,9 @@ function Page({ path }: { path: string }) {
   if (path === '/apps') return <Applications />;
   const app = /^\/apps\/([^/]+)$/.exec(path);
   if (app) return <Applications name={decodeURIComponent(app[1]!)} />;
-  if (path === '/review') return <NotBuilt page="review" />;
+  if (path === '/review') return <Review />;
   if (path === '/fine-tunes') return <NotBuilt page="fine-tunes" />;
-  if (path === '/usage') return <NotBuilt page="usage" />;
+  if (path === '/usage') return <Usage />;
   return (
     <div className="page">
       <h1>Not found</h1>

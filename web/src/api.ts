@@ -1,8 +1,10 @@
 import { type Client, Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { ApplicationService } from '../../src/gen/pixel/v1/apps_pb.ts';
+import { BatchService } from '../../src/gen/pixel/v1/batches_pb.ts';
 import { ImageService } from '../../src/gen/pixel/v1/images_pb.ts';
 import { ModelService } from '../../src/gen/pixel/v1/models_pb.ts';
+import { ReviewService } from '../../src/gen/pixel/v1/review_pb.ts';
 
 /** Who the UI talks as: an API key, or the anonymous local caller of the embedded profile. */
 export interface Session {
@@ -16,6 +18,8 @@ export interface Clients {
   images: Client<typeof ImageService>;
   models: Client<typeof ModelService>;
   apps: Client<typeof ApplicationService>;
+  batches: Client<typeof BatchService>;
+  review: Client<typeof ReviewService>;
 }
 
 const KEY_STORAGE = 'pixel.apiKey';
@@ -32,6 +36,8 @@ export function clientsFor(key: string | undefined): Clients {
     images: createClient(ImageService, transport),
     models: createClient(ModelService, transport),
     apps: createClient(ApplicationService, transport),
+    batches: createClient(BatchService, transport),
+    review: createClient(ReviewService, transport),
   };
 }
 
@@ -83,4 +89,9 @@ export function isAborted(error: unknown): boolean {
     (error instanceof ConnectError && error.code === Code.Canceled) ||
     (error instanceof DOMException && error.name === 'AbortError')
   );
+}
+
+/** The server has no such service (it is not built, or not registered on this server). */
+export function isUnimplemented(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.Unimplemented;
 }

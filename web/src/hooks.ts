@@ -17,25 +17,29 @@ export function useApp(): AppContext {
 export interface Loaded<T> {
   data?: T;
   error?: string;
+  /** The error itself (to tell an absent service from a failure). */
+  errorValue?: unknown;
   loading: boolean;
   reload(): void;
 }
 
 /** Runs `load` when `deps` change (the previous run is aborted) and on reload(). */
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ data?: T; error?: string; errorValue?: unknown; loading: boolean }>({
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names the dependencies
   useEffect(() => {
     const controller = new AbortController();
-    setState((s) => ({ ...s, loading: true, error: undefined }));
+    setState((s) => ({ ...s, loading: true, error: undefined, errorValue: undefined }));
     load(controller.signal).then(
       (data) => {
         if (!controller.signal.aborted) setState({ data, loading: false });
       },
       (error: unknown) => {
         if (!controller.signal.aborted && !isAborted(error))
-          setState({ error: errorText(error), loading: false });
+          setState({ error: errorText(error), errorValue: error, loading: false });
       },
     );
     return () => controller.abort();

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { Image } from '../../../src/gen/pixel/v1/images_pb.ts';
+import { Experiments } from '../components/Experiments.tsx';
 import { formatCost, formatDate, formatValue } from '../format.ts';
 import { useApp, useLoad, useTitle } from '../hooks.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
@@ -26,7 +27,9 @@ export function Compare() {
     <div className="page">
       <header className="page-head">
         <h1>Compare</h1>
-        <p className="muted">Any two images side by side, and on one canvas with an A/B slider.</p>
+        <p className="muted">
+          Any two images side by side and with an A/B slider, and the candidates of an experiment.
+        </p>
       </header>
       <form
         className="panel row end wrap"
@@ -100,13 +103,7 @@ export function Compare() {
         </>
       )}
       {(!a || !b) && <p className="muted">Enter two image IDs (the list suggests your latest images).</p>}
-      <section className="panel" aria-labelledby="exp-h">
-        <h2 id="exp-h">Experiments</h2>
-        <p>
-          Experiments are not available yet: this server has no experiments service, so there is no items ×
-          candidates grid, verdicts or recommendation to show. Compare two images above instead.
-        </p>
-      </section>
+      <Experiments />
     </div>
   );
 }

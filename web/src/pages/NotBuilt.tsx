@@ -4,7 +4,7 @@ const PAGES = {
   review: {
     title: 'Review',
     what: 'a keyboard-driven approve / reject / rate queue with reason tags, the judge’s answer per question next to each image, and the items where judges and people disagree first',
-    missing: 'the quality gate and its review service',
+    missing: 'the review service',
   },
   'fine-tunes': {
     title: 'Fine-tunes',
@@ -14,7 +14,7 @@ const PAGES = {
   usage: {
     title: 'Usage',
     what: 'cost and images per team, application and model over time, and budgets',
-    missing: 'a usage service',
+    missing: 'a usage service (the batch service)',
   },
 } as const;
 
