@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import { refuseWhileDraining } from './drain.ts';
+import { closeIfBodyUnread } from './unread-body.ts';
 import { listenSharedPort } from './listener.ts';
 import type { RequestGate } from './request-gate.ts';
 import { requestIdFrom } from './rpc-observe.ts';
@@ -68,6 +69,7 @@ export async function openTransport(
       const socket = req.socket;
       socketsBusy.set(socket, (socketsBusy.get(socket) ?? 0) + 1);
       if (draining && 'shouldKeepAlive' in res) res.shouldKeepAlive = false;
+      if ('shouldKeepAlive' in res) closeIfBodyUnread(req as IncomingMessage, res);
       res.once('close', () => {
         inflight--;
         const busy = (socketsBusy.get(socket) ?? 1) - 1;
