@@ -55,6 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
   const prompt = `a ribeye steak on a slate board, ${marker}`;
   const made: string[] = [];
   let acceptedId = '';
+  let acceptedSeed = -1;
 
   beforeAll(async () => {
     await ensureWebBuild({ quiet: true });
@@ -106,7 +107,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await page.getByLabel('Prompt', { exact: true }).fill(prompt);
     await page.getByLabel('Style').selectOption('studio-product');
     await page.getByLabel('Guidance (cfg)').fill('9');
-    await page.getByLabel('Number of variations').fill('3');
+    await page.getByLabel('Variations (n)').fill('3');
     // The preview, before anything is generated: pixel/sketch has no guidance control.
     const warning = page.getByRole('note', { name: 'What the model cannot honour' });
     await expect.poll(() => warning.textContent()).toContain('cfgScale');
@@ -135,7 +136,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: acceptedId }),
     });
-    const image = (await res.json()) as { acceptedAt?: string; prompt: string };
+    const image = (await res.json()) as { acceptedAt?: string; prompt: string; seed: number };
+    acceptedSeed = image.seed;
     expect(image.prompt).toBe(prompt);
     expect(Date.parse(image.acceptedAt ?? '')).not.toBeNaN();
 
@@ -184,6 +186,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await expect.poll(() => cards.count()).toBe(6);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('history');
+
+    // Regenerate with the same seed, from the image's page.
+    await cards.filter({ hasText: acceptedId }).getByRole('link').click();
+    await page.getByRole('button', { name: 'Regenerate (same seed)' }).click();
+    const regenerated = page.getByRole('region', { name: 'Regenerated' });
+    await expect.poll(() => regenerated.textContent()).toContain(`(seed ${acceptedSeed})`);
   });
 
   it('edits an application template twice, diffs the versions and rolls the team label back', async () => {
@@ -235,7 +243,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await page.getByLabel('Application', { exact: true }).selectOption('produce');
     await page.getByLabel('Model', { exact: true }).selectOption('pixel/sketch');
     await page.getByLabel(/^item/).fill('green apple');
-    await page.getByLabel('Number of variations').fill('1');
+    await page.getByLabel('Variations (n)').fill('1');
     const rendered = page.getByRole('region', { name: 'Before you generate' });
     await expect.poll(() => rendered.textContent()).toContain('green apple');
     expect(await rendered.textContent()).toContain('produce v2 (team:local)');

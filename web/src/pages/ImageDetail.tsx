@@ -186,8 +186,8 @@ export function ImageDetail({ id }: { id: string }) {
           <section className="panel" aria-labelledby="judge-h">
             <h2 id="judge-h">Judge rounds and review</h2>
             <p className="muted">
-              The quality gate and human review are not built on this server yet: no judge answers or review
-              verdicts are recorded for images.
+              Not shown yet: the image RPC does not return the quality gate's rounds and answers or the review
+              verdicts, so this page cannot show them.
             </p>
           </section>
           <JsonBlock title="Parameters" value={img.params} open />

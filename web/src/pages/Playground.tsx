@@ -420,7 +420,7 @@ export function Playground() {
               />
             </div>
             <div className="field">
-              <label htmlFor="n">Number of variations</label>
+              <label htmlFor="n">Variations (n)</label>
               <input
                 id="n"
                 type="number"
