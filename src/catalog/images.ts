@@ -1,4 +1,5 @@
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
+import { redactRegistered } from '../protocol/secrets.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Queryable } from './db.ts';
 import { isImageId, newImageId } from './ids.ts';
@@ -299,6 +300,9 @@ function prepareInsert(record: NewImageRecord): { id: string; params: unknown[];
   // Milliseconds only: the column and cursors must agree exactly with JavaScript Dates.
   const createdAt = new Date(Math.floor((record.createdAt ?? new Date()).getTime()));
   const status = record.status ?? 'stored';
+  // A configured credential pasted into a prompt is not kept either (by value only: prompts are free text).
+  const prompt = redactRegistered(record.prompt);
+  const negativePrompt = record.negativePrompt == null ? null : redactRegistered(record.negativePrompt);
   return {
     id,
     params: [
@@ -316,8 +320,8 @@ function prepareInsert(record: NewImageRecord): { id: string; params: unknown[];
       record.mediaType,
       record.width,
       record.height,
-      record.prompt,
-      record.negativePrompt ?? null,
+      prompt,
+      negativePrompt,
       record.seed ?? null,
       params,
       nativeRequest,
@@ -345,8 +349,8 @@ function prepareInsert(record: NewImageRecord): { id: string; params: unknown[];
       mediaType: record.mediaType,
       width: record.width,
       height: record.height,
-      prompt: record.prompt,
-      negativePrompt: record.negativePrompt ?? null,
+      prompt,
+      negativePrompt,
       seed: record.seed ?? null,
       params: (parsed(params) ?? {}) as Record<string, unknown>,
       nativeRequest: parsed(nativeRequest),

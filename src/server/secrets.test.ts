@@ -182,7 +182,7 @@ describe('configured secrets echoed by a provider never leave Pixel', () => {
   it('a secret sent inside a request is not stored in the row', async () => {
     const out = await generate({
       model: openai.modelIds[0],
-      prompt: 'two lemons',
+      prompt: `two lemons ${SECRETS.REPLICATE_API_TOKEN}`,
       width: 1024,
       height: 1024,
       providerOptions: { openai: { user: SECRETS.OPENAI_API_KEY } },
