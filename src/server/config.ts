@@ -1,6 +1,8 @@
 import { configError, isSet, type PlatformConfig, platformConfigFromEnv } from '../platform/config.ts';
 import { parseCorsOrigins } from './cors.ts';
 import { TrustedProxies } from './forwarded.ts';
+import type { TeamLimitSettings } from './team-limits.ts';
+import { loadTeamLimitsFile } from './team-limits-file.ts';
 
 /** Everything the server reads from the environment, parsed and checked once at start. */
 export interface ServerConfig extends PlatformConfig {
@@ -36,7 +38,7 @@ export interface ServerConfig extends PlatformConfig {
   /** PIXEL_TRUSTED_PROXIES: addresses or CIDR ranges whose X-Forwarded-For is believed. */
   trustedProxies: string[];
   /** Per-team and per-key limits; 0 = none. */
-  limits: { teamRpm: number; teamConcurrency: number; keyRpm: number; keyConcurrency: number };
+  limits: TeamLimitSettings;
 }
 
 const list = (raw: string | undefined): string[] =>
@@ -138,6 +140,12 @@ export const SERVER_ENV_VARS: ReadonlyArray<{ name: string; default: string; des
     description:
       'Generations running at once per team, across every process sharing the database (0 = no limit).',
   },
+  {
+    name: 'PIXEL_TEAM_LIMITS_FILE',
+    default: '(none)',
+    description:
+      'YAML of per-team limits (`teams: { grocery: { rpm: 1200, concurrency: 16 } }`) instead of PIXEL_TEAM_RPM / PIXEL_TEAM_CONCURRENCY; 0 = no limit for that team.',
+  },
   { name: 'PIXEL_KEY_RPM', default: '0', description: 'Requests per minute per API key (0 = no limit).' },
   {
     name: 'PIXEL_KEY_CONCURRENCY',
@@ -210,6 +218,9 @@ export function serverConfigFromEnv(env: Env = process.env): ServerConfig {
       teamConcurrency: int(env, 'PIXEL_TEAM_CONCURRENCY', 0, 0, 100_000),
       keyRpm: int(env, 'PIXEL_KEY_RPM', 0, 0, 1_000_000),
       keyConcurrency: int(env, 'PIXEL_KEY_CONCURRENCY', 0, 0, 100_000),
+      ...(isSet(env.PIXEL_TEAM_LIMITS_FILE) && {
+        teams: loadTeamLimitsFile(env.PIXEL_TEAM_LIMITS_FILE.trim()),
+      }),
     },
   };
 }

@@ -129,6 +129,32 @@ function suite(name: string, open: () => Promise<Db>) {
       expect(rejected).toEqual(['team_concurrency', 'team_concurrency', 'team_concurrency']);
     });
 
+    it('gives named teams their own limits (0 = none), others the default', async () => {
+      const clock = new ManualClock(4_000 * WINDOW_MS);
+      const limiter = createTeamLimiter({
+        db,
+        settings: {
+          ...none,
+          teamRpm: 1,
+          teamConcurrency: 1,
+          teams: { grocery: { rpm: 3 }, butcher: { rpm: 0, concurrency: 2 } },
+        },
+        clock,
+        renewTimer: false,
+      });
+      for (let i = 0; i < 3; i++) await limiter.admitRequest(grocery);
+      expect((await refusal(limiter.admitRequest(grocery))).message).toMatch(/3 requests per minute/);
+      for (let i = 0; i < 10; i++) await limiter.admitRequest(butcher);
+      const other: Caller = { team: 'bakery', role: 'member' };
+      await limiter.admitRequest(other);
+      expect((await refusal(limiter.admitRequest(other))).message).toMatch(/1 requests per minute/);
+      const leases = [await limiter.acquire(butcher), await limiter.acquire(butcher)];
+      expect((await refusal(limiter.acquire(butcher))).message).toMatch(/2 generations at once/);
+      const g = await limiter.acquire(grocery); // grocery: the default concurrency of 1
+      expect((await refusal(limiter.acquire(grocery2))).code).toBe('resource_exhausted');
+      for (const lease of [...leases, g]) await lease.release();
+    });
+
     it('takes exactly the limit when many ask at once', async () => {
       const clock = new ManualClock(2_000 * WINDOW_MS);
       const limiters = [0, 1, 2].map(() =>

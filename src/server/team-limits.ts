@@ -11,6 +11,8 @@ export interface TeamLimitSettings {
   teamConcurrency: number;
   keyRpm: number;
   keyConcurrency: number;
+  /** Per-team values instead of teamRpm / teamConcurrency (PIXEL_TEAM_LIMITS_FILE). */
+  teams?: Readonly<Record<string, { rpm?: number; concurrency?: number }>>;
 }
 
 export const WINDOW_MS = 60_000;
@@ -70,11 +72,12 @@ export function createTeamLimiter(options: {
   const { db, settings } = options;
   const clock = options.clock ?? { now: () => Date.now() };
   const held = new Map<string, string[]>();
-  const enabled =
-    settings.teamRpm > 0 ||
-    settings.teamConcurrency > 0 ||
-    settings.keyRpm > 0 ||
-    settings.keyConcurrency > 0;
+  const overrides = Object.values(settings.teams ?? {});
+  const anyTeamRpm = settings.teamRpm > 0 || overrides.some((t) => (t.rpm ?? 0) > 0);
+  const anyTeamConcurrency = settings.teamConcurrency > 0 || overrides.some((t) => (t.concurrency ?? 0) > 0);
+  const enabled = anyTeamRpm || anyTeamConcurrency || settings.keyRpm > 0 || settings.keyConcurrency > 0;
+  const teamRpm = (team: string) => settings.teams?.[team]?.rpm ?? settings.teamRpm;
+  const teamConcurrency = (team: string) => settings.teams?.[team]?.concurrency ?? settings.teamConcurrency;
   let lastCleanup = Number.NEGATIVE_INFINITY;
 
   const countRequest = async (scope: string, limit: number): Promise<number | undefined> => {
@@ -151,11 +154,7 @@ export function createTeamLimiter(options: {
     ]);
   };
   let timer: NodeJS.Timeout | undefined;
-  if (
-    enabled &&
-    options.renewTimer !== false &&
-    (settings.teamConcurrency > 0 || settings.keyConcurrency > 0)
-  ) {
+  if (enabled && options.renewTimer !== false && (anyTeamConcurrency || settings.keyConcurrency > 0)) {
     timer = setInterval(() => void renew().catch(() => {}), RENEW_MS);
     timer.unref();
   }
@@ -168,7 +167,8 @@ export function createTeamLimiter(options: {
   return {
     enabled,
     async admitRequest(caller) {
-      if (settings.keyRpm <= 0 && settings.teamRpm <= 0) return;
+      const rpm = teamRpm(caller.team);
+      if (settings.keyRpm <= 0 && rpm <= 0) return;
       await cleanup();
       let keyCounted = false;
       if (settings.keyRpm > 0 && caller.keyId !== undefined) {
@@ -176,11 +176,11 @@ export function createTeamLimiter(options: {
         if (wait !== undefined) throw reject(caller, 'key_rpm', settings.keyRpm, wait);
         keyCounted = true;
       }
-      if (settings.teamRpm > 0) {
-        const wait = await countRequest(`team:${caller.team}`, settings.teamRpm);
+      if (rpm > 0) {
+        const wait = await countRequest(`team:${caller.team}`, rpm);
         if (wait !== undefined) {
           if (keyCounted) await uncount(`key:${caller.keyId}`);
-          throw reject(caller, 'team_rpm', settings.teamRpm, wait);
+          throw reject(caller, 'team_rpm', rpm, wait);
         }
       }
     },
@@ -188,8 +188,8 @@ export function createTeamLimiter(options: {
       const scopes: Array<[string, number, LimitKind]> = [];
       if (settings.keyConcurrency > 0 && caller.keyId !== undefined)
         scopes.push([`key:${caller.keyId}`, settings.keyConcurrency, 'key_concurrency']);
-      if (settings.teamConcurrency > 0)
-        scopes.push([`team:${caller.team}`, settings.teamConcurrency, 'team_concurrency']);
+      const concurrency = teamConcurrency(caller.team);
+      if (concurrency > 0) scopes.push([`team:${caller.team}`, concurrency, 'team_concurrency']);
       if (scopes.length === 0) return { release: async () => {} };
       const id = `lease_${randomBytes(12).toString('base64url')}`;
       const taken: string[] = [];
