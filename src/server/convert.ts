@@ -7,6 +7,7 @@ import {
   type Image,
   ImageSchema,
 } from '../gen/pixel/v1/images_pb.ts';
+import { type GateSummary, gateOptionsFromWire, gateResultJson } from '../quality/gate/wire.ts';
 import type { GenerateAndStoreResult, StoredImage } from './image-service.ts';
 
 /**
@@ -59,6 +60,8 @@ export function toGenerateResponse(result: GenerateAndStoreResult): GenerateResp
       costEstimateUsd: result.costEstimateUsd ?? undefined,
       notes: result.notes,
       replayed: result.replayed,
+      ...('gate' in result &&
+        result.gate !== undefined && { gate: gateResultJson(result.gate as GateSummary) }),
     }),
   );
 }
@@ -110,6 +113,7 @@ export function fromWireRequest(req: WireGenerateRequest): Record<string, unknow
     if (req[name] !== undefined) out[name] = req[name];
   }
   if (req.providerOptions !== undefined) out.providerOptions = req.providerOptions;
+  if (req.gate !== undefined) out.gate = gateOptionsFromWire(req.gate);
   return out;
 }
 

@@ -20,7 +20,8 @@ import type { GenerateAndStoreResult } from './image-service.ts';
  * - `response_format`: `b64_json` (default, like GPT image models) or `url` (this server's `/files/…`
  *   or the bucket's URL).
  * - Pixel's own fields ride along in camelCase: negativePrompt, width, height, aspectRatio, fit, cfgScale,
- *   style, steps, seed, format, providerOptions, onUnsupported, app, vars, appLabel, appVersion.
+ *   style, steps, seed, format, providerOptions, onUnsupported, app, vars, appLabel, appVersion, and
+ *   gate (the quality gate; its rounds and verdict come back in `pixel.gate`).
  * - Any other field (OpenAI's newer ones such as `safety_identifier`, or fields of other APIs) is
  *   accepted and reported as dropped: an SDK newer than this server must keep working.
  */
@@ -72,6 +73,8 @@ const PIXEL_FIELDS = new Set([
   'vars',
   'appLabel',
   'appVersion',
+  // The quality gate (needs app): true, or { judge, maxRounds, threshold, budgetUsd, unsure, … }.
+  'gate',
 ]);
 const QUALITY: Record<string, string | undefined> = {
   low: 'draft',
@@ -211,6 +214,7 @@ export function pixelBlock(result: GenerateAndStoreResult): Record<string, unkno
     costEstimateUsd: result.costEstimateUsd,
     notes: result.notes,
     replayed: result.replayed,
+    ...('gate' in result && result.gate !== undefined && { gate: result.gate }),
   };
 }
 

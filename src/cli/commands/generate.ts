@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { platformConfigFromEnv } from '../../platform/config.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
+import { type GateFlags, withGate } from '../generate/gate-flags.ts';
 import { generateStored } from '../generate/local.ts';
 import { generateLoose } from '../generate/loose.ts';
 import { printSummary } from '../generate/print.ts';
@@ -11,7 +12,7 @@ import type { GenerateSummary } from '../generate/summary.ts';
 import { failWith, progressLine } from '../output.ts';
 import { addRequestFlags, type RequestFlags, requestFromFlags } from '../request-flags.ts';
 
-export interface GenerateFlags extends RequestFlags {
+export interface GenerateFlags extends RequestFlags, GateFlags {
   out?: string;
   /** commander's --no-store: false when given. */
   store: boolean;
@@ -29,13 +30,26 @@ export function registerGenerate(program: Command): void {
       '--server <url>',
       'send the request to a running Pixel server, which stores it (default: the server holding the data folder, if any)',
     )
+    .option('--gate', 'run the quality gate (needs --app): judge, refine the prompt, keep the best image')
+    .option(
+      '--judge <name>',
+      'gate judge: pixel/inspect (default), <provider>/<model>, cascade:<model>, ensemble:<a>,<b>',
+    )
+    .option('--max-rounds <n>', 'gate: most rounds (default: the application policy)')
+    .option('--threshold <share>', 'gate: share of questions that must match, 0–1')
+    .option('--budget <usd>', 'gate: most to spend on the item, USD')
+    .option('--unsure <policy>', 'gate: what an unsure answer counts as: fail, ignore (default) or review')
+    .option(
+      '--prompt-writer <model>',
+      'gate: template (default) or a language model such as anthropic/claude-haiku-4-5',
+    )
     .action(async (prompt: string | undefined, flags: GenerateFlags) => {
       const json = Boolean(flags.json);
       const progress = progressLine(!json);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       try {
-        const summary = await runGenerate(requestFromFlags(prompt, flags), flags, {
+        const summary = await runGenerate(withGate(requestFromFlags(prompt, flags), flags), flags, {
           signal: controller.signal,
           onProgress: progressReporter(progress),
           notice: (line) => process.stderr.write(`pixel: ${line}\n`),

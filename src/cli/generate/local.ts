@@ -49,5 +49,6 @@ export async function generateStored(
     costEstimateUsd: result.costEstimateUsd,
     latencyMs,
     storedIn: { kind: 'catalogue' },
+    ...('gate' in result && result.gate !== undefined && { gate: result.gate as GenerateSummary['gate'] }),
   };
 }

@@ -5,6 +5,7 @@ import { ErrorDetailSchema, GenerateRequestSchema } from '../../gen/pixel/v1/com
 import { GenerateResponseSchema, ImageService } from '../../gen/pixel/v1/images_pb.ts';
 import { ERROR_CODES, type ErrorCode, PixelError } from '../../protocol/errors.ts';
 import { parseGenerateRequest } from '../../protocol/request.ts';
+import { gateSummaryFromWire } from '../../quality/gate/wire.ts';
 import type { ReportLine } from '../../translate/types.ts';
 import { writeImageFiles } from './files.ts';
 import type { GenerateSummary } from './summary.ts';
@@ -62,6 +63,7 @@ export async function generateOnServer(
     route?: string;
     costEstimateUsd?: number;
     notes?: string[];
+    gate?: unknown;
   };
   const images = answer.images ?? [];
   const paths =
@@ -95,6 +97,7 @@ export async function generateOnServer(
     costEstimateUsd: answer.costEstimateUsd ?? null,
     latencyMs,
     storedIn: { kind: 'server', url: serverUrl },
+    ...(answer.gate !== undefined && { gate: gateSummaryFromWire(answer.gate) }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { GateSummary } from '../../quality/gate/gated-service.ts';
 import type { ReportLine } from '../../translate/types.ts';
 
 /** One image a `pixel generate` run made, however it was stored. */
@@ -30,6 +31,8 @@ export interface GenerateSummary {
   latencyMs: number;
   /** Where the images are catalogued: this data folder's catalogue, a server's, or nowhere (--no-store). */
   storedIn: { kind: 'catalogue' } | { kind: 'server'; url: string } | { kind: 'none' };
+  /** --gate: every round (prompt, answers, score) and the verdict. */
+  gate?: GateSummary;
 }
 
 export const EXTENSIONS: Record<string, string> = {
