@@ -242,6 +242,7 @@ export class ImageService {
     const prepared = outcome.images.map((image) => {
       const id = newImageId();
       const call = t.calls[Math.min(t.calls.length - 1, callIndexOf(image.index, t.calls))]!;
+      const imageParams = withSeedFacts(params, image);
       const lineage = {
         id,
         model: t.requestedModel,
@@ -249,7 +250,7 @@ export class ImageService {
         prompt: request.prompt,
         negativePrompt: request.negativePrompt,
         seed: image.seed,
-        params,
+        params: imageParams,
         createdAt: createdAt.toISOString(),
         generator: 'pixel',
         team: caller.team,
@@ -260,12 +261,12 @@ export class ImageService {
       const bytes = embedLineage(image.bytes, image.mediaType, lineage, {
         digitalSourceType: t.model.digitalSourceType ?? 'trainedAlgorithmicMedia',
       });
-      return { id, image, call, bytes, address: checkPut(bytes, image.mediaType) };
+      return { id, image, call, imageParams, bytes, address: checkPut(bytes, image.mediaType) };
     });
     const stored = Promise.withResolvers<StoredBlob[]>();
     // The rows go out first (to the database's thread or server); the blobs are written meanwhile.
     const rows = this.#writer.write(
-      prepared.map(({ id, image, call, bytes, address }) => ({
+      prepared.map(({ id, image, call, imageParams, bytes, address }) => ({
         id,
         team: caller.team,
         application: outcome.application?.name ?? null,
@@ -282,7 +283,7 @@ export class ImageService {
         prompt: request.prompt,
         negativePrompt: request.negativePrompt ?? null,
         seed: image.seed ?? null,
-        params,
+        params: imageParams,
         nativeRequest: call.body,
         report: t.report,
         costUsd: t.costEstimateUsd === null ? null : t.costEstimateUsd / Math.max(1, outcome.images.length),
@@ -378,6 +379,22 @@ export function requireRole(caller: Caller, role: Caller['role']): void {
 }
 
 /** The unified parameters after defaults, as stored on the row (prompt and model have their own columns). */
+/**
+ * An image whose seed is its provider call's shared seed is not made again by that seed alone: its row and
+ * lineage say so (`seedIndex`: its place in the call's images; `reproducible: false`).
+ */
+function withSeedFacts(
+  params: Record<string, unknown>,
+  image: { seedIndex?: number; reproducible?: boolean },
+): Record<string, unknown> {
+  if (image.seedIndex === undefined && image.reproducible !== false) return params;
+  return {
+    ...params,
+    ...(image.seedIndex !== undefined && { seedIndex: image.seedIndex }),
+    reproducible: image.reproducible ?? false,
+  };
+}
+
 function paramsOf(request: GenerateRequest, seed: number | undefined): Record<string, unknown> {
   const { prompt: _p, model: _m, negativePrompt: _n, ...rest } = request;
   return seed === undefined ? rest : { ...rest, seed };

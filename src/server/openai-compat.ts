@@ -211,6 +211,8 @@ export function pixelBlock(result: GenerateAndStoreResult): Record<string, unkno
     route: result.route,
     report: result.report,
     seeds: result.images.map((i) => i.seed),
+    // Per image: whether its seed alone makes it again (false when it is its batch's shared seed).
+    reproducible: result.images.map((i) => i.params.reproducible !== false),
     costEstimateUsd: result.costEstimateUsd,
     notes: result.notes,
     replayed: result.replayed,
