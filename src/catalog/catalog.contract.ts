@@ -561,13 +561,32 @@ export function catalogContract(target: CatalogTarget): void {
     });
 
     describe('snowflake export', () => {
-      it('lands DDL once and every row exactly once across runs, with no secrets', async () => {
+      type Line = Record<string, unknown> & { id: string; version: number; change: string };
+      const memorySink = () => {
         const files = new Map<string, { text: string; contentType: string }>();
-        const sink = {
+        return {
+          files,
           async put(key: string, bytes: Uint8Array, contentType: string) {
             files.set(key, { text: new TextDecoder().decode(bytes), contentType });
           },
+          lines(prefix: string, keys?: string[]): Line[] {
+            return [...files.entries()]
+              .filter(([k]) => k.startsWith(`${prefix}/changes/`) && (keys === undefined || keys.includes(k)))
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .flatMap(([, f]) =>
+                f.text
+                  .trimEnd()
+                  .split('\n')
+                  .map((line) => JSON.parse(line) as Line),
+              );
+          },
         };
+      };
+      const changeCount = async () =>
+        (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM image_changes'))[0]!.n;
+
+      it('lands DDL once and every change exactly once across runs, with no secrets', async () => {
+        const sink = memorySink();
         const prefix = `exports/${unique('sf')}`;
         const team = unique('team');
         const past = Date.now() - 3_600_000;
@@ -588,130 +607,107 @@ export function catalogContract(target: CatalogTarget): void {
             new Date(past + 10),
           ],
         );
-        const total = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM images'))[0]!.n;
+        const total = await changeCount();
 
-        const first = await exportToSnowflake({
-          db,
-          sink,
-          prefix,
-          batchSize: 4,
-          format: 'ndjson',
-          settleMs: 0,
-        });
+        const first = await exportToSnowflake({ db, sink, prefix, batchSize: 4, format: 'ndjson' });
         expect(first.rows).toBe(total);
         expect(first.batches).toBe(Math.ceil(total / 4));
-        for (const name of ['images.sql', 'copy_into.sql', 'pipe.sql'])
-          expect(files.has(`${prefix}/ddl/${name}`)).toBe(true);
-        expect(files.get(`${prefix}/ddl/images.sql`)!.text).toMatch(
-          /CREATE TABLE[\s\S]*params VARIANT[\s\S]*created_at TIMESTAMP_TZ/,
+        for (const name of ['images.sql', 'copy_into.sql', 'merge.sql', 'pipe.sql'])
+          expect(sink.files.has(`${prefix}/ddl/${name}`)).toBe(true);
+        const ddl = (name: string) => sink.files.get(`${prefix}/ddl/${name}`)!.text;
+        expect(ddl('images.sql')).toMatch(
+          /CREATE TABLE IF NOT EXISTS PIXEL_IMAGES \([\s\S]*params VARIANT[\s\S]*version NUMBER[\s\S]*CREATE TABLE IF NOT EXISTS PIXEL_IMAGE_CHANGES \([\s\S]*version NUMBER\(10,0\) NOT NULL[\s\S]*change STRING[\s\S]*PRIMARY KEY \(id, version\)/,
         );
-        expect(files.get(`${prefix}/ddl/copy_into.sql`)!.text).toMatch(
-          /TYPE = JSON[\s\S]*CREATE STAGE[\s\S]*COPY INTO[\s\S]*\$1:seed::NUMBER/,
+        expect(ddl('copy_into.sql')).toMatch(
+          /TYPE = JSON[\s\S]*CREATE STAGE[\s\S]*COPY INTO PIXEL_IMAGE_CHANGES[\s\S]*\$1:seed::NUMBER[\s\S]*\$1:change::STRING/,
         );
-        expect(files.get(`${prefix}/ddl/pipe.sql`)!.text).toMatch(
-          /CREATE PIPE[\s\S]*AUTO_INGEST = TRUE[\s\S]*COPY INTO/,
+        expect(ddl('merge.sql')).toMatch(
+          /MERGE INTO PIXEL_IMAGES AS t[\s\S]*FROM PIXEL_IMAGE_CHANGES[\s\S]*QUALIFY ROW_NUMBER\(\) OVER \(PARTITION BY id ORDER BY version DESC\) = 1[\s\S]*WHEN MATCHED AND \(t.version IS NULL OR s.version > t.version\) THEN UPDATE SET[\s\S]*status = s.status[\s\S]*WHEN NOT MATCHED THEN INSERT/,
+        );
+        expect(ddl('pipe.sql')).toMatch(
+          /CREATE PIPE[\s\S]*AUTO_INGEST = TRUE[\s\S]*COPY INTO PIXEL_IMAGE_CHANGES[\s\S]*CREATE STREAM[\s\S]*CREATE TASK[\s\S]*SYSTEM\$STREAM_HAS_DATA[\s\S]*MERGE INTO PIXEL_IMAGES/,
         );
 
-        // more rows, then a second and third run: only the new rows, and then nothing
-        // newer than every row so far (other tests use fixed and current times)
-        const newest = (await db.query<{ t: Date }>('SELECT max(created_at) AS t FROM images'))[0]!.t;
-        const after = new Date(newest).getTime() + 1;
+        // more rows, then a second and third run: only the new changes, and then nothing
         const later: ImageRecord[] = [];
-        for (let i = 0; i < 3; i++)
-          later.push(await images.insert(record({ team, createdAt: new Date(after + i) })));
-        const ddlCount = [...files.keys()].filter((k) => k.includes('/ddl/')).length;
-        const runAt = new Date(after + 3_600_000);
-        const second = await exportToSnowflake({
-          db,
-          sink,
-          prefix,
-          batchSize: 4,
-          format: 'ndjson',
-          settleMs: 0,
-          now: runAt,
-        });
+        for (let i = 0; i < 3; i++) later.push(await images.insert(record({ team })));
+        const ddlCount = [...sink.files.keys()].filter((k) => k.includes('/ddl/')).length;
+        const second = await exportToSnowflake({ db, sink, prefix, batchSize: 4, format: 'ndjson' });
         expect(second.rows).toBe(3);
         expect(second.keys.some((k) => k.includes('/ddl/'))).toBe(false);
-        expect([...files.keys()].filter((k) => k.includes('/ddl/')).length).toBe(ddlCount);
-        const third = await exportToSnowflake({
-          db,
-          sink,
-          prefix,
-          batchSize: 4,
-          format: 'ndjson',
-          settleMs: 0,
-          now: runAt,
-        });
+        expect([...sink.files.keys()].filter((k) => k.includes('/ddl/')).length).toBe(ddlCount);
+        const third = await exportToSnowflake({ db, sink, prefix, batchSize: 4, format: 'ndjson' });
         expect(third).toMatchObject({ rows: 0, batches: 0 });
-        expect(third.cursor?.id).toBe(second.cursor?.id);
+        expect(third.cursor).toEqual(second.cursor);
 
-        const batchFiles = [...files.entries()].filter(([k]) => k.startsWith(`${prefix}/images/`));
-        for (const [key, file] of batchFiles) {
-          expect(key).toMatch(/\/images\/\d{8}T\d{9}Z-img_[0-9A-Z]{26}\.ndjson$/);
+        for (const [key, file] of sink.files) {
+          if (!key.startsWith(`${prefix}/changes/`)) continue;
+          expect(key).toMatch(/\/changes\/\d{20}-\d{20}\.ndjson$/);
           expect(file.contentType).toBe('application/x-ndjson');
         }
-        const rows = batchFiles.flatMap(([, f]) =>
-          f.text
-            .trimEnd()
-            .split('\n')
-            .map((line) => JSON.parse(line)),
-        );
-        const exportedIds = rows.map((r) => r.id as string);
-        expect(new Set(exportedIds).size).toBe(exportedIds.length);
-        expect(exportedIds.length).toBe(total + 3);
-        for (const r of [...mine, ...later]) expect(exportedIds.filter((id) => id === r.id).length).toBe(1);
-        const one = rows.find((r) => r.id === mine[0]!.id);
-        expect(one).toMatchObject({
+        const rows = sink.lines(prefix);
+        const changes = rows.map((r) => `${r.id}@${r.version}`);
+        expect(new Set(changes).size).toBe(changes.length);
+        expect(changes.length).toBe(total + 3);
+        for (const r of [...mine, ...later]) expect(changes.filter((c) => c === `${r.id}@1`)).toHaveLength(1);
+        expect(rows.find((r) => r.id === mine[0]!.id)).toMatchObject({
           team,
           width: 512,
           byte_size: 1234,
+          version: 1,
+          change: 'insert',
+          status: 'stored',
           created_at: mine[0]!.createdAt.toISOString(),
+          deleted_at: null,
         });
-        const all = batchFiles.map(([, f]) => f.text).join('\n');
+        const all = [...sink.files.values()].map((f) => f.text).join('\n');
         expect(all).not.toContain('abcdefghijklmnop');
         expect(all).not.toContain('idem-secret-key');
-        expect(exportedIds).toContain(leaky);
+        expect(rows.map((r) => r.id)).toContain(leaky);
       });
 
-      it('leaves rows younger than the settle time for the next run', async () => {
-        const files = new Map<string, string>();
-        const sink = {
-          put: async (key: string, bytes: Uint8Array) => void files.set(key, new TextDecoder().decode(bytes)),
-        };
+      it('a deleted or re-reviewed image reaches the export as a new version, once per change', async () => {
+        const sink = memorySink();
         const prefix = `exports/${unique('sf')}`;
-        const now = new Date();
-        const first = await exportToSnowflake({
-          db,
-          sink,
-          prefix,
-          batchSize: 1000,
-          format: 'ndjson',
-          settleMs: 0,
-          now,
-        });
-        const young = await images.insert(
-          record({ team: unique('team'), createdAt: new Date(now.getTime() + 1000) }),
+        const team = unique('team');
+        const [gone, reviewed, untouched] = [
+          await images.insert(record({ team })),
+          await images.insert(record({ team })),
+          await images.insert(record({ team })),
+        ];
+        await exportToSnowflake({ db, sink, prefix, batchSize: 1000, format: 'ndjson' });
+
+        expect(await images.delete(gone!.id, { team })).toBe(true);
+        await images.updateEvaluation(reviewed!.id, { review: { verdict: 'approved' } });
+        await images.updateEvaluation(reviewed!.id, { review: { verdict: 'rejected' }, status: 'rejected' });
+        // An UPDATE that changes nothing is no change.
+        await db.query('UPDATE images SET team = team WHERE id = $1', [untouched!.id]);
+        const run = await exportToSnowflake({ db, sink, prefix, batchSize: 2, format: 'ndjson' });
+        expect(run.rows).toBe(3);
+        const exported = sink.lines(prefix, run.keys);
+        expect(exported.map((r) => [r.id, r.version, r.change])).toEqual([
+          [gone!.id, 2, 'delete'],
+          [reviewed!.id, 2, 'update'],
+          [reviewed!.id, 3, 'update'],
+        ]);
+        expect(exported[0]).toMatchObject({ status: 'deleted', deleted_at: expect.any(String) });
+        expect(exported[1]!.review).toEqual({ verdict: 'approved' });
+        expect(exported[2]).toMatchObject({ status: 'rejected', review: { verdict: 'rejected' } });
+        expect(typeof exported[2]!.changed_at).toBe('string');
+
+        // The versions live on the rows too, and nothing is exported twice.
+        const versions = await db.query<{ id: string; version: number }>(
+          'SELECT id, version FROM images WHERE id = ANY($1::text[]) ORDER BY id',
+          [[gone!.id, reviewed!.id, untouched!.id]],
         );
-        const settled = await exportToSnowflake({
-          db,
-          sink,
-          prefix,
-          batchSize: 1000,
-          format: 'ndjson',
-          now: new Date(now.getTime() + 5000),
+        expect(Object.fromEntries(versions.map((v) => [v.id, v.version]))).toEqual({
+          [gone!.id]: 2,
+          [reviewed!.id]: 3,
+          [untouched!.id]: 1,
         });
-        expect(settled.rows).toBe(0);
-        const later = await exportToSnowflake({
-          db,
-          sink,
-          prefix,
-          batchSize: 1000,
-          format: 'ndjson',
-          now: new Date(now.getTime() + 20_000),
+        expect(await exportToSnowflake({ db, sink, prefix, batchSize: 2, format: 'ndjson' })).toMatchObject({
+          rows: 0,
         });
-        expect(later.rows).toBe(1);
-        expect(later.cursor?.id).toBe(young.id);
-        expect(first.rows).toBeGreaterThan(0);
         await expectPixelError(
           exportToSnowflake({ db, sink, prefix: '../x', batchSize: 10, format: 'ndjson' }),
           'prefix',
@@ -720,6 +716,37 @@ export function catalogContract(target: CatalogTarget): void {
           exportToSnowflake({ db, sink, prefix, batchSize: 0, format: 'ndjson' }),
           'batchSize',
         );
+      });
+
+      it('waits for a transaction still running: its change is exported after it commits, never skipped', async (ctx) => {
+        // Two transactions at once need two connections: PostgreSQL only (PGlite has one).
+        if (db.kind !== 'postgres') ctx.skip();
+        const sink = memorySink();
+        const prefix = `exports/${unique('sf')}`;
+        const team = unique('team');
+        await exportToSnowflake({ db, sink, prefix, batchSize: 1000, format: 'ndjson' });
+        const release = Promise.withResolvers<void>();
+        const inserted = Promise.withResolvers<string>();
+        // The slow transaction writes first (the older xid), then stays open.
+        const slow = db.transaction(async (tx) => {
+          const id = newImageId();
+          await tx.query(
+            `INSERT INTO images (id, team, model, route, provider, blob_key, sha256, byte_size, media_type, width, height, prompt)
+             VALUES ($1, $2, 'm', 'r', 'p', 'k', $3, 1, 'image/png', 1, 1, 'slow')`,
+            [id, team, sha(id)],
+          );
+          inserted.resolve(id);
+          await release.promise;
+          return id;
+        });
+        const slowId = await inserted.promise;
+        const quick = await images.insert(record({ team }));
+        const during = await exportToSnowflake({ db, sink, prefix, batchSize: 1000, format: 'ndjson' });
+        expect(during.rows).toBe(0); // the quick change is newer than the running one: it waits too
+        release.resolve();
+        await slow;
+        const after = await exportToSnowflake({ db, sink, prefix, batchSize: 1000, format: 'ndjson' });
+        expect(sink.lines(prefix, after.keys).map((r) => r.id)).toEqual([slowId, quick.id]);
       });
     });
   });

@@ -211,7 +211,7 @@ describe('every command closes what it opened', () => {
       ['apps', 'list'],
       ['keys', 'list'],
       ['sweep', '--json'],
-      ['export', 'snowflake', '--prefix', 'exports/twice', '--settle-ms', '0', '--json'],
+      ['export', 'snowflake', '--prefix', 'exports/twice', '--json'],
     ];
     for (const args of commands) {
       for (let round = 0; round < 2; round++) {

@@ -1,7 +1,15 @@
 import { invalidArgument } from '../../protocol/errors.ts';
 import type { Db, Queryable } from '../db.ts';
 import { scrubSecrets } from '../scrub.ts';
-import { copyIntoDdl, IMAGE_COLUMNS, pipeDdl, type SnowflakeNames, tableDdl } from './snowflake-ddl.ts';
+import {
+  CHANGE_COLUMNS,
+  copyIntoDdl,
+  IMAGE_COLUMNS,
+  mergeDdl,
+  pipeDdl,
+  type SnowflakeNames,
+  tableDdl,
+} from './snowflake-ddl.ts';
 
 /** Where batches land: the blob store's bucket, or anything with a put. */
 export interface ExportSink {
@@ -16,24 +24,22 @@ export interface SnowflakeExportOptions {
   batchSize: number;
   /** NDJSON only; Parquet is not implemented. */
   format: 'ndjson';
-  /**
-   * Rows younger than this are left for the next run: a transaction that began earlier may still commit
-   * a row with an older created_at, which a cursor already past it would miss. Default 10 s.
-   */
-  settleMs?: number;
   /** Stop after this many batches (a run's bound); default unbounded until caught up. */
   maxBatches?: number;
   names?: Partial<SnowflakeNames>;
+  /** The export time written into each row's `exported_at` (default now). */
   now?: Date;
 }
 
+/** The last exported change: its transaction id (xid8, as text) and sequence number. */
 export interface ExportCursor {
-  createdAt: Date;
-  id: string;
+  xid: string;
+  seq: number;
 }
 
 export interface SnowflakeExportResult {
   batches: number;
+  /** Change rows exported (an image inserted then deleted is two). */
   rows: number;
   /** The last exported position (null before anything was ever exported). */
   cursor: ExportCursor | null;
@@ -41,14 +47,20 @@ export interface SnowflakeExportResult {
   keys: string[];
 }
 
-const DEFAULT_SETTLE_MS = 10_000;
 const MAX_BATCH_SIZE = 100_000;
 
 /**
- * Incremental export of image records as NDJSON batch files for Snowflake (COPY INTO / Snowpipe).
- * Rows are read in (created_at, id) order after the stored cursor; the cursor advances only after a batch
- * file is written, so a crash re-writes the same file (same name, same rows) and a rerun exports no row
- * twice. Batch names are deterministic for that reason.
+ * Incremental export of image *changes* as NDJSON batch files for Snowflake: every insert, update (review,
+ * gate outcome) and soft delete of an image is a change row with the image's version and the row as it was
+ * after the change (migration 009 records them). The shipped SQL loads the files into a change table and
+ * MERGEs the newest version of each image into the image table, so a deleted or re-reviewed image reaches
+ * the warehouse.
+ *
+ * Exactly once per change: changes are read in (xid, seq) order after the stored cursor, and only those of
+ * transactions older than the oldest one still running, so no change can commit later behind the cursor
+ * (whatever the clocks say). The cursor advances in the transaction that wrote the batch file, after the
+ * write; a crash in between re-writes the file under the same name (named by its first change), and the
+ * MERGE's version check makes a change loaded twice harmless.
  */
 export async function exportToSnowflake(options: SnowflakeExportOptions): Promise<SnowflakeExportResult> {
   const { db, sink, batchSize } = options;
@@ -62,9 +74,7 @@ export async function exportToSnowflake(options: SnowflakeExportOptions): Promis
     throw invalidArgument('prefix', 'must be a non-empty key prefix without empty, "." or ".." segments');
   }
   const target = `snowflake:${prefix}`;
-  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-  const now = options.now ?? new Date();
-  const upTo = new Date(now.getTime() - settleMs);
+  const exportedAt = (options.now ?? new Date()).toISOString();
   const result: SnowflakeExportResult = { batches: 0, rows: 0, cursor: null, keys: [] };
 
   const cursor = await readCursor(db, target, false);
@@ -76,6 +86,7 @@ export async function exportToSnowflake(options: SnowflakeExportOptions): Promis
     for (const [name, sql] of [
       ['images.sql', tableDdl(names)],
       ['copy_into.sql', copyIntoDdl(names)],
+      ['merge.sql', mergeDdl(names)],
       ['pipe.sql', pipeDdl(names)],
     ] as const) {
       const key = `${prefix}/ddl/${name}`;
@@ -90,28 +101,32 @@ export async function exportToSnowflake(options: SnowflakeExportOptions): Promis
 
   const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
   while (result.batches < maxBatches) {
+    // Taken before the batch's transaction (which gets an xid of its own once it locks the cursor): every
+    // transaction below this horizon has committed or rolled back, so its changes are all visible now.
+    const [{ horizon } = { horizon: '0' }] = await db.query<{ horizon: string }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon',
+    );
     // One transaction per batch with the cursor row locked: two exporters of the same prefix take turns,
-    // and the second re-reads the cursor the first advanced instead of exporting the same rows.
+    // and the second re-reads the cursor the first advanced instead of exporting the same changes.
     const written = await db.transaction(async (tx) => {
       const position = await readCursor(tx, target, true);
-      const rows = await tx.query<Record<string, unknown>>(
-        `SELECT * FROM images
-         WHERE created_at < $1
-           AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
-         ORDER BY created_at, id LIMIT $4`,
-        [upTo, position?.createdAt ?? null, position?.id ?? null, batchSize],
+      const rows = await tx.query<ChangeRow>(
+        `SELECT seq, xid::text AS xid, image_id, version, change, changed_at, row FROM image_changes
+         WHERE xid < $1::xid8
+           AND ($2::xid8 IS NULL OR (xid, seq) > ($2::xid8, $3::bigint))
+         ORDER BY xid, seq LIMIT $4`,
+        [horizon, position?.xid ?? null, position?.seq ?? null, batchSize],
       );
       if (rows.length === 0) return 0;
-      const exportedAt = now.toISOString();
       const lines = rows.map((row) => JSON.stringify(toExportRow(row, exportedAt)));
       const first = rows[0]!;
       const last = rows.at(-1)!;
-      const key = `${prefix}/images/${compactTime(new Date(first.created_at as Date))}-${String(first.id)}.ndjson`;
+      const key = `${prefix}/changes/${pad(first.xid)}-${pad(String(first.seq))}.ndjson`;
       await sink.put(key, new TextEncoder().encode(lines.join('\n') + '\n'), 'application/x-ndjson');
-      const next = { createdAt: new Date(last.created_at as Date), id: String(last.id) };
+      const next = { xid: last.xid, seq: Number(last.seq) };
       await tx.query(
-        'UPDATE export_cursors SET cursor_created_at = $2, cursor_id = $3, updated_at = now() WHERE target = $1',
-        [target, next.createdAt, next.id],
+        'UPDATE export_cursors SET change_xid = $2::xid8, change_seq = $3, updated_at = now() WHERE target = $1',
+        [target, next.xid, next.seq],
       );
       result.keys.push(key);
       result.cursor = next;
@@ -125,20 +140,33 @@ export async function exportToSnowflake(options: SnowflakeExportOptions): Promis
   return result;
 }
 
+interface ChangeRow {
+  seq: number | string;
+  xid: string;
+  image_id: string;
+  version: number;
+  change: 'insert' | 'update' | 'delete';
+  changed_at: Date | string;
+  row: Record<string, unknown>;
+}
+
+/** Fixed width, so batch files sort in export order by name. */
+const pad = (digits: string) => digits.padStart(20, '0');
+
 /** undefined: this target never ran; null: it ran but exported nothing yet. */
 async function readCursor(
   db: Queryable,
   target: string,
   lock: boolean,
 ): Promise<ExportCursor | null | undefined> {
-  const rows = await db.query<{ cursor_created_at: Date | null; cursor_id: string | null }>(
-    `SELECT cursor_created_at, cursor_id FROM export_cursors WHERE target = $1${lock ? ' FOR UPDATE' : ''}`,
+  const rows = await db.query<{ change_xid: string | null; change_seq: number | string | null }>(
+    `SELECT change_xid::text AS change_xid, change_seq FROM export_cursors WHERE target = $1${lock ? ' FOR UPDATE' : ''}`,
     [target],
   );
   const row = rows[0];
   if (!row) return undefined;
-  if (row.cursor_created_at === null || row.cursor_id === null) return null;
-  return { createdAt: new Date(row.cursor_created_at), id: row.cursor_id };
+  if (row.change_xid === null || row.change_seq === null) return null;
+  return { xid: row.change_xid, seq: Number(row.change_seq) };
 }
 
 function defaultNames(prefix: string, names: Partial<SnowflakeNames> = {}): SnowflakeNames {
@@ -147,14 +175,13 @@ function defaultNames(prefix: string, names: Partial<SnowflakeNames> = {}): Snow
     stage: names.stage ?? 'PIXEL_IMAGES_STAGE',
     fileFormat: names.fileFormat ?? 'PIXEL_NDJSON',
     pipe: names.pipe ?? 'PIXEL_IMAGES_PIPE',
-    stageUrl: names.stageUrl ?? `s3://<bucket>/${prefix}/images/`,
+    changesTable: names.changesTable ?? 'PIXEL_IMAGE_CHANGES',
+    stream: names.stream ?? 'PIXEL_IMAGE_CHANGES_STREAM',
+    task: names.task ?? 'PIXEL_IMAGES_MERGE_TASK',
+    warehouse: names.warehouse ?? '<warehouse>',
+    stageUrl: names.stageUrl ?? `s3://<bucket>/${prefix}/changes/`,
     storageIntegration: names.storageIntegration ?? '<storage_integration>',
   };
-}
-
-/** `20261130T120102345Z`: sortable and safe in any object key. */
-function compactTime(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('.', '');
 }
 
 const JSON_COLUMNS = new Set(['params', 'native_request', 'report', 'judge', 'review']);
@@ -166,25 +193,34 @@ const NUMERIC_COLUMNS = new Set([
   'seed',
   'cost_usd',
   'latency_ms',
+  'version',
 ]);
 
+const TIME_COLUMNS = new Set(['created_at', 'deleted_at']);
+
 /**
- * Only the declared columns leave the database (the idempotency key, and any column added later, stay
- * home until added to IMAGE_COLUMNS), and JSON documents and text are scrubbed of credentials.
+ * One change as an NDJSON line: the declared columns of the row after the change (the idempotency key, and
+ * any column added later, stay home until added to IMAGE_COLUMNS), JSON documents and text scrubbed of
+ * credentials, then the change's version, kind and time.
  */
-function toExportRow(row: Record<string, unknown>, exportedAt: string): Record<string, unknown> {
+function toExportRow(change: ChangeRow, exportedAt: string): Record<string, unknown> {
+  const row = change.row;
   const out: Record<string, unknown> = {};
   for (const { name } of IMAGE_COLUMNS) {
     if (name === 'exported_at') {
       out[name] = exportedAt;
       continue;
     }
-    const value = row[name];
+    const value = name === 'version' ? change.version : row[name];
     if (value === null || value === undefined) out[name] = null;
-    else if (value instanceof Date) out[name] = value.toISOString();
+    else if (TIME_COLUMNS.has(name)) out[name] = new Date(String(value)).toISOString();
     else if (NUMERIC_COLUMNS.has(name)) out[name] = Number(value);
     else if (JSON_COLUMNS.has(name) || typeof value === 'string') out[name] = scrubSecrets(value);
     else out[name] = value;
+  }
+  for (const { name } of CHANGE_COLUMNS) {
+    if (name === 'change') out[name] = change.change;
+    else if (name === 'changed_at') out[name] = new Date(change.changed_at).toISOString();
   }
   return out;
 }
