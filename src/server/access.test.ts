@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, credentials, type StatusObject } from '@grpc/grpc-js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyRepo } from '../catalog/api-keys.ts';
@@ -349,8 +350,26 @@ describe('per-team limits', () => {
     expect(connect.status).toBe(429);
     expect(((await connect.json()) as { code: string }).code).toBe('resource_exhausted');
     expect(connect.headers.get('retry-after')).toBe('45');
+    // gRPC over HTTP/2: RESOURCE_EXHAUSTED, with the wait in the trailers.
+    const grpc = new Client(new URL(t.url).host, credentials.createInsecure());
+    try {
+      const status = await new Promise<StatusObject>((resolve) => {
+        const call = grpc.makeUnaryRequest(
+          '/pixel.v1.ModelService/ListModels',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.alloc(0),
+          () => {},
+        );
+        call.on('status', resolve);
+      });
+      expect(status.code).toBe(8);
+      expect(status.metadata.get('retry-after')).toEqual(['45']);
+    } finally {
+      grpc.close();
+    }
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
-    expect(metrics).toMatch(/pixel_limit_rejections_total\{team="local",limit="team_rpm"\} 2/);
+    expect(metrics).toMatch(/pixel_limit_rejections_total\{team="local",limit="team_rpm"\} 3/);
     clock.advance(120_000);
     expect((await fetch(`${t.url}/v1/models`)).status).toBe(200);
   });
