@@ -12,11 +12,14 @@ import type { SweepResult } from '../catalog/sweeper.ts';
 import { ApplicationService as ApplicationServiceDesc } from '../gen/pixel/v1/apps_pb.ts';
 import { ImageService as ImageServiceDesc } from '../gen/pixel/v1/images_pb.ts';
 import { ModelService as ModelServiceDesc } from '../gen/pixel/v1/models_pb.ts';
+import { ReviewService as ReviewServiceDesc } from '../gen/pixel/v1/review_pb.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { composePlatform, type Platform } from '../platform/compose.ts';
 import { redactSecrets } from '../protocol/errors.ts';
 import { redactRegistered } from '../protocol/secrets.ts';
+import { reviewServiceImpl } from '../quality/review/rpc.ts';
+import { ReviewService } from '../quality/review/service.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { BlobStore } from '../storage/types.ts';
@@ -199,6 +202,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         applicationServiceImpl({ applications, caller: (c) => callerOf(c.values) }),
       );
       batches.register(router, (c) => callerOf(c.values));
+      router.service(
+        ReviewServiceDesc,
+        reviewServiceImpl({ reviews: new ReviewService(db), db, caller: (c) => callerOf(c.values) }),
+      );
       deps.routes?.(router, ctx);
       // Last: reflection describes every service registered above.
       registerGrpcTooling(router, {
