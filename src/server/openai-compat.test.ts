@@ -20,6 +20,7 @@ function result(count: number): GenerateAndStoreResult {
         width: 1024,
         height: 1024,
         seed: i,
+        params: {},
         createdAt: new Date(1_767_225_600_000),
       }) as unknown as StoredImage,
   );
