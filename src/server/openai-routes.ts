@@ -206,7 +206,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
   // Model ids contain slashes (`openai/gpt-image-1.5`): the rest of the path is the id.
   app.get('/v1/models/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
     await deps.authenticate(request, reply);
-    return modelObject(decodeURIComponent(request.params['*']), deps.catalog, deps.configured);
+    // The router decodes the path already; an id never contains `%`, so anything left is refused as unknown.
+    return modelObject(request.params['*'], deps.catalog, deps.configured);
   });
 }
 

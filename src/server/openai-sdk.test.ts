@@ -350,6 +350,8 @@ describe('openai SDK: models', () => {
     const alias = await client.models.retrieve('flux-dev');
     expect(alias).toMatchObject({ id: 'flux-dev', owned_by: 'pixel' });
     await expect(client.models.retrieve('openai/gpt-image-9')).rejects.toMatchObject({ status: 404 });
+    await expect(client.models.retrieve('%zz')).rejects.toMatchObject({ status: 404 });
+    expect((await fetch(`${t.url}/v1/models/openai%2Fgpt-image-1.5`)).status).toBe(200);
   });
 
   it('lists the models that can run here first, the others marked with the reason', async () => {
