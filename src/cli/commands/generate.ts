@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { platformConfigFromEnv } from '../../platform/config.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
+import type { ServiceProgress } from '../../server/image-service.ts';
 import { type GateFlags, withGate } from '../generate/gate-flags.ts';
-import { generateStored } from '../generate/local.ts';
-import { generateLoose } from '../generate/loose.ts';
 import { printSummary } from '../generate/print.ts';
 import { progressReporter } from '../generate/progress.ts';
-import { generateOnServer } from '../generate/remote.ts';
-import { openStoreTarget } from '../generate/route.ts';
 import type { GenerateSummary } from '../generate/summary.ts';
 import { failWith, progressLine } from '../output.ts';
 import { addRequestFlags, type RequestFlags, requestFromFlags } from '../request-flags.ts';
@@ -65,14 +62,15 @@ export function registerGenerate(program: Command): void {
 
 /**
  * The three ways a generation runs: loose files (--no-store), on a server (--server, or the one holding the
- * embedded folder), or stored here. Everything opened is closed on every path before this returns.
+ * embedded folder), or stored here. Everything opened is closed on every path before this returns. Each way
+ * loads only its own modules (--no-store loads neither the database nor the Connect client).
  */
 export async function runGenerate(
   request: Record<string, unknown>,
   flags: GenerateFlags,
   io: {
     signal: AbortSignal;
-    onProgress: Parameters<typeof generateStored>[2]['onProgress'];
+    onProgress: (event: ServiceProgress) => void;
     notice: (line: string) => void;
   },
 ): Promise<GenerateSummary> {
@@ -80,6 +78,7 @@ export async function runGenerate(
   if (!flags.store) {
     if (flags.server !== undefined)
       throw invalidArgument('server', '--server stores on the server; drop --no-store');
+    const { generateLoose } = await import('../generate/loose.ts');
     return generateLoose(request, {
       out: flags.out ?? '.',
       app: flags.app !== undefined,
@@ -88,9 +87,11 @@ export async function runGenerate(
     });
   }
   const out = flags.out === undefined ? {} : { out: flags.out };
+  const { generateOnServer } = await import('../generate/remote.ts');
   if (flags.server !== undefined) {
     return generateOnServer(serverUrl(flags.server), request, { ...out, signal: io.signal, apiKey });
   }
+  const { openStoreTarget } = await import('../generate/route.ts');
   const target = await openStoreTarget(platformConfigFromEnv(process.env));
   if (target.kind === 'server') {
     io.notice(
@@ -100,6 +101,7 @@ export async function runGenerate(
   }
   try {
     for (const error of target.platform.synced.errors) io.notice(`warning: ${error.message}`);
+    const { generateStored } = await import('../generate/local.ts');
     return await generateStored(target.platform, request, {
       ...out,
       signal: io.signal,

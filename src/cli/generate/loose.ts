@@ -1,9 +1,7 @@
 import type { ApplicationResolver } from '../../apps/apply.ts';
 import { generate } from '../../generate/generate.ts';
 import { composeModels } from '../../platform/models.ts';
-import { LOCAL_TEAM } from '../../server/auth.ts';
 import type { ServiceProgress } from '../../server/image-service.ts';
-import { withPlatform } from '../platform.ts';
 import { writeImageFiles } from './files.ts';
 import type { GenerateSummary } from './summary.ts';
 
@@ -15,12 +13,21 @@ export async function generateLoose(
   request: Record<string, unknown>,
   options: { out: string; app: boolean; signal: AbortSignal; onProgress: (event: ServiceProgress) => void },
 ): Promise<GenerateSummary> {
-  const run = async (applications?: ApplicationResolver) => {
+  const run = async (applications?: { resolver: ApplicationResolver; team: string }) => {
     const models = composeModels({ env: process.env });
     const outcome = await generate(
       request,
-      { catalog: models.catalog, adapter: models.adapter, defaultModel: models.defaultModel, applications },
-      { team: LOCAL_TEAM, signal: options.signal, onProgress: options.onProgress },
+      {
+        catalog: models.catalog,
+        adapter: models.adapter,
+        defaultModel: models.defaultModel,
+        applications: applications?.resolver,
+      },
+      {
+        ...(applications && { team: applications.team }),
+        signal: options.signal,
+        onProgress: options.onProgress,
+      },
     );
     const slug = outcome.route.replace(/[^A-Za-z0-9._-]+/g, '_');
     const stamp = Date.now().toString(36);
@@ -53,5 +60,11 @@ export async function generateLoose(
     };
     return summary;
   };
-  return options.app ? withPlatform((platform) => run(platform.applications.resolver())) : run();
+  if (!options.app) return run();
+  // Only an application run needs the catalogue (and its modules).
+  const [{ withPlatform }, { LOCAL_TEAM }] = await Promise.all([
+    import('../platform.ts'),
+    import('../../server/auth.ts'),
+  ]);
+  return withPlatform((platform) => run({ resolver: platform.applications.resolver(), team: LOCAL_TEAM }));
 }
