@@ -39,7 +39,16 @@ export function webBuildStale(): boolean {
 export async function ensureWebBuild(options: { force?: boolean; quiet?: boolean } = {}): Promise<boolean> {
   if (!options.force && !webBuildStale()) return false;
   const { build } = await import('vite');
-  await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: options.quiet ? 'warn' : 'info' });
+  // Vite and the React plugin pick React's development build and JSX runtime from NODE_ENV, which is
+  // `test` inside Vitest: the UI is always built for production.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: options.quiet ? 'warn' : 'info' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   return true;
 }

@@ -33,6 +33,10 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
+/** expect.poll with room for a loaded machine (2 shared cores): the default gives up after 1 s. */
+const poll = <T>(fn: () => T | Promise<T>, options: { timeout?: number; interval?: number } = {}) =>
+  expect.poll(fn, { timeout: 20_000, ...options });
+
 /** axe-core on the page as it is now: the serious and critical violations (none expected). */
 async function seriousViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
@@ -96,11 +100,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
 
   it('signs in as the anonymous local caller', async () => {
     await page.goto(`${server.url}/`);
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('sign-in');
     await page.getByRole('button', { name: /local user/ }).click();
-    await expect.poll(() => page.getByTestId('who').textContent()).toContain('team local · member');
+    await poll(() => page.getByTestId('who').textContent()).toContain('team local · member');
   });
 
   it('shows what the model cannot honour before generating, then generates variations and accepts one', async () => {
@@ -110,15 +114,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await page.getByLabel('Variations (n)').fill('3');
     // The preview, before anything is generated: pixel/sketch has no guidance control.
     const warning = page.getByRole('note', { name: 'What the model cannot honour' });
-    await expect.poll(() => warning.textContent()).toContain('cfgScale');
-    await expect.poll(() => page.getByText('Native request (3 images)').isVisible()).toBe(true);
+    await poll(() => warning.textContent()).toContain('cfgScale');
+    await poll(() => page.getByText('Native request (3 images)').isVisible()).toBe(true);
     expect(await page.getByRole('region', { name: 'Capabilities of pixel/sketch' }).textContent()).toContain(
       'Negative prompt',
     );
 
     await page.getByRole('button', { name: 'Generate 3 variations' }).click();
     const accept = page.getByRole('button', { name: /^Accept variation \d of run 1$/ });
-    await expect.poll(() => accept.count(), { timeout: 30_000 }).toBe(3);
+    await poll(() => accept.count(), { timeout: 30_000 }).toBe(3);
     const links = page.getByRole('list', { name: 'Run 1 images' }).locator('a.thumb');
     for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))) {
       made.push(href.replace('/images/', ''));
@@ -128,7 +132,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
 
     await page.getByRole('button', { name: 'Accept variation 2 of run 1' }).click();
     const accepted = page.getByRole('button', { name: 'Accepted variation 2 of run 1' });
-    await expect.poll(() => accepted.isDisabled()).toBe(true);
+    await poll(() => accepted.isDisabled()).toBe(true);
     acceptedId = made[1]!;
     // The catalogue recorded it: the image's row says who accepted it and when.
     const res = await fetch(`${server.url}/pixel.v1.ImageService/GetImage`, {
@@ -143,11 +147,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
 
     // Vary: same prompt, a new seed, a second run.
     await page.getByRole('button', { name: /^Vary variation 1 of run 1/ }).click();
-    await expect
-      .poll(() => page.getByRole('button', { name: /^Accept variation \d of run 2$/ }).count(), {
-        timeout: 30_000,
-      })
-      .toBe(3);
+    await poll(() => page.getByRole('button', { name: /^Accept variation \d of run 2$/ }).count(), {
+      timeout: 30_000,
+    }).toBe(3);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('playground');
   });
@@ -156,10 +158,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await nav('History');
     await page.getByLabel('Image ID').fill(acceptedId);
     await page.getByRole('button', { name: 'Open' }).click();
-    await expect.poll(() => page.url()).toBe(`${server.url}/images/${acceptedId}`);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(acceptedId);
+    await poll(() => page.url()).toBe(`${server.url}/images/${acceptedId}`);
+    await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(acceptedId);
     const lineage = page.getByRole('region', { name: 'Lineage' });
-    await expect.poll(() => lineage.textContent()).toContain('accepted');
+    await poll(() => lineage.textContent()).toContain('accepted');
     expect(await lineage.textContent()).toContain('pixel/sketch');
     expect(await page.getByRole('region', { name: 'Prompt' }).textContent()).toContain(marker);
     expect(await seriousViolations(page)).toEqual([]);
@@ -167,23 +169,23 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
 
     // A URL per image: a fresh load of it opens the same page.
     await page.goto(`${server.url}/images/${acceptedId}`);
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(acceptedId);
+    await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(acceptedId);
 
     await nav('History');
     await page.getByLabel('Prompt contains').fill(marker.toUpperCase());
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => page.url()).toContain(`q=${marker.toUpperCase()}`);
+    await poll(() => page.url()).toContain(`q=${marker.toUpperCase()}`);
     const cards = page.getByRole('list', { name: 'Images' }).getByRole('listitem');
-    await expect.poll(() => cards.count()).toBe(6);
+    await poll(() => cards.count()).toBe(6);
     await page.getByLabel('Accepted').selectOption('yes');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => cards.count()).toBe(1);
+    await poll(() => cards.count()).toBe(1);
     expect(await cards.first().textContent()).toContain(acceptedId);
     await page.getByLabel('Prompt contains').fill('no-such-words-anywhere');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => cards.count()).toBe(0);
+    await poll(() => cards.count()).toBe(0);
     await page.getByRole('button', { name: 'Clear' }).click();
-    await expect.poll(() => cards.count()).toBe(6);
+    await poll(() => cards.count()).toBe(6);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('history');
 
@@ -191,7 +193,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await cards.filter({ hasText: acceptedId }).getByRole('link').click();
     await page.getByRole('button', { name: 'Regenerate (same seed)' }).click();
     const regenerated = page.getByRole('region', { name: 'Regenerated' });
-    await expect.poll(() => regenerated.textContent()).toContain(`(seed ${acceptedSeed})`);
+    await poll(() => regenerated.textContent()).toContain(`(seed ${acceptedSeed})`);
   });
 
   it('edits an application template twice, diffs the versions and rolls the team label back', async () => {
@@ -201,37 +203,33 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       .getByRole('link', { name: /Produce/ })
       .click();
     const yaml = page.getByLabel('Profile YAML');
-    await expect.poll(() => yaml.inputValue()).toContain('name: produce');
+    await poll(() => yaml.inputValue()).toContain('name: produce');
     const original = await yaml.inputValue();
     const status = page.getByRole('status');
 
     await yaml.fill(original.replace('title: Produce', 'title: Produce (warm light)'));
     await page.getByLabel('Change note').fill('warmer light');
     await page.getByRole('button', { name: 'Save version' }).click();
-    await expect.poll(() => status.textContent()).toBe('Saved as version 2, now on team:local.');
+    await poll(() => status.textContent()).toBe('Saved as version 2, now on team:local.');
 
     // The page reloads the version it now serves before the next edit.
-    await expect
-      .poll(() => page.getByRole('region', { name: 'Produce (warm light)' }).isVisible())
-      .toBe(true);
+    await poll(() => page.getByRole('region', { name: 'Produce (warm light)' }).isVisible()).toBe(true);
     await yaml.fill(original.replace('title: Produce', 'title: Produce (cool light)'));
     await page.getByLabel('Change note').fill('cooler light');
     await page.getByRole('button', { name: 'Save version' }).click();
-    await expect.poll(() => status.textContent()).toBe('Saved as version 3, now on team:local.');
-    await expect
-      .poll(() => page.getByRole('region', { name: 'Produce (cool light)' }).isVisible())
-      .toBe(true);
+    await poll(() => status.textContent()).toBe('Saved as version 3, now on team:local.');
+    await poll(() => page.getByRole('region', { name: 'Produce (cool light)' }).isVisible()).toBe(true);
 
     await page.getByLabel('Diff from').selectOption('2');
     await page.getByLabel('to', { exact: true }).selectOption('3');
     await page.getByRole('button', { name: 'Show diff' }).click();
     const diff = page.getByLabel('Diff', { exact: true });
-    await expect.poll(() => diff.textContent()).toContain('+title: Produce (cool light)');
+    await poll(() => diff.textContent()).toContain('+title: Produce (cool light)');
     expect(await diff.textContent()).toContain('-title: Produce (warm light)');
 
     await page.getByRole('button', { name: 'Roll back team:local' }).click();
-    await expect.poll(() => status.textContent()).toBe('team:local rolled back from v3 to v2.');
-    await expect.poll(() => yaml.inputValue()).toContain('title: Produce (warm light)');
+    await poll(() => status.textContent()).toBe('team:local rolled back from v3 to v2.');
+    await poll(() => yaml.inputValue()).toContain('title: Produce (warm light)');
     expect(await page.getByRole('region', { name: 'Audit log' }).textContent()).toContain('rollback');
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('applications');
@@ -245,15 +243,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await page.getByLabel(/^item/).fill('green apple');
     await page.getByLabel('Variations (n)').fill('1');
     const rendered = page.getByRole('region', { name: 'Before you generate' });
-    await expect.poll(() => rendered.textContent()).toContain('green apple');
+    await poll(() => rendered.textContent()).toContain('green apple');
     expect(await rendered.textContent()).toContain('produce v2 (team:local)');
     await page.getByRole('button', { name: 'Generate 1 variation' }).click();
     // The playground was left (its runs are per visit): this is its first run again.
-    await expect
-      .poll(() => page.getByRole('button', { name: /^Accept variation 1 of run 1$/ }).count(), {
-        timeout: 30_000,
-      })
-      .toBe(1);
+    await poll(() => page.getByRole('button', { name: /^Accept variation 1 of run 1$/ }).count(), {
+      timeout: 30_000,
+    }).toBe(1);
   });
 
   it('compares two images side by side and with the A/B slider, and shows an experiment', async () => {
@@ -267,22 +263,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       application: 'produce',
       candidates: [{ model: 'pixel/sketch' }, { model: 'pixel/sketch', overrides: { style: 'line-art' } }],
     })) as { id: string };
-    await expect
-      .poll(async () => ((await rpc('BatchService/GetRun', { id: run.id })) as { state: string }).state, {
-        timeout: 60_000,
-        interval: 250,
-      })
-      .toBe('done');
+    await poll(async () => ((await rpc('BatchService/GetRun', { id: run.id })) as { state: string }).state, {
+      timeout: 60_000,
+      interval: 250,
+    }).toBe('done');
 
     await page.goto(`${server.url}/compare?a=${made[0]}&b=${made[1]}`);
-    await expect.poll(() => page.getByRole('heading', { name: `A: ${made[0]}` }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: `A: ${made[0]}` }).isVisible()).toBe(true);
     expect(await page.getByRole('heading', { name: `B: ${made[1]}` }).isVisible()).toBe(true);
     await page.getByLabel(/^Show A up to/).fill('30');
-    await expect.poll(() => page.getByText('Show A up to 30% of the width').isVisible()).toBe(true);
+    await poll(() => page.getByText('Show A up to 30% of the width').isVisible()).toBe(true);
     const clip = await page.locator('img.ab-top').evaluate((img) => (img as HTMLElement).style.clipPath);
     expect(clip).toBe('inset(0px 70% 0px 0px)');
     const candidates = page.getByRole('region', { name: 'Candidates' }).locator('tbody tr');
-    await expect.poll(() => candidates.count()).toBe(2);
+    await poll(() => candidates.count()).toBe(2);
     expect(await page.getByRole('region', { name: 'Candidates' }).textContent()).toContain(
       '"style":"line-art"',
     );
@@ -294,9 +288,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
   it('shows usage per team, application and model', async () => {
     await nav('Usage');
     const totals = page.getByRole('region', { name: 'Totals' });
-    await expect.poll(() => totals.textContent()).toContain('Images');
+    await poll(() => totals.textContent()).toContain('Images');
     const rows = page.getByRole('region', { name: 'Usage by team, application and model' });
-    await expect.poll(() => rows.textContent()).toContain('pixel/sketch');
+    await poll(() => rows.textContent()).toContain('pixel/sketch');
     expect(await rows.textContent()).toContain('produce');
     expect(await page.getByRole('region', { name: 'Usage by run' }).textContent()).toContain('experiment');
     expect(await seriousViolations(page)).toEqual([]);
@@ -314,14 +308,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     if (review.status === 404) pending.push(['/review', 'Review']);
     else {
       await nav('Review');
-      await expect.poll(() => page.getByText(/The queue is empty|of \d+ ·/).count()).toBeGreaterThan(0);
+      await poll(() => page.getByText(/The queue is empty|of \d+ ·/).count()).toBeGreaterThan(0);
       expect(await seriousViolations(page)).toEqual([]);
       await shoot('review');
     }
     for (const [path, title] of pending) {
       await page.goto(`${server.url}${path}`);
-      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(title);
-      await expect.poll(() => page.getByRole('heading', { name: 'Not built yet' }).isVisible()).toBe(true);
+      await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(title);
+      await poll(() => page.getByRole('heading', { name: 'Not built yet' }).isVisible()).toBe(true);
       expect(await seriousViolations(page)).toEqual([]);
       await shoot(path.slice(1));
     }
@@ -332,7 +326,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       // Sign-in lasts for a browser tab: this new tab signs in again.
       await phone.goto(`${server.url}/`);
       await phone.getByRole('button', { name: /local user/ }).click();
-      await expect.poll(() => phone.getByLabel('Prompt', { exact: true }).isVisible()).toBe(true);
+      await poll(() => phone.getByLabel('Prompt', { exact: true }).isVisible()).toBe(true);
       for (const path of [
         '/',
         '/history',
@@ -342,7 +336,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
         '/review',
       ]) {
         await phone.goto(`${server.url}${path}`);
-        await expect.poll(() => phone.getByRole('heading', { level: 1 }).count()).toBe(1);
+        await poll(() => phone.getByRole('heading', { level: 1 }).count()).toBe(1);
         await phone.waitForLoadState('networkidle');
         expect(await seriousViolations(phone), path).toEqual([]);
         // Usable on a phone: nothing wider than the screen.
@@ -350,12 +344,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
         expect(overflow, path).toBeLessThanOrEqual(0);
       }
       await phone.goto(`${server.url}/`);
-      await expect.poll(() => phone.getByLabel('Prompt', { exact: true }).isVisible()).toBe(true);
+      await poll(() => phone.getByLabel('Prompt', { exact: true }).isVisible()).toBe(true);
       await shoot('playground-phone', phone);
       await phone.goto(`${server.url}/history`);
-      await expect
-        .poll(() => phone.getByRole('list', { name: 'Images' }).getByRole('listitem').count())
-        .toBeGreaterThan(0);
+      await poll(() =>
+        phone.getByRole('list', { name: 'Images' }).getByRole('listitem').count(),
+      ).toBeGreaterThan(0);
       await shoot('history-phone', phone);
     } finally {
       await phone.close();

@@ -1,16 +1,20 @@
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { clientsFor, fetchSession, type Session, savedSignIn, saveSignIn } from './api.ts';
 import { Ctx } from './hooks.ts';
-import { Applications } from './pages/Applications.tsx';
-import { Compare } from './pages/Compare.tsx';
-import { History } from './pages/History.tsx';
-import { ImageDetail } from './pages/ImageDetail.tsx';
-import { NotBuilt } from './pages/NotBuilt.tsx';
 import { Playground } from './pages/Playground.tsx';
-import { Review } from './pages/Review.tsx';
 import { SignIn } from './pages/SignIn.tsx';
-import { Usage } from './pages/Usage.tsx';
 import { Link, useLocation } from './router.tsx';
+
+// The playground is in the first load; every other page is fetched when it is first opened.
+const Applications = lazy(() =>
+  import('./pages/Applications.tsx').then((m) => ({ default: m.Applications })),
+);
+const Compare = lazy(() => import('./pages/Compare.tsx').then((m) => ({ default: m.Compare })));
+const History = lazy(() => import('./pages/History.tsx').then((m) => ({ default: m.History })));
+const ImageDetail = lazy(() => import('./pages/ImageDetail.tsx').then((m) => ({ default: m.ImageDetail })));
+const NotBuilt = lazy(() => import('./pages/NotBuilt.tsx').then((m) => ({ default: m.NotBuilt })));
+const Review = lazy(() => import('./pages/Review.tsx').then((m) => ({ default: m.Review })));
+const Usage = lazy(() => import('./pages/Usage.tsx').then((m) => ({ default: m.Usage })));
 
 const NAV = [
   { to: '/', label: 'Playground', match: (p: string) => p === '/' },
@@ -50,8 +54,8 @@ function Page({ path }: { path: string }) {
 
 export function App() {
   const location = useLocation();
-  const [session, setSession] = useState<Session | undefined>();
-  const [restoring, setRestoring] = useState(() => savedSignIn() !== undefined);
+  // A tab that signed in before shows its pages at once; the server confirms the key meanwhile.
+  const [session, setSession] = useState<Session | undefined>(() => savedSignIn());
   const [notice, setNotice] = useState<string | undefined>();
 
   useEffect(() => {
@@ -59,20 +63,21 @@ export function App() {
     if (!saved) return;
     fetchSession(saved.key).then(
       (s) => {
-        setSession(s);
-        setRestoring(false);
+        if (s.team !== saved.team || s.role !== saved.role || s.anonymous !== saved.anonymous) {
+          saveSignIn(s);
+          setSession(s);
+        }
       },
       (e: unknown) => {
         saveSignIn(undefined);
+        setSession(undefined);
         setNotice(e instanceof Error ? e.message : String(e));
-        setRestoring(false);
       },
     );
   }, []);
 
   const clients = useMemo(() => (session ? clientsFor(session.key) : undefined), [session]);
 
-  if (restoring) return <p className="muted center">Signing in…</p>;
   if (!session || !clients)
     return (
       <SignIn
@@ -124,7 +129,9 @@ export function App() {
           </div>
         </header>
         <main id="main" tabIndex={-1}>
-          <Page path={path} />
+          <Suspense fallback={<p className="muted page">Loading…</p>}>
+            <Page path={path} />
+          </Suspense>
         </main>
       </div>
     </Ctx.Provider>

@@ -22,8 +22,8 @@ export interface Clients {
   review: Client<typeof ReviewService>;
 }
 
-const KEY_STORAGE = 'pixel.apiKey';
-const ANON_STORAGE = 'pixel.anonymous';
+/** The signed-in session of this browser tab (sessionStorage: gone when the tab closes). */
+const SESSION_STORAGE = 'pixel.session';
 
 /** Connect-Web clients on this page's own origin, sending the key (when there is one) on every call. */
 export function clientsFor(key: string | undefined): Clients {
@@ -59,19 +59,26 @@ export async function fetchSession(key: string | undefined): Promise<Session> {
   return { key, team: body.team, role: body.role, anonymous: body.anonymous === true };
 }
 
-export function savedSignIn(): { key?: string } | undefined {
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  if (key) return { key };
-  if (sessionStorage.getItem(ANON_STORAGE) === '1') return {};
-  return undefined;
+/** The session this tab signed in with, if any (shown at once, and checked with the server meanwhile). */
+export function savedSignIn(): Session | undefined {
+  try {
+    const raw = JSON.parse(sessionStorage.getItem(SESSION_STORAGE) ?? 'null') as Partial<Session> | null;
+    if (!raw || typeof raw.team !== 'string' || !['admin', 'member', 'viewer'].includes(String(raw.role)))
+      return undefined;
+    return {
+      ...(typeof raw.key === 'string' && { key: raw.key }),
+      team: raw.team,
+      role: raw.role as Session['role'],
+      anonymous: raw.anonymous === true,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export function saveSignIn(session: Session | undefined): void {
-  sessionStorage.removeItem(KEY_STORAGE);
-  sessionStorage.removeItem(ANON_STORAGE);
-  if (!session) return;
-  if (session.key) sessionStorage.setItem(KEY_STORAGE, session.key);
-  else sessionStorage.setItem(ANON_STORAGE, '1');
+  if (session) sessionStorage.setItem(SESSION_STORAGE, JSON.stringify(session));
+  else sessionStorage.removeItem(SESSION_STORAGE);
 }
 
 /** A readable line for any error an RPC threw (Connect errors carry Pixel's message). */
