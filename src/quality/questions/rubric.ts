@@ -32,13 +32,16 @@ export function rubricQuestions(rubric: readonly RubricQuestion[], vars: Vars): 
     rubric.map((r, i) => ({ field: `rubric[${i}].question`, template: r.question })),
     vars,
   );
-  return rubric.map((r, i) => ({
-    id: r.id,
-    text: texts[i]!,
-    expected: r.expected,
-    category: toCategory(r.category),
-    critical: r.critical,
-    fixHint: r.fixHint,
-    source: 'rubric' as const,
-  }));
+  // A question inside an optional variable's section renders empty without the variable: left out.
+  return rubric
+    .map((r, i) => ({
+      id: r.id,
+      text: texts[i]!,
+      expected: r.expected,
+      category: toCategory(r.category),
+      critical: r.critical,
+      fixHint: r.fixHint,
+      source: 'rubric' as const,
+    }))
+    .filter((q) => q.text.trim() !== '');
 }
