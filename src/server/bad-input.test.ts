@@ -59,8 +59,8 @@ async function rowCount(): Promise<number> {
 }
 
 /** JSON text with a lone surrogate or NUL spelled as an escape, as a hostile client would send it. */
-const escaped = (template: Record<string, unknown>, placeholder: string, escape: string) =>
-  JSON.stringify(template).replaceAll(placeholder, escape);
+const escaped = (template: Record<string, unknown>, placeholder: string, spelled: string) =>
+  JSON.stringify(template).replaceAll(placeholder, spelled);
 
 interface Refusal {
   status: number;
@@ -82,16 +82,16 @@ async function connect(path: string, body: string): Promise<Refusal> {
 }
 
 describe('NUL and lone surrogates are refused before any work', () => {
-  const cases: Array<{ name: string; escape: string }> = [
-    { name: 'NUL', escape: '\\u0000' },
-    { name: 'lone high surrogate', escape: '\\ud83e' },
-    { name: 'lone low surrogate', escape: '\\udc00' },
+  const cases: Array<{ name: string; spelled: string }> = [
+    { name: 'NUL', spelled: '\\u0000' },
+    { name: 'lone high surrogate', spelled: '\\ud83e' },
+    { name: 'lone low surrogate', spelled: '\\udc00' },
   ];
-  for (const { name, escape } of cases) {
+  for (const { name, spelled } of cases) {
     it(`REST: ${name} in prompt → 400 naming prompt, nothing generated or stored`, async () => {
       const before = { blobs: blobCount(), rows: await rowCount() };
       const out = await rest(
-        escaped({ model: 'pixel/sketch', prompt: 'two @ lemons', size: '256x256' }, '@', escape),
+        escaped({ model: 'pixel/sketch', prompt: 'two @ lemons', size: '256x256' }, '@', spelled),
       );
       expect(out.status).toBe(400);
       expect(out.message).toMatch(/prompt .*(NUL|surrogate)/);
@@ -102,16 +102,16 @@ describe('NUL and lone surrogates are refused before any work', () => {
     it(`Connect: ${name} in negative prompt, vars and providerOptions → 400 naming the field`, async () => {
       const before = { blobs: blobCount(), rows: await rowCount() };
       const gen = '/pixel.v1.ImageService/Generate';
-      const negative = await connect(gen, escaped({ prompt: 'lemons', negativePrompt: 'x@y' }, '@', escape));
+      const negative = await connect(gen, escaped({ prompt: 'lemons', negativePrompt: 'x@y' }, '@', spelled));
       expect(negative.status).toBe(400);
       // protobuf-es refuses a lone surrogate itself while decoding, naming the proto field.
       expect(negative.message).toMatch(/(negativePrompt .*(NUL|surrogate))|negative_prompt.*invalid UTF8/);
-      const vars = await connect(gen, escaped({ app: 'produce', vars: { item: 'apple@' } }, '@', escape));
+      const vars = await connect(gen, escaped({ app: 'produce', vars: { item: 'apple@' } }, '@', spelled));
       expect(vars.status).toBe(400);
       expect(vars.message).toMatch(/(vars\.item .*(NUL|surrogate))|vars.*invalid UTF8/);
       const options = await connect(
         gen,
-        escaped({ prompt: 'lemons', providerOptions: { pixel: { note: 'a@' } } }, '@', escape),
+        escaped({ prompt: 'lemons', providerOptions: { pixel: { note: 'a@' } } }, '@', spelled),
       );
       expect(options.status).toBe(400);
       expect(options.message).toMatch(
@@ -119,7 +119,7 @@ describe('NUL and lone surrogates are refused before any work', () => {
       );
       const preview = await connect(
         '/pixel.v1.ModelService/TranslatePreview',
-        escaped({ prompt: 'lemons@' }, '@', escape),
+        escaped({ prompt: 'lemons@' }, '@', spelled),
       );
       expect(preview.status).toBe(400);
       expect(preview.message).toMatch(/(prompt .*(NUL|surrogate))|prompt.*invalid UTF8/);
