@@ -78,7 +78,7 @@ describe('anonymous callers (PIXEL_ALLOW_ANONYMOUS=true, team keys exist)', () =
       authorization: `Bearer ${grocery}`,
     });
     groceryImage = ((await made.json()) as { images: Array<{ id: string }> }).images[0]!.id;
-  });
+  }, 120_000);
   afterAll(async () => {
     await s?.stop();
   });
@@ -242,7 +242,9 @@ describe('anonymous callers (PIXEL_ALLOW_ANONYMOUS=true, team keys exist)', () =
 });
 
 describe('anonymous access ends by itself', () => {
-  it('once a team key exists (the start-up line says so), while the bootstrap key alone keeps it', async () => {
+  it('once a team key exists (the start-up line says so), while the bootstrap key alone keeps it', {
+    timeout: 120_000,
+  }, async () => {
     const s = await withDb({ PIXEL_KEY_CACHE_MS: '0' });
     try {
       const started = s.t.logs
@@ -273,7 +275,7 @@ describe('anonymous access ends by itself', () => {
     }
   });
 
-  it('at once with PIXEL_REQUIRE_KEYS=true', async () => {
+  it('at once with PIXEL_REQUIRE_KEYS=true', { timeout: 120_000 }, async () => {
     const t = await startTestServer({ env: { PIXEL_REQUIRE_KEYS: 'true' } });
     try {
       expect((await json(t, '/pixel.v1.ModelService/ListModels', {})).status).toBe(401);
@@ -298,7 +300,9 @@ describe('anonymous access ends by itself', () => {
 });
 
 describe('binding', () => {
-  it('refuses to start on a non-loopback address without PIXEL_ALLOWED_HOSTS unless keys are required', async () => {
+  it('refuses to start on a non-loopback address without PIXEL_ALLOWED_HOSTS unless keys are required', {
+    timeout: 120_000,
+  }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pixel-bind-'));
     try {
       const env = {
@@ -333,7 +337,7 @@ describe('per-team limits', () => {
       env: { PIXEL_TEAM_RPM: '2', PIXEL_ALLOW_ANONYMOUS: 'true' },
       deps: { clock },
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await t?.stop();
   });

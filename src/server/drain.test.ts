@@ -3,7 +3,10 @@ import type { ProviderAdapter } from '../providers/types.ts';
 import { startTestServer } from './test-support.ts';
 
 describe('draining at shutdown', () => {
-  it('keeps accepting connections: /readyz answers 503, new work 503, health 200, until in-flight work ends', async () => {
+  // Starting a server takes seconds on a loaded machine; the drain itself is bounded by PIXEL_SHUTDOWN_TIMEOUT_MS.
+  it('keeps accepting connections: /readyz answers 503, new work 503, health 200, until in-flight work ends', {
+    timeout: 120_000,
+  }, async () => {
     let started = 0;
     const hanging: ProviderAdapter = {
       name: 'openai',

@@ -14,7 +14,7 @@ let client: Client;
 beforeAll(async () => {
   t = await startTestServer();
   client = new Client(new URL(t.url).host, credentials.createInsecure());
-});
+}, 120_000);
 afterAll(async () => {
   client?.close();
   await t?.stop();
@@ -159,7 +159,7 @@ describe('deadlines', () => {
       env: { OPENAI_API_KEY: 'sk-test' },
       deps: { adapters: new Map([['openai', hanging]]) },
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await slow?.stop();
   });

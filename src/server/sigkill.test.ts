@@ -33,7 +33,7 @@ function startChild(env: Record<string, string>): Promise<Child> {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server child never got ready: ${out} ${err}`));
-    }, 40_000);
+    }, 120_000);
     child.stderr!.on('data', (c: Buffer) => {
       err = (err + c.toString()).slice(-2000);
     });
@@ -61,7 +61,7 @@ describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL + S3, one 
   });
 
   it('loses no answered image and leaves nothing orphaned after the sweeper', {
-    timeout: 90_000,
+    timeout: 180_000,
   }, async () => {
     const fake: FakeServer = await startOpenAIFake();
     cleanup.push(() => fake.close());

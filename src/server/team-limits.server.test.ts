@@ -38,7 +38,7 @@ describe.skipIf(!postgresUrl)('per-team concurrency across two servers sharing P
       startTestServer({ env, deps: { adapters: new Map([['openai', pa.adapter]]) } }),
       startTestServer({ env, deps: { adapters: new Map([['openai', pb.adapter]]) } }),
     ]);
-  });
+  }, 120_000);
   afterAll(async () => {
     pa.releaseAll();
     pb.releaseAll();

@@ -176,26 +176,37 @@ function suite(name: string, open: () => Promise<Db>) {
         clock,
         renewTimer: false,
       });
-      let finish!: () => void;
+      // Each generation that gets past the limiter announces itself and waits to be let go.
+      const entered: Array<() => void> = [];
+      let onEnter: (() => void) | undefined;
       const images = {
         secret: 42,
         generateAndStore: (_input: never, _caller: Caller) =>
-          new Promise<string>((r) => (finish = () => r('done'))),
+          new Promise<string>((resolve) => {
+            entered.push(() => resolve('done'));
+            onEnter?.();
+          }),
         count(this: { secret: number }) {
           return this.secret;
         },
       };
+      const inside = () =>
+        new Promise<void>((resolve) => {
+          onEnter = resolve;
+        });
       const limited = withGenerationLimit(images, limiter);
       expect(limited.count()).toBe(42);
+      const first = inside();
       const running = limited.generateAndStore({} as never, grocery);
-      await new Promise((r) => setTimeout(r, 50));
+      await first;
       expect((await refusal(limited.generateAndStore({} as never, grocery))).field).toBe('api_key');
-      finish();
+      expect(entered).toHaveLength(1);
+      entered[0]!();
       expect(await running).toBe('done');
-      finish = () => {};
+      const second = inside();
       const next = limited.generateAndStore({} as never, grocery);
-      await new Promise((r) => setTimeout(r, 50));
-      finish();
+      await second;
+      entered[1]!();
       expect(await next).toBe('done');
     });
   });
