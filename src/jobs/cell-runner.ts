@@ -1,11 +1,14 @@
 import { BatchRunRepo, type Candidate, type CellKey, type RunRecord } from '../catalog/batch-runs.ts';
 import { DatasetRepo } from '../catalog/datasets.ts';
 import type { Db } from '../catalog/db.ts';
-import { UsageRepo } from '../catalog/usage.ts';
 import { PixelError, redactSecrets, toPixelError } from '../protocol/errors.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ImageService } from '../server/image-service.ts';
+import { createBudgetCheck } from './budget-gate.ts';
 import { type BucketLimit, ProviderBucket } from './provider-bucket.ts';
+
+/** How long a worker trusts a run's state it read (pause, cancel and budget stops reach it within this). */
+export const RUN_CACHE_MS = 1_000;
 
 /** What one cell's job carries. */
 export interface CellJob {
@@ -62,20 +65,22 @@ export class CellRunner {
   readonly #deps: CellRunnerDeps;
   readonly runs: BatchRunRepo;
   readonly #datasets: DatasetRepo;
-  readonly #usage: UsageRepo;
+  readonly #teamBudget: (team: string) => Promise<void>;
+  /** Runs as last read, for RUN_CACHE_MS: a pause or cancel reaches every worker within that time. */
+  readonly #runCache = new Map<string, { at: number; run: RunRecord }>();
   readonly bucket: ProviderBucket;
 
   constructor(deps: CellRunnerDeps) {
     this.#deps = deps;
     this.runs = new BatchRunRepo(deps.db);
     this.#datasets = new DatasetRepo(deps.db);
-    this.#usage = new UsageRepo(deps.db);
+    this.#teamBudget = createBudgetCheck(deps.db, deps.clock);
     this.bucket = new ProviderBucket(deps.db, deps.clock);
   }
 
   async run(job: CellJob, attempt: { final: boolean }, signal?: AbortSignal): Promise<CellOutcome> {
     const { clock, owner, leaseMs } = this.#deps;
-    const run = await this.runs.get(job.runId);
+    const run = await this.#run(job.runId);
     const key: CellKey = { runId: job.runId, item: job.item, candidate: job.candidate };
     if (run.state !== 'running') {
       if (run.state === 'cancelled') await this.runs.skipPending(run.id, clock.now());
@@ -95,7 +100,10 @@ export class CellRunner {
     }
     if (budget) {
       await this.runs.release(key, owner, 'pending', null, clock.now());
-      await this.runs.transition(run.id, ['running'], 'budget_stopped', clock.now(), budget);
+      this.#runCache.delete(run.id);
+      if (budget !== 'paused' && budget !== 'cancelled' && budget !== 'done' && budget !== 'budget_stopped') {
+        await this.runs.transition(run.id, ['running'], 'budget_stopped', clock.now(), budget);
+      }
       return { kind: 'held', why: budget };
     }
     const candidate = run.candidates[job.candidate];
@@ -155,13 +163,26 @@ export class CellRunner {
     }
   }
 
+  async #run(id: string): Promise<RunRecord> {
+    const now = this.#deps.clock.now();
+    const cached = this.#runCache.get(id);
+    if (cached && now - cached.at < RUN_CACHE_MS && cached.run.state === 'running') return cached.run;
+    const run = await this.runs.get(id);
+    this.#runCache.set(id, { at: now, run });
+    if (this.#runCache.size > 1_000) this.#runCache.delete(this.#runCache.keys().next().value!);
+    return run;
+  }
+
   /**
    * Why the run must stop before this cell (its own budget, or its team's monthly one), if it must; `wait`
    * while the first cell of a budgeted run is still out (its cost is not known yet). A run's budget counts
    * what is spent plus, for every cell in flight (this one included), the average cost so far: the run stops
    * before a cell that could take it over, never after.
    */
-  async #budgetCheck(run: RunRecord): Promise<string | 'wait' | undefined> {
+  async #budgetCheck(cachedRun: RunRecord): Promise<string | 'wait' | undefined> {
+    // A budgeted run is read fresh: a resume may have raised its budget since it was cached.
+    const run = cachedRun.budgetUsd === null ? cachedRun : await this.runs.get(cachedRun.id);
+    if (run.state !== 'running') return run.state;
     if (run.budgetUsd !== null) {
       const counts = await this.runs.counts(run.id);
       if (counts.done === 0 && counts.running > 1) return 'wait';
@@ -171,7 +192,7 @@ export class CellRunner {
       }
     }
     try {
-      await this.#usage.assertTeamWithinBudget(run.team, this.#deps.clock.now());
+      await this.#teamBudget(run.team);
     } catch (error) {
       if (PixelError.isInstance(error) && error.reason === 'budget_exhausted') return error.message;
       throw error;

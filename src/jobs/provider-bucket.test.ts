@@ -73,4 +73,23 @@ describe('ProviderBucket', () => {
     expect(await bucket.take('p5', { rpm: 0 })).toBe(true);
     expect(clock.sleeps).toEqual([2_000]);
   });
+
+  it('concurrent takers in one process queue locally: about one statement per token, not one per waiter', async () => {
+    const clock = new ManualClock(6_000_000);
+    let statements = 0;
+    const counting = {
+      query: <T>(sql: string, params?: unknown[]) => {
+        if (sql.includes('WITH b AS')) statements++;
+        return db.query<T>(sql, params);
+      },
+      exec: (sql: string) => db.exec(sql),
+    };
+    const bucket = new ProviderBucket(counting, clock);
+    const limit = { rpm: 60, burst: 1 };
+    const results = await Promise.all(Array.from({ length: 10 }, () => bucket.take('p6', limit)));
+    expect(results.every(Boolean)).toBe(true);
+    // 10 tokens: the first at once, then each after one wait (one failed try + one success).
+    expect(statements).toBeLessThanOrEqual(19);
+    expect(clock.now() - 6_000_000).toBeGreaterThanOrEqual(9_000);
+  });
 });

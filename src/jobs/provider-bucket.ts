@@ -20,6 +20,7 @@ export class ProviderBucket {
   readonly #db: Queryable;
   readonly #clock: Pick<Clock, 'now' | 'sleep'>;
   readonly #created = new Set<string>();
+  readonly #queues = new Map<string, Promise<void>>();
 
   constructor(db: Queryable, clock: Pick<Clock, 'now' | 'sleep'>) {
     this.#db = db;
@@ -66,13 +67,25 @@ export class ProviderBucket {
       if (blocked > 0) await this.#clock.sleep(blocked, options.signal);
       return true;
     }
-    const maxWaits = options.maxWaits ?? 1_000;
-    for (let i = 0; i < maxWaits; i++) {
-      const result = await this.tryTake(provider, limit);
-      if (result.taken) return true;
-      await this.#clock.sleep(result.waitMs, options.signal);
+    // One taker per provider at a time in this process (a FIFO): the others wait here instead of all
+    // polling the shared row, so the database sees about one statement per token, whatever the concurrency.
+    const previous = this.#queues.get(provider) ?? Promise.resolve();
+    const { promise: turn, resolve: done } = Promise.withResolvers<void>();
+    const mine = previous.then(() => turn);
+    this.#queues.set(provider, mine);
+    try {
+      await previous;
+      const maxWaits = options.maxWaits ?? 1_000;
+      for (let i = 0; i < maxWaits; i++) {
+        const result = await this.tryTake(provider, limit);
+        if (result.taken) return true;
+        await this.#clock.sleep(result.waitMs, options.signal);
+      }
+      return false;
+    } finally {
+      done();
+      if (this.#queues.get(provider) === mine) this.#queues.delete(provider);
     }
-    return false;
   }
 
   /** The provider said to wait: nobody takes a token until then, and the bucket starts empty after. */

@@ -86,11 +86,27 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   );
   renewTimer.unref();
 
+  // Completions go to pg-boss in batches (one statement for many jobs), at most COMPLETE_DELAY_MS late.
+  let toComplete: string[] = [];
+  let completeTimer: NodeJS.Timeout | undefined;
+  const flushCompletes = async () => {
+    if (completeTimer) clearTimeout(completeTimer);
+    completeTimer = undefined;
+    const ids = toComplete;
+    toComplete = [];
+    if (ids.length > 0) await boss.complete(CELL_QUEUE, ids).catch(() => {});
+  };
+  const complete = (id: string) => {
+    toComplete.push(id);
+    if (toComplete.length >= COMPLETE_BATCH) void flushCompletes();
+    else completeTimer ??= setTimeout(() => void flushCompletes(), COMPLETE_DELAY_MS);
+  };
+
   const settle = async (job: JobWithMetadata<CellJob>, outcome: CellOutcome) => {
     switch (outcome.kind) {
       case 'done':
       case 'held':
-        await boss.complete(CELL_QUEUE, job.id, { outcome: outcome.kind });
+        complete(job.id);
         return;
       case 'busy':
         // Another live worker holds the cell: look again later (the retry finds it done, or takes it over).
@@ -214,10 +230,14 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
       await Promise.race([Promise.allSettled([...inflight]), grace]);
       abort.abort();
       await Promise.allSettled([...inflight]);
+      await flushCompletes();
       clearInterval(renewTimer);
     },
   };
 }
+
+const COMPLETE_BATCH = 50;
+const COMPLETE_DELAY_MS = 25;
 
 function readPositive(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
