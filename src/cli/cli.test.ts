@@ -125,7 +125,8 @@ describe('pixel generate --no-store', () => {
     expect(run.stdout).toMatch(/style\s+native/);
   });
 
-  it('renders an application profile with --app and --var', async () => {
+  // Its first run opens a new embedded catalogue (initdb + migrations): slow on a busy machine.
+  it('renders an application profile with --app and --var', { timeout: 180_000 }, async () => {
     const out = join(dir, 'app');
     const run = await pixelIn(
       join(dir, 'app-data'),
