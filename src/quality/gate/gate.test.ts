@@ -97,7 +97,7 @@ describe('the quality gate in the embedded profile', () => {
 
   it('refuses requests it cannot gate, naming the field', async () => {
     await expect(gate.run({ prompt: 'an apple', gate: true }, caller)).rejects.toMatchObject({
-      field: 'quality',
+      field: 'gate',
     });
     await expect(gate.run({ app: 'gate-demo', vars: { item: 'pears' }, n: 2 }, caller)).rejects.toMatchObject(
       { field: 'n' },

@@ -1,5 +1,6 @@
 import type { ApplicationResolver } from '../../apps/apply.ts';
 import { appFieldsOf } from '../../apps/resolve.ts';
+import { invalidArgument } from '../../protocol/errors.ts';
 import {
   type Caller,
   type GenerateAndStoreResult,
@@ -94,7 +95,13 @@ export class GatedImageService extends ImageService {
       const { gate: _off, ...rest } = raw;
       return super.generateAndStore(rest, caller, options);
     }
-    if (options.edit) return super.generateAndStore(input, caller, options);
+    if (options.edit)
+      throw invalidArgument('gate', 'the quality gate does not run on edits (input images) yet');
+    if (options.idempotencyKey !== undefined)
+      throw invalidArgument(
+        'idempotency_key',
+        'the quality gate does not take an idempotency key yet; send the request without one',
+      );
     options.onProgress?.({ stage: 'queued' });
     const { result, gate } = await this.#gate.run(hasField ? raw : { ...raw, gate: true }, caller, {
       signal: options.signal,

@@ -102,7 +102,7 @@ export class QualityGate {
     delete raw.gate;
     if (raw.app === undefined)
       throw invalidArgument(
-        'quality',
+        'gate',
         'the quality gate needs an application (app and vars): its rubric is what the judge checks',
       );
     if (raw.n !== undefined && raw.n !== 1)
