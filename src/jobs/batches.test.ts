@@ -130,7 +130,7 @@ describe('batches on PGlite in-process', () => {
     });
   });
 
-  it('refuses a bad candidate override naming the field, and --gate while no gate exists', async () => {
+  it("refuses a bad candidate override naming the field, an unknown model and another team's dataset", async () => {
     await expect(
       jobs.batches.startExperiment(
         {
@@ -147,17 +147,6 @@ describe('batches on PGlite in-process', () => {
         caller,
       ),
     ).rejects.toMatchObject({ code: 'not_found', field: 'model' });
-    await expect(
-      jobs.batches.startExperiment(
-        {
-          dataset: 'produce-q4',
-          application: 'produce',
-          candidates: [{ model: 'pixel/sketch', overrides: {} }],
-          gate: true,
-        },
-        caller,
-      ),
-    ).rejects.toMatchObject({ code: 'failed_precondition', field: 'gate' });
     await expect(
       jobs.batches.startExperiment(
         {
@@ -232,4 +221,40 @@ describe('batches on PGlite in-process', () => {
   it('idempotency keys are per run, item and candidate', () => {
     expect(cellKey({ runId: 'run_1', item: 3, candidate: 1 })).toBe('batch:run_1:3:1');
   });
+
+  it('with the quality gate: every cell judged (pixel/inspect offline), pass rate ranked on the verdicts', async () => {
+    const run = await jobs.batches.startExperiment(
+      {
+        dataset: 'produce-q4',
+        application: 'produce',
+        candidates: [
+          { model: 'pixel/sketch', overrides: {} },
+          { model: 'pixel/sketch', overrides: { style: 'flat-vector' } },
+        ],
+        sample: { mode: 'first', n: 2 },
+        gate: true,
+      },
+      caller,
+    );
+    expect(run.gate).toBe(true);
+    await waitFor(
+      'the gated experiment to finish',
+      async () => (await jobs.batches.progress(run.id, caller)).state === 'done',
+      { timeoutMs: 60_000 },
+    );
+    const cells = await jobs.batches.runs.cells(run.id);
+    expect(cells).toHaveLength(4);
+    expect(
+      cells.every((c) => c.state === 'done' && typeof c.judgePass === 'boolean' && c.imageIds.length >= 1),
+    ).toBe(true);
+    const judged = await env.platform.db.query<{ judge: unknown }>('SELECT judge FROM images WHERE id = $1', [
+      cells[0]!.imageIds[0],
+    ]);
+    expect(judged[0]!.judge).not.toBeNull();
+    const report = await jobs.batches.report(run.id, caller);
+    expect(report.candidates.every((c) => c.acceptedBy === 'judge')).toBe(true);
+    const passed = cells.filter((c) => c.judgePass).length;
+    expect(report.candidates.reduce((s, c) => s + c.accepted, 0)).toBe(passed);
+    expect(report.notes.some((n) => /no quality gate ran/.test(n))).toBe(false);
+  }, 90_000);
 });

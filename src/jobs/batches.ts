@@ -93,18 +93,11 @@ export class BatchService {
   }
 
   async startExperiment(input: StartExperiment, caller: Caller): Promise<RunRecord> {
-    if (input.gate) {
-      throw new PixelError({
-        code: 'failed_precondition',
-        field: 'gate',
-        reason: 'not_built',
-        message: 'the quality gate is not available to batches yet; run the experiment without --gate',
-      });
-    }
     if (input.candidates.length === 0)
       throw invalidArgument('candidates', 'an experiment needs at least one candidate');
     return this.#start('experiment', input.dataset, input.application, input.candidates, caller, {
       sample: input.sample ?? { mode: 'all' },
+      gate: input.gate === true,
     });
   }
 
@@ -141,7 +134,7 @@ export class BatchService {
     application: string,
     candidates: Candidate[],
     caller: Caller,
-    extra: { sample: SampleSpec; budgetUsd?: number; economy?: boolean; deadlineMs?: number },
+    extra: { sample: SampleSpec; budgetUsd?: number; economy?: boolean; deadlineMs?: number; gate?: boolean },
   ): Promise<RunRecord> {
     requireRole(caller, 'member');
     if (candidates.length > MAX_CANDIDATES) {
@@ -164,7 +157,7 @@ export class BatchService {
       application,
       candidates,
       sample: { ...extra.sample, items },
-      gate: false,
+      gate: extra.gate ?? false,
       economy: extra.economy ?? false,
       deadlineMs: extra.deadlineMs ?? null,
       budgetUsd: extra.budgetUsd ?? null,

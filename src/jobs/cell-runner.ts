@@ -10,6 +10,13 @@ import { type BucketLimit, ProviderBucket } from './provider-bucket.ts';
 /** How long a worker trusts a run's state it read (pause, cancel and budget stops reach it within this). */
 export const RUN_CACHE_MS = 1_000;
 
+/** What a gated generation adds to its answer (src/quality): the verdict, the rounds and what they cost. */
+interface GateOutcome {
+  verdict: { status: string };
+  rounds: Array<{ imageId: string }>;
+  spentUsd: number;
+}
+
 /** What one cell's job carries. */
 export interface CellJob {
   runId: string;
@@ -124,23 +131,34 @@ export class CellRunner {
         });
       }
       const started = clock.now();
-      const result = await this.#deps.images.generateAndStore(
-        cellRequest(run, candidate, item),
+      const request = cellRequest(run, candidate, item);
+      // The quality gate takes no idempotency key yet: a gated cell relies on its claim alone (a worker
+      // dying mid-cell can make a gated cell generate again; an ungated one never pays twice).
+      const result = (await this.#deps.images.generateAndStore(
+        run.gate ? { ...request, gate: true } : request,
         { team: run.team, role: 'member' },
-        { idempotencyKey: cellKey(key), ...(signal && { signal }) },
-      );
-      const cost = result.images.reduce<number | null>(
+        { ...(!run.gate && { idempotencyKey: cellKey(key) }), ...(signal && { signal }) },
+      )) as Awaited<ReturnType<ImageService['generateAndStore']>> & { gate?: GateOutcome };
+      let cost = result.images.reduce<number | null>(
         (sum, image) => (image.costUsd === null ? sum : (sum ?? 0) + image.costUsd),
         null,
       );
+      let imageIds = result.images.map((i) => i.id);
+      let judgePass: boolean | null = null;
+      if (run.gate && result.gate) {
+        judgePass = result.gate.verdict.status === 'passed';
+        cost = result.gate.spentUsd;
+        // The answer (best round) first, then every other round's stored attempt.
+        imageIds = [...new Set([...imageIds, ...result.gate.rounds.map((r) => r.imageId)])];
+      }
       await this.runs.complete(
         key,
         owner,
         {
-          imageIds: result.images.map((i) => i.id),
+          imageIds,
           costUsd: cost,
           latencyMs: result.replayed ? (result.images[0]?.latencyMs ?? 0) : clock.now() - started,
-          judgePass: null,
+          judgePass,
           via: 'direct',
         },
         clock.now(),
