@@ -60,7 +60,11 @@ export function Review() {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement;
-      if (['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || event.metaKey || event.ctrlKey) return;
+      const typing =
+        target.tagName === 'TEXTAREA' ||
+        target.tagName === 'SELECT' ||
+        (target instanceof HTMLInputElement && target.type !== 'checkbox' && target.type !== 'radio');
+      if (typing || event.metaKey || event.ctrlKey || event.altKey) return;
       if (event.key === 'a') void submit('approve');
       else if (event.key === 'r') void submit('reject');
       else if (/^[1-5]$/.test(event.key)) setRating(Number(event.key));
