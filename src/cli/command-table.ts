@@ -92,6 +92,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'judge–human agreement: report from reviews, calibrate on a rating file',
     load: async () => (await import('./commands/judges.ts')).registerJudges,
   },
+  {
+    name: 'questions',
+    summary: "the quality gate's questions for an item: show, or replace them with the team's edit",
+    load: async () => (await import('./commands/questions.ts')).registerQuestions,
+  },
 ];
 
 /**
