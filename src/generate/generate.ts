@@ -89,9 +89,12 @@ export async function generate(
   const started = performance.now();
   options.onProgress?.({ stage: 'translating' });
   const app = await applyApplication(input, deps.applications, options.team);
-  const request = parseGenerateRequest(app.input);
-  const requested = request.model ?? deps.defaultModel ?? 'pixel/sketch';
+  const parsed = parseGenerateRequest(app.input);
+  const requested = parsed.model ?? deps.defaultModel ?? 'pixel/sketch';
   const { routes } = deps.catalog.resolve(requested);
+  // A fine-tune inserts its trigger phrase (reported as an adjusted prompt).
+  const adjusted = deps.catalog.adjustPrompt?.(routes[0]!.id, parsed.prompt);
+  const request = adjusted ? { ...parsed, prompt: adjusted.prompt } : parsed;
   const translateOptions: TranslateOptions = { randomSeed: deps.randomSeed };
 
   // The first route decides what the caller gets; a fallback route must honour at least as much.
@@ -139,7 +142,12 @@ export async function generate(
     options.onProgress?.({ stage: 'post-processing', done: ++done, total: raw.length });
   }
   const seedLine = sharedSeedLine(raw);
-  const report = [...app.report, ...plan.report, ...(seedLine ? [seedLine] : [])];
+  const report = [
+    ...app.report,
+    ...(adjusted ? [adjusted.line] : []),
+    ...plan.report,
+    ...(seedLine ? [seedLine] : []),
+  ];
   return {
     // Application provenance lines lead the report: where the prompt and each default came from.
     translation: report.length !== plan.report.length ? { ...plan, report } : plan,

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PixelError } from '../protocol/errors.ts';
+import type { ReportLine } from '../translate/types.ts';
 import { checkEntry } from './checks.ts';
 import { type CatalogSource, catalogError, formatPath, readCatalogFile } from './load.ts';
 import type { Alias, GuidanceFamily, ModelEntry, ProviderName } from './schema.ts';
@@ -28,6 +29,11 @@ export interface Catalog {
   aliases(): Alias[];
   /** Model id or alias → routes; throws not_found (with suggestions) or failed_precondition (retired). */
   resolve(name: string): Resolution;
+  /**
+   * The prompt a model needs changed before translation (a fine-tune's trigger phrase), with the report
+   * line saying so; undefined when it takes the prompt as written.
+   */
+  adjustPrompt?(modelId: string, prompt: string): { prompt: string; line: ReportLine } | undefined;
 }
 
 export interface LoadCatalogOptions {

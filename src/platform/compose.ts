@@ -1,6 +1,8 @@
 import { Applications, type SyncReport } from '../apps/service.ts';
 import { AppVersionRepo } from '../catalog/app-versions.ts';
 import type { Db } from '../catalog/db.ts';
+import { FinetuneRegistry } from '../finetune/registry.ts';
+import { composeFinetunes, type FinetunePlatform, withFinetuneAdapters } from '../finetune/wire.ts';
 import { GatedImageService, gateSettingsFromEnv } from '../quality/gate/gated-service.ts';
 import { envConnections } from '../quality/gate/judge-factory.ts';
 import type { ImageService, ImageServiceDeps } from '../server/image-service.ts';
@@ -22,6 +24,8 @@ export interface Platform extends ModelPlatform {
   images: ImageService;
   /** The shipped application files loaded as versions; broken files are listed, the rest loaded. */
   synced: SyncReport;
+  /** Fine-tunes: training datasets, jobs, and the registry that serves them as `ft/<name>` (src/finetune). */
+  finetunes: FinetunePlatform;
   /** Closes what this platform opened (not a `db` or `store` the caller passed in). */
   close(): Promise<void>;
 }
@@ -48,7 +52,14 @@ export async function composePlatform(
   deps: PlatformDeps = {},
   options: PlatformOptions = {},
 ): Promise<Platform> {
-  const models = composeModels(deps);
+  // Trained fine-tunes join the catalogue as ft/<name> models, with their inference routes (src/finetune).
+  const shipped = composeModels(deps);
+  const registry = new FinetuneRegistry(shipped.catalog);
+  const models = composeModels({
+    env: shipped.env,
+    catalog: registry.catalog(),
+    adapters: withFinetuneAdapters(shipped.adapters, registry),
+  });
   const owned: Array<() => Promise<void>> = [];
   const close = async () => {
     const errors: unknown[] = [];
@@ -85,7 +96,15 @@ export async function composePlatform(
       gateSettingsFromEnv(models.env),
       envConnections(models.env),
     );
-    return { ...models, config, db, store, applications, images, synced, close };
+    const finetunes = await composeFinetunes({
+      db,
+      store,
+      registry,
+      catalog: models.catalog,
+      adapter: models.adapter,
+      env: models.env,
+    });
+    return { ...models, config, db, store, applications, images, synced, finetunes, close };
   } catch (error) {
     await close().catch(() => {});
     throw error;

@@ -11,7 +11,7 @@ import {
   type Style,
 } from '../protocol/request.ts';
 import { drawOverImage } from './over-image.ts';
-import { buildSceneSvg } from './scene.ts';
+import { buildSceneSvg, type SketchTune } from './scene.ts';
 
 export interface SketchOptions {
   prompt: string;
@@ -26,6 +26,8 @@ export interface SketchOptions {
   shapes?: number;
   /** An edit: the shapes are drawn over this image (and only where the mask is transparent, if given). */
   over?: { image: Uint8Array; mask?: Uint8Array };
+  /** Set by a `pixel/sketch-tune` fine-tune: draw in the palette and proportions it learned. */
+  tune?: SketchTune;
 }
 
 export interface SketchImage {
@@ -60,6 +62,7 @@ export async function renderSketch(options: SketchOptions): Promise<SketchImage>
     // Over an input image the backdrop is that image: only the shapes are drawn.
     transparent: transparent || options.over !== undefined,
     ...(options.shapes !== undefined && { shapes: options.shapes }),
+    ...(options.tune && { tune: options.tune }),
   });
   if (options.over) {
     const drawn = await drawOverImage({

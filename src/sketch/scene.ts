@@ -1,5 +1,5 @@
 import type { Style } from '../protocol/request.ts';
-import { hsl, luminance, shade } from './colour.ts';
+import { hsl, luminance, parseHex, shade, toHex } from './colour.ts';
 import { type Box, layout } from './layout.ts';
 import type { BackgroundSpec, ObjectWord } from './lexicon.ts';
 import { parseScene } from './parse.ts';
@@ -17,6 +17,41 @@ export interface SceneOptions {
   transparent: boolean;
   /** Draw only the first this many shapes (a partial image while streaming); default all. */
   shapes?: number;
+  /** A `pixel/sketch-tune` fine-tune: its learned palette, backdrop and proportions replace the lexicon's. */
+  tune?: SketchTune;
+}
+
+/**
+ * What the offline placeholder fine-tune learns from a dataset: the subject colours (largest share first),
+ * the backdrop colour and the subject's width/height. `strength` (0–1) is how far the drawing moves from the
+ * lexicon's colours and shapes towards them.
+ */
+export interface SketchTune {
+  palette: string[];
+  background: string;
+  aspect: number;
+  strength: number;
+}
+
+const mixHex = (from: string, to: string, amount: number): string => {
+  const a = parseHex(from);
+  const b = parseHex(to);
+  return toHex([0, 1, 2].map((i) => a[i]! + (b[i]! - a[i]!) * amount) as [number, number, number]);
+};
+
+/** The lexicon's items moved towards the tune's palette and proportions. */
+function tuned(items: ObjectWord[], tune: SketchTune): ObjectWord[] {
+  const k = Math.min(1, Math.max(0, tune.strength));
+  return items.map((item, index) => {
+    const target = tune.palette[index % Math.max(1, tune.palette.length)] ?? item.fill;
+    const fill = mixHex(item.fill, target, k);
+    return {
+      ...item,
+      fill,
+      accent: mixHex(item.accent, shade(target, 0.35), k),
+      aspect: item.aspect + (tune.aspect - item.aspect) * k,
+    };
+  });
 }
 
 const f = (n: number) => n.toFixed(2);
@@ -28,15 +63,28 @@ export function buildSceneSvg(options: SceneOptions): { svg: string; recognised:
   const rng = mulberry32((options.seed ^ fnv1a(options.prompt)) >>> 0);
   const look = STYLE_LOOKS[options.style ?? 'default'];
   const scene = parseScene(options.prompt, options.negativePrompt);
-  const items: ObjectWord[] =
+  const lexicon: ObjectWord[] =
     scene.items.length > 0 ? scene.items.map((i) => i.word) : [abstractShape(options.prompt)];
+  const items = options.tune ? tuned(lexicon, options.tune) : lexicon;
 
   const defs: string[] = [];
   const body: string[] = [];
   const minSide = Math.min(width, height);
 
   if (!options.transparent) {
-    const bg = scene.background?.spec ?? look.background;
+    const drawn = scene.background?.spec ?? look.background;
+    const tune = options.tune;
+    const k = tune ? Math.min(1, Math.max(0, tune.strength)) : 0;
+    let bg = drawn;
+    if (tune) {
+      const { texture: _texture, ...plain } = drawn;
+      // A learned backdrop replaces a drawn texture once the tune dominates.
+      bg = {
+        ...(k >= 0.5 ? plain : drawn),
+        top: mixHex(drawn.top, tune.background, k),
+        bottom: mixHex(drawn.bottom, tune.background, k),
+      };
+    }
     defs.push(linear('bg', bg.top, bg.bottom, true));
     body.push(`<rect width="${width}" height="${height}" fill="url(#bg)"/>`);
     if (bg.texture) body.push(texture(bg, width, height, rng));

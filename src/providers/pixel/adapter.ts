@@ -1,9 +1,14 @@
 import { PixelError } from '../../protocol/errors.ts';
 import { renderSketch, SKETCH_NOTE, type SketchOptions } from '../../sketch/render.ts';
+import type { SketchTune } from '../../sketch/scene.ts';
 import { sceneShapeCount } from '../../sketch/scene.ts';
 import { cancelled } from '../shared/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { parseSketchBody } from './wire.ts';
+
+/** What a `pixel/sketch-tune` image is, said in every result that used one. */
+export const SKETCH_TUNE_NOTE =
+  'pixel/sketch-tune is a placeholder fine-tune: it learned only colours and proportions from its dataset, no weights were trained';
 
 /** The only model this adapter serves (catalogue id `pixel/sketch`). */
 export const SKETCH_MODEL_ID = 'sketch';
@@ -68,8 +73,16 @@ async function sendPartials(call: ProviderCall, options: SketchOptions): Promise
   }
 }
 
+export interface PixelAdapterOptions {
+  /**
+   * The learned look of a `pixel/sketch-tune` fine-tune served under this catalogue id (`ft/<name>`), if it
+   * is one: the sketch is then drawn in its palette and proportions.
+   */
+  tuneFor?: (modelId: string) => SketchTune | undefined;
+}
+
 /** The built-in offline model: no network, no keys, n images with seeds seed, seed+1, … (wrapping at 2^32). */
-export function createPixelAdapter(): ProviderAdapter {
+export function createPixelAdapter(adapterOptions: PixelAdapterOptions = {}): ProviderAdapter {
   return {
     name: 'pixel',
     async generate(call: ProviderCall): Promise<ProviderResult> {
@@ -94,6 +107,7 @@ export function createPixelAdapter(): ProviderAdapter {
           message: `n is ${body.n} in the body but the call asks for ${call.count} images`,
         });
       }
+      const tune = adapterOptions.tuneFor?.(call.model.id);
       const images: ProviderImage[] = [];
       const recognised = new Set<string>();
       for (let i = 0; i < body.n; i++) {
@@ -110,6 +124,7 @@ export function createPixelAdapter(): ProviderAdapter {
           format: body.format,
           background: body.background,
           ...(over && { over }),
+          ...(tune && { tune }),
         };
         if (i === 0 && call.partialImages) await sendPartials(call, options);
         const image = await untilAborted(renderSketch(options), call.signal);
@@ -130,6 +145,7 @@ export function createPixelAdapter(): ProviderAdapter {
         usage: { recognised: words },
         notes: [
           SKETCH_NOTE,
+          ...(tune ? [SKETCH_TUNE_NOTE] : []),
           words.length > 0
             ? `recognised words: ${words.join(', ')}`
             : 'no known words in the prompt: drew an abstract shape',

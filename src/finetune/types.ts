@@ -1,0 +1,80 @@
+import type { SketchTune } from '../sketch/scene.ts';
+
+export const FINETUNE_STATES = [
+  'queued',
+  'training',
+  'evaluating',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
+export type FinetuneState = (typeof FINETUNE_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<FinetuneState> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export const BACKENDS = ['sketch', 'replicate', 'fal', 'self-hosted'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** What inference needs from a finished training, by backend. */
+export type Weights = {
+  kind: 'sketch-tune';
+  tune: SketchTune;
+  /** The dataset's dominant subject colour and backdrop colour names (the evaluation asks about them). */
+  subjectColour?: string;
+  backgroundColour: string;
+};
+
+export interface TrainingParams {
+  steps: number;
+  [key: string]: unknown;
+}
+
+/** The kept report of fine-tune vs base on held-out prompts. */
+export interface EvaluationReport {
+  judge: string;
+  baseModel: string;
+  model: string;
+  margin: number;
+  prompts: Array<{
+    prompt: string;
+    seed: number;
+    base: number;
+    finetune: number;
+    /** Pairwise: which one matched more questions on this prompt. */
+    winner: 'finetune' | 'base' | 'tie';
+  }>;
+  questions: string[];
+  baseScore: number;
+  finetuneScore: number;
+  wins: { finetune: number; base: number; tie: number };
+  passed: boolean;
+  verdict: string;
+}
+
+export interface Finetune {
+  id: string;
+  team: string;
+  name: string;
+  version: number;
+  datasetId: string;
+  category: string;
+  baseModel: string;
+  backend: BackendName;
+  trigger: string;
+  classNoun: string;
+  params: TrainingParams;
+  state: FinetuneState;
+  progress: number;
+  external: Record<string, unknown> | null;
+  weights: Weights | null;
+  evaluation: EvaluationReport | null;
+  promoted: boolean;
+  cancelRequested: boolean;
+  error: string | null;
+  createdMs: number;
+  updatedMs: number;
+}
+
+/** `ft/<name>` (the promoted version) or `ft/<name>/v<N>` (one version). */
+export function finetuneModelId(name: string, version?: number): string {
+  return version === undefined ? `ft/${name}` : `ft/${name}/v${version}`;
+}

@@ -1,0 +1,74 @@
+import type { Db } from '../catalog/db.ts';
+import type { Catalog } from '../models/catalog.ts';
+import type { ProviderName } from '../models/schema.ts';
+import { createPixelAdapter } from '../providers/pixel/adapter.ts';
+import type { Clock } from '../providers/reliability/clock.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import { createInspectJudge } from '../quality/inspect/inspect.ts';
+import type { BlobStore } from '../storage/types.ts';
+import { createSketchTuneBackend } from './backends/sketch.ts';
+import type { TrainingBackend } from './backends/types.ts';
+import { FinetuneDatasets } from './datasets.ts';
+import type { FinetuneRegistry } from './registry.ts';
+import { FinetuneRepo } from './repo.ts';
+import { FinetuneService } from './service.ts';
+import type { BackendName } from './types.ts';
+
+/**
+ * The adapters with fine-tune inference routes added: `pixel/sketch-tune` models are drawn by pixel/sketch
+ * in their learned look; every other call goes to the adapter as it was.
+ */
+export function withFinetuneAdapters(
+  adapters: ReadonlyMap<ProviderName, ProviderAdapter>,
+  registry: FinetuneRegistry,
+): Map<ProviderName, ProviderAdapter> {
+  const out = new Map(adapters);
+  const pixel = adapters.get('pixel');
+  if (pixel) {
+    const tuned = createPixelAdapter({ tuneFor: (id) => registry.tuneFor(id) });
+    out.set('pixel', {
+      name: 'pixel',
+      generate: (call) => (registry.tuneFor(call.model.id) ? tuned.generate(call) : pixel.generate(call)),
+    });
+  }
+  return out;
+}
+
+/** The training backends this host has: the offline one always. */
+export function finetuneBackendsFromEnv(_env: NodeJS.ProcessEnv): Map<BackendName, TrainingBackend> {
+  return new Map<BackendName, TrainingBackend>([['sketch', createSketchTuneBackend()]]);
+}
+
+export interface FinetunePlatform {
+  registry: FinetuneRegistry;
+  datasets: FinetuneDatasets;
+  service: FinetuneService;
+}
+
+/** Datasets, the registry loaded from the table, and the job service, on an open database and store. */
+export async function composeFinetunes(deps: {
+  db: Db;
+  store: BlobStore;
+  registry: FinetuneRegistry;
+  catalog: Catalog;
+  adapter: (provider: ProviderName) => ProviderAdapter | undefined;
+  env: NodeJS.ProcessEnv;
+  clock?: Clock;
+  backends?: ReadonlyMap<BackendName, TrainingBackend>;
+}): Promise<FinetunePlatform> {
+  await deps.registry.refresh(new FinetuneRepo(deps.db));
+  const datasets = new FinetuneDatasets({ db: deps.db, store: deps.store });
+  const margin = Number(deps.env.PIXEL_FINETUNE_MARGIN);
+  const service = new FinetuneService({
+    db: deps.db,
+    datasets,
+    registry: deps.registry,
+    catalog: deps.catalog,
+    adapter: deps.adapter,
+    backends: deps.backends ?? finetuneBackendsFromEnv(deps.env),
+    judge: createInspectJudge(),
+    ...(deps.clock && { clock: deps.clock }),
+    ...(Number.isFinite(margin) && deps.env.PIXEL_FINETUNE_MARGIN?.trim() && { margin }),
+  });
+  return { registry: deps.registry, datasets, service };
+}
