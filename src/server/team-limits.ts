@@ -191,6 +191,7 @@ export function createTeamLimiter(options: {
       const concurrency = teamConcurrency(caller.team);
       if (concurrency > 0) scopes.push([`team:${caller.team}`, concurrency, 'team_concurrency']);
       if (scopes.length === 0) return { release: async () => {} };
+      await cleanup();
       const id = `lease_${randomBytes(12).toString('base64url')}`;
       const taken: string[] = [];
       try {
