@@ -11,6 +11,8 @@ export function progressReporter(write: (text: string) => void): (event: Service
       write(`generating on ${event.route}: call ${event.call}/${event.calls}${detail}`);
     } else if (event.stage === 'post-processing') {
       write(`post-processing ${event.done}/${event.total}`);
+    } else if (event.stage === 'judging') {
+      write(`judging round ${event.round}/${event.maxRounds}: ${event.questions} questions`);
     } else if (event.stage === 'stored') {
       write(`stored ${event.count}`);
     }
