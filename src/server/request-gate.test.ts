@@ -31,10 +31,10 @@ afterAll(async () => {
   await new Promise((r) => h2.close(r));
 });
 
-function get(headers: Record<string, string>, method = 'GET') {
+function get(headers: Record<string, string>, method = 'GET', path = '/x') {
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
     (resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: port1, path: '/x', method, headers }, (res) => {
+      const req = request({ host: '127.0.0.1', port: port1, path, method, headers }, (res) => {
         let body = '';
         res.on('data', (c) => {
           body += c;
@@ -82,6 +82,15 @@ describe('host allowlist', () => {
     expect(evil.status).toBe(421);
     expect(JSON.parse(evil.body).error).toMatchObject({ field: 'host', reason: 'host_not_allowed' });
     expect(evil.body).toContain('PIXEL_ALLOWED_HOSTS');
+  });
+
+  it('lets liveness probes through under any host name (a probe names the pod IP), and nothing else', async () => {
+    for (const path of ['/healthz', '/readyz', '/grpc.health.v1.Health/Check']) {
+      const method = path.startsWith('/grpc') ? 'POST' : 'GET';
+      expect((await get({ host: '10.4.0.17:8080' }, method, path)).status, path).toBe(200);
+    }
+    expect((await get({ host: '10.4.0.17:8080' }, 'GET', '/healthz/../files/x')).status).toBe(421);
+    expect((await get({ host: '10.4.0.17:8080' }, 'GET', '/v1/models')).status).toBe(421);
   });
 
   it('checks :authority on HTTP/2, answering gRPC callers with a grpc-status', async () => {

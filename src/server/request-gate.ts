@@ -25,6 +25,23 @@ function send(res: AnyResponse, status: number, headers: Record<string, string>,
   out.end(body);
 }
 
+/**
+ * Probes that reveal nothing but liveness: a Kubernetes probe names the pod's IP as its host, which no
+ * allowlist can know in advance, and a rebinding page learns nothing from them.
+ */
+const PROBE_PATHS = new Set([
+  '/healthz',
+  '/readyz',
+  '/grpc.health.v1.Health/Check',
+  '/grpc.health.v1.Health/Watch',
+]);
+
+function isProbe(req: AnyRequest): boolean {
+  const url = req.url ?? '';
+  const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
+  return PROBE_PATHS.has(path) && (req.method === 'GET' || req.method === 'POST' || req.method === 'HEAD');
+}
+
 function isGrpc(req: AnyRequest): boolean {
   return (header(req, 'content-type') ?? '').startsWith('application/grpc');
 }
@@ -61,7 +78,7 @@ export function createRequestGate(options: { hosts: HostAllowlist; cors: CorsPol
     admit(req, res) {
       const host =
         req.httpVersionMajor >= 2 ? (header(req, ':authority') ?? header(req, 'host')) : header(req, 'host');
-      if (!options.hosts.allows(host)) {
+      if (!options.hosts.allows(host) && !isProbe(req)) {
         refused.host++;
         refuse(
           req,
