@@ -93,6 +93,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/judges.ts')).registerJudges,
   },
   {
+    name: 'finetune',
+    summary: 'fine-tuned models per product category: datasets, training, evaluation, promotion',
+    load: async () => (await import('./commands/finetune.ts')).registerFinetune,
+  },
+  {
     name: 'questions',
     summary: "the quality gate's questions for an item: show, or replace them with the team's edit",
     load: async () => (await import('./commands/questions.ts')).registerQuestions,

@@ -53,7 +53,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
       await service.step(current);
     }
     expect([...new Set(seen)]).toEqual(['queued', 'training', 'evaluating', 'succeeded']);
-    expect(progress.filter((p, i) => seen[i] === 'training')).toEqual([0, 0.25, 0.5, 0.75]);
+    expect(progress.filter((_p, i) => seen[i] === 'training')).toEqual([0, 0.25, 0.5, 0.75]);
 
     const done = await service.get(job.id);
     expect(done.weights?.kind).toBe('sketch-tune');

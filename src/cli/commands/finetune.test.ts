@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { datasetFolder } from '../../finetune/testing.ts';
+import { KEYLESS_ENV, runCli } from '../test-cli.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pixel finetune', () => {
+  it('creates a dataset from a folder, trains on sketch with --wait, lists, shows status and refuses bad input', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'pixel-ft-cli-'));
+    const folder = await datasetFolder(4);
+    dirs.push(data, folder);
+    const env = { ...KEYLESS_ENV, PIXEL_DATA_DIR: data };
+
+    const created = await runCli(env, [
+      'finetune',
+      'datasets',
+      'create',
+      folder,
+      '--name',
+      'ube-cakes',
+      '--category',
+      'bakery',
+      '--json',
+    ]);
+    expect(created.stderr).toBe('');
+    expect(JSON.parse(created.stdout).dataset).toMatchObject({ name: 'ube-cakes', category: 'bakery' });
+
+    const started = await runCli(
+      env,
+      [
+        'finetune',
+        'start',
+        '--dataset',
+        'ube-cakes',
+        '--backend',
+        'sketch',
+        '--base',
+        'pixel/sketch',
+        '--trigger',
+        'TOK',
+        '--class',
+        'ube cake',
+        '--wait',
+        '--json',
+      ],
+      180_000,
+    );
+    const job = JSON.parse(started.stdout).finetune;
+    expect(job).toMatchObject({ state: 'succeeded', promoted: true, trigger: 'TOK', classNoun: 'ube cake' });
+    expect(job.evaluation.passed).toBe(true);
+
+    const status = await runCli(env, ['finetune', 'status', job.id]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`${job.id}  ft/ube-cakes  succeeded`);
+    expect(status.stdout).toMatch(
+      /evaluation \(pixel\/inspect\): ft\/ube-cakes\/v1 scored \d+% against pixel\/sketch's \d+%/,
+    );
+
+    // A folder with a file that is not an image: exit 2, one line naming the file.
+    const bad = await datasetFolder(3);
+    dirs.push(bad);
+    writeFileSync(join(bad, 'menu.png'), 'not really a png');
+    const refused = await runCli(env, [
+      'finetune',
+      'datasets',
+      'create',
+      bad,
+      '--name',
+      'bad',
+      '--category',
+      'bakery',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^pixel: menu\.png is not an image sharp can read .*\[images\.menu\.png\] \(invalid_argument\)\n$/,
+    );
+  }, 400_000);
+});
