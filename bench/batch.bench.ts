@@ -25,8 +25,8 @@ import { type BenchSection, round } from './types.ts';
  * unlimited, zero-latency provider: queue path vs calling the image service directly, ms per image).
  */
 const ITEMS = Number(process.env.BATCH_BENCH_ITEMS ?? 2000);
-const RPM = Number(process.env.BATCH_BENCH_RPM ?? 2400);
-const LATENCY_MS = Number(process.env.BATCH_BENCH_LATENCY_MS ?? 200);
+const RPM = Number(process.env.BATCH_BENCH_RPM ?? 1200);
+const LATENCY_MS = Number(process.env.BATCH_BENCH_LATENCY_MS ?? 250);
 const OVERHEAD_JOBS = 300;
 const BIN = fileURLToPath(new URL('../bin/pixel.mjs', import.meta.url));
 const API_KEY = 'sk-bench-batch-0000';

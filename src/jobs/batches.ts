@@ -298,6 +298,14 @@ export class BatchService {
     );
   }
 
+  /** The run's failed cells with their reasons (what went to the dead-letter queue). */
+  async failures(id: string, caller: Caller) {
+    await this.get(id, caller);
+    return (await this.runs.cells(id))
+      .filter((c) => c.state === 'failed')
+      .map((c) => ({ item: c.item, candidate: c.candidate, attempts: c.attempts, error: c.error }));
+  }
+
   /** The experiment's ranking (works on a production run too: one candidate). */
   async report(id: string, caller: Caller): Promise<ExperimentReport> {
     const run = await this.get(id, caller);

@@ -163,4 +163,27 @@ describe('economy mode through the OpenAI Batch API (fake)', () => {
       expect(after.find((c) => c.item === cell.item)!.imageIds).toEqual(cell.imageIds);
     }
   }, 60_000);
+
+  it('a refusal that cannot succeed: the cell fails at once with its reason, and goes to the dead letters', async () => {
+    fake.inject({ kind: 'moderation', times: 1 });
+    const run = await jobs.batches.startRun(
+      { dataset: 'eco', application: 'produce', candidate: { model: 'openai/gpt-image-1-mini', overrides: {} } },
+      caller,
+    );
+    const p = await waitFor(
+      'the run to finish',
+      async () => {
+        const progress = await jobs.batches.progress(run.id, caller);
+        return progress.state === 'done' && progress;
+      },
+      { timeoutMs: 40_000, everyMs: 100 },
+    );
+    expect(p).toMatchObject({ done: 4, failed: 1 });
+    const failures = await jobs.batches.failures(run.id, caller);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.attempts).toBe(1);
+    expect(failures[0]!.error).toMatchObject({ reason: 'content_moderated' });
+    const dead = await jobs.boss.findJobs<{ runId: string; reason: { reason: string } }>('pixel-cells-dead');
+    expect(dead.filter((j) => j.data.runId === run.id).map((j) => j.data.reason.reason)).toEqual(['content_moderated']);
+  }, 60_000);
 });

@@ -198,6 +198,30 @@ export function registerRuns(program: Command): void {
   }
 
   runs
+    .command('failures <id>')
+    .description("a run's failed items with their reasons (the dead letters)")
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, flags: { json?: boolean }) => {
+      try {
+        await withBatches(false, async (jobs) => {
+          const failed = await jobs.batches.failures(id, cliCaller(undefined));
+          if (flags.json) {
+            printJson({ failures: failed });
+            return;
+          }
+          for (const f of failed) {
+            console.log(
+              `item ${f.item}  candidate ${f.candidate}  ${f.attempts} attempts  ${f.error?.code ?? ''} ${f.error?.reason ?? ''}: ${f.error?.message ?? ''}`,
+            );
+          }
+          console.log(`${failed.length} failed`);
+        });
+      } catch (error) {
+        failWith(error, Boolean(flags.json));
+      }
+    });
+
+  runs
     .command('list')
     .description('runs and experiments, newest first')
     .option('--team <team>', 'only this team')
