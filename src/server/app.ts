@@ -13,20 +13,22 @@ import { ApplicationService as ApplicationServiceDesc } from '../gen/pixel/v1/ap
 import { ImageService as ImageServiceDesc } from '../gen/pixel/v1/images_pb.ts';
 import { ModelService as ModelServiceDesc } from '../gen/pixel/v1/models_pb.ts';
 import { ReviewService as ReviewServiceDesc } from '../gen/pixel/v1/review_pb.ts';
+import { createBudgetCheck, withTeamBudget } from '../jobs/budget-gate.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { composePlatform, type Platform } from '../platform/compose.ts';
 import { redactSecrets } from '../protocol/errors.ts';
 import { redactRegistered } from '../protocol/secrets.ts';
-import { reviewServiceImpl } from '../quality/review/rpc.ts';
-import { ReviewService } from '../quality/review/service.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
+import { reviewServiceImpl } from '../quality/review/rpc.ts';
+import { ReviewService } from '../quality/review/service.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { createAccess, requestGateFor } from './access.ts';
 import { type Authenticator, authInterceptor, callerOf, PEER_KEY } from './auth.ts';
 import { startBackgroundTasks } from './background.ts';
 import type { ServerConfig } from './config.ts';
+import { registerConnectJsonCheck } from './connect-json-check.ts';
 import { resetUnreadStreams, unimplementedFallback } from './grpc-h2.ts';
 import { registerGrpcTooling } from './grpc-reflection-routes.ts';
 import { registerHttpRoutes } from './http-routes.ts';
@@ -34,12 +36,12 @@ import type { ImageService } from './image-service.ts';
 import { ServerMetrics } from './metrics.ts';
 import { applicationServiceImpl } from './rpc-apps.ts';
 import { type BatchRpc, startBatchRpc } from './rpc-batches.ts';
+import { FinetuneServiceDesc, finetuneServiceImpl } from './rpc-finetunes.ts';
 import { imageServiceImpl } from './rpc-images.ts';
 import { modelServiceImpl } from './rpc-models.ts';
 import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
 import { withGenerationLimit } from './team-limits.ts';
 import { textGuardInterceptor } from './text-guard.ts';
-import { createBudgetCheck, withTeamBudget } from '../jobs/budget-gate.ts';
 import { MAX_BODY_BYTES, openTransport } from './transport.ts';
 import { registerWebUi } from './web-ui.ts';
 
@@ -137,6 +139,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
 
   let platform: Platform | undefined;
   let batchRpc: BatchRpc | undefined;
+  let stopFinetunes = () => {};
   try {
     let metrics: ServerMetrics | undefined;
     platform = await composePlatform(
@@ -165,10 +168,19 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     if (bootstrap?.revoked) log.warn('PIXEL_ADMIN_KEY names a revoked key; it stays revoked');
     const access = createAccess(config, { db, keys, metrics, ...pick(deps, 'clock') });
     const { auth } = access;
-    const images = withTeamBudget(withGenerationLimit(platform.images, access.limiter), createBudgetCheck(db));
+    const images = withTeamBudget(
+      withGenerationLimit(platform.images, access.limiter),
+      createBudgetCheck(db),
+    );
     // Batches: an in-process worker in the embedded profile; `pixel worker` processes otherwise.
     const batches = startBatchRpc(platform, { worker: db.kind === 'pglite' });
     batchRpc = batches;
+    // Fine-tune jobs: a polling loop over their table in every server (PIXEL_FINETUNE_RUNNER=false turns it off).
+    const finetuneRunner = new AbortController();
+    if (env.PIXEL_FINETUNE_RUNNER !== 'false') {
+      void platform.finetunes.service.run({ signal: finetuneRunner.signal, everyMs: 2000 });
+    }
+    stopFinetunes = () => finetuneRunner.abort();
     const ctx: ServerContext = {
       config,
       db,
@@ -203,6 +215,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       );
       batches.register(router, (c) => callerOf(c.values));
       router.service(
+        FinetuneServiceDesc,
+        finetuneServiceImpl({ platform: platform!, caller: (c) => callerOf(c.values) }),
+      );
+      router.service(
         ReviewServiceDesc,
         reviewServiceImpl({ reviews: new ReviewService(db), db, caller: (c) => callerOf(c.values) }),
       );
@@ -218,8 +234,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
           )),
       });
     };
+    let connectRouter: ConnectRouter | undefined;
+    registerConnectJsonCheck(fastify, () => connectRouter, MAX_BODY_BYTES);
     await fastify.register(fastifyConnectPlugin, {
-      routes,
+      routes: (router) => {
+        routes(router);
+        connectRouter = router;
+      },
       interceptors,
       readMaxBytes: MAX_BODY_BYTES,
       contextValues: (req) =>
@@ -280,6 +301,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const close = () => {
       closing ??= (async () => {
         background.stop();
+        stopFinetunes();
         access.close();
         await transport.close();
         await batches.stop().catch((error: unknown) => log.error({ err: error }, 'batch stop failed'));
@@ -292,6 +314,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   } catch (error) {
     transport.markFailed(error);
     await transport.abort();
+    stopFinetunes();
     await batchRpc?.stop().catch(() => {});
     await platform?.close().catch(() => {});
     throw error;
