@@ -160,10 +160,8 @@ describe('pixel images', () => {
     expect(ids(first)).toEqual([made[2], made[1]]);
     expect(first.nextPageToken).toBeDefined();
     expect(ids(await list('--limit', '2', '--page-token', first.nextPageToken!))).toEqual([made[0]]);
-    expect(ids(await list('--model', 'pixel/sketch', '--team', 'local'))).toHaveLength(3);
-    expect(ids(await list('--team', 'grocery'))).toEqual([]);
-    expect(ids(await list('--after', '2999-01-01'))).toEqual([]);
-    expect(ids(await list('--accepted', 'false'))).toHaveLength(3);
+    // Every other filter reaches the catalogue the same way (their mapping: images/filters.test.ts).
+    expect(ids(await list('--team', 'grocery', '--model', 'pixel/sketch'))).toEqual([]);
 
     expect(json(await pixel('images', 'delete', made[1]!, '--json'))).toEqual({ id: made[1], deleted: true });
     expect(ids(await list())).toEqual([made[2], made[0]]);
@@ -183,11 +181,10 @@ describe('pixel images', () => {
 
   it('refuses bad filters naming the flag, without opening the catalogue', SLOW, async () => {
     const fresh = join(root, 'bad-filters');
+    // One per kind of check; every case is in images/filters.test.ts.
     const cases: Array<[string[], RegExp]> = [
       [['--status', 'gone'], /--status must be one of stored, rejected, deleted/],
-      [['--limit', '0'], /--limit must be from 1 to 1000/],
       [['--after', 'yesterday'], /--after must be an ISO 8601 date/],
-      [['--accepted', 'maybe'], /--accepted must be true or false/],
     ];
     for (const [args, message] of cases) {
       const run = await runCli({ ...KEYLESS_ENV, PIXEL_DATA_DIR: fresh }, ['images', 'list', ...args]);
@@ -209,6 +206,9 @@ describe('every command closes what it opened', () => {
       ['images', 'list', '--json'],
       ['images', 'get', id],
       ['apps', 'list'],
+      ['apps', 'preview', 'produce', '--var', 'item=plum', '--json'],
+      ['models', '--json'],
+      ['translate', 'a plum', '--json'],
       ['keys', 'list'],
       ['sweep', '--json'],
       ['export', 'snowflake', '--prefix', 'exports/twice', '--json'],
