@@ -84,6 +84,13 @@ describe('pixel.v1.BatchService on the embedded server (in-process worker)', () 
       return p.state === 'running' && done && done.done >= 2;
     });
     await t.restart();
+    // No batch RPC yet: the restarted server took the waiting run up on its own (counted by the image list).
+    const images = createClient(ImageService, createConnectTransport({ baseUrl: t.url, httpVersion: '1.1' }));
+    await waitFor(
+      'the restarted server to finish the run by itself',
+      async () => (await images.listImages({ pageSize: 100 })).images.length >= 16,
+      { timeoutMs: 40_000, everyMs: 200 },
+    );
     const again = client();
     let last: RunProgress | undefined;
     for await (const p of again.watchRun({ id: run.id, intervalMs: 100 })) last = p;

@@ -32,8 +32,8 @@ const MAX_IMPORT_CHARS = 50 * 1024 * 1024;
 const MAX_WATCH_UPDATES = 100_000;
 
 export interface BatchRpc {
-  /** The job system, once it has started (it starts in the background, after the server is up). */
-  ready: Promise<JobSystem>;
+  /** The job system, started on first use (or at once when a run is waiting). */
+  jobs(): Promise<JobSystem>;
   register(router: ConnectRouter, caller: (ctx: HandlerContext) => Caller): void;
   stop(): Promise<void>;
 }
@@ -41,22 +41,40 @@ export interface BatchRpc {
 /**
  * The batch machinery of a server: pg-boss on the catalogue, and in the embedded profile (PGlite, one
  * process) a worker in this process (PIXEL_BATCH_WORKER=false turns it off); `pixel worker` processes do the
- * work in the production profile. It starts in the background so the server's start does not wait for it;
- * a batch RPC waits for it.
+ * work in the production profile. It starts in the background, and only when needed: at once when a run is
+ * waiting (started by the CLI while the server was down, or cut short by a restart), else on the first
+ * batch RPC, so a server that never runs batches never polls a queue.
  */
 export function startBatchRpc(platform: Platform, options: { worker: boolean }): BatchRpc {
   const worker = options.worker && platform.env.PIXEL_BATCH_WORKER !== 'false';
-  const ready = startJobSystem(platform, { worker });
-  // A failed start is reported by every batch RPC (and by stop), not as an unhandled rejection.
-  ready.catch(() => {});
+  let started: Promise<JobSystem> | undefined;
+  let stopped = false;
+  const jobs = () => {
+    if (stopped)
+      return Promise.reject(new PixelError({ code: 'unavailable', message: 'the server is stopping' }));
+    if (!started) {
+      started = startJobSystem(platform, { worker });
+      // A failed start is reported by every batch RPC (and by stop), not as an unhandled rejection.
+      started.catch(() => {});
+    }
+    return started;
+  };
+  const waiting = platform.db
+    .query("SELECT 1 FROM batch_runs WHERE state = 'running' LIMIT 1")
+    .then((rows) => {
+      if (rows.length > 0 && !stopped) void jobs().catch(() => {});
+    })
+    .catch(() => {});
   return {
-    ready,
+    jobs,
     register(router, caller) {
-      router.service(BatchServiceDesc, batchServiceImpl({ jobs: () => ready, platform, caller }));
+      router.service(BatchServiceDesc, batchServiceImpl({ jobs, platform, caller }));
     },
     stop: async () => {
-      const jobs = await ready.catch(() => undefined);
-      await jobs?.stop(10_000);
+      await waiting;
+      stopped = true;
+      const system = await started?.catch(() => undefined);
+      await system?.stop(10_000);
     },
   };
 }
