@@ -129,6 +129,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       'Negative prompt',
     );
 
+    // Live progress: record every stage line the page shows while it generates.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { stages: string[] }).stages = seen;
+      new MutationObserver(() => {
+        const text = document.querySelector('.progress-line span')?.textContent;
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByRole('button', { name: 'Generate 3 variations' }).click();
     const accept = page.getByRole('button', { name: /^Accept variation \d of run 1$/ });
     await poll(() => accept.count(), { timeout: 30_000 }).toBe(3);
@@ -137,6 +146,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       made.push(href.replace('/images/', ''));
     }
     expect(made).toHaveLength(3);
+    const stages = await page.evaluate(() => (window as unknown as { stages: string[] }).stages);
+    expect(stages.some((s) => /^(queued|translating|generating|post-processing|stored): /.test(s))).toBe(
+      true,
+    );
     for (const id of made) expect(id).toMatch(/^img_[0-9A-Z]{26}$/);
 
     await page.getByRole('button', { name: 'Accept variation 2 of run 1' }).click();
@@ -239,7 +252,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await page.getByRole('button', { name: 'Roll back team:local' }).click();
     await poll(() => status.textContent()).toBe('team:local rolled back from v3 to v2.');
     await poll(() => yaml.inputValue()).toContain('title: Produce (warm light)');
-    expect(await page.getByRole('region', { name: 'Audit log' }).textContent()).toContain('rollback');
+    await poll(() => page.getByRole('region', { name: 'Audit log' }).textContent()).toContain('rollback');
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('applications');
   });
@@ -251,6 +264,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await page.getByLabel('Model', { exact: true }).selectOption('pixel/sketch');
     await page.getByLabel(/^item/).fill('green apple');
     await page.getByLabel('Variations (n)').fill('1');
+    await page.getByLabel(/^Quality gate/).check();
     const rendered = page.getByRole('region', { name: 'Before you generate' });
     await poll(() => rendered.textContent()).toContain('green apple');
     expect(await rendered.textContent()).toContain('produce v2 (team:local)');
@@ -259,6 +273,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await poll(() => page.getByRole('button', { name: /^Accept variation 1 of run 1$/ }).count(), {
       timeout: 30_000,
     }).toBe(1);
+    // The gate ran (pixel/inspect offline): its rounds with the judge's answer per question.
+    const gate = page.getByRole('region', { name: 'Quality gate' });
+    await poll(() => gate.textContent()).toMatch(/Round 1: /);
+    // The verdict's round is open.
+    await poll(() =>
+      gate.getByRole('region', { name: 'Answers of round 1' }).locator('tbody tr').count(),
+    ).toBeGreaterThan(0);
+    expect(await seriousViolations(page)).toEqual([]);
   });
 
   it('compares two images side by side and with the A/B slider, and shows an experiment', async () => {
@@ -310,19 +332,30 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await reviews.enqueue(made[0]!, { app: 'produce', team: 'local', reason: 'passed' });
     await reviews.enqueue(made[2]!, { app: 'produce', team: 'local', reason: 'failed-sample' });
     await nav('Review');
-    await poll(() => page.getByText('1 of 2 ·').isVisible()).toBe(true);
-    expect(await page.getByRole('region', { name: 'produce' }).textContent()).toContain(marker);
+    // The queue holds these two and whatever the gated run above queued, oldest first.
+    const position = page.locator('figcaption', { hasText: /^\d+ of \d+ ·/ });
+    await poll(() => position.count()).toBe(1);
+    const total = Number(/of (\d+)/.exec((await position.textContent()) ?? '')![1]);
+    expect(total).toBeGreaterThanOrEqual(2);
+    const currentId = async () => (await position.getByRole('link').textContent()) ?? '';
+    const first = await currentId();
     await page.getByLabel('background').check();
     await page.keyboard.press('4');
     await poll(() => page.getByRole('radio', { name: '4' }).isChecked()).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('review');
     await page.keyboard.press('a');
-    await poll(() => page.getByText(`Approved ${made[0]}.`).isVisible()).toBe(true);
-    await poll(() => page.getByText('1 of 1 ·').isVisible()).toBe(true);
-    await page.keyboard.press('r');
-    await poll(() => page.getByText(`Rejected ${made[2]}.`).isVisible()).toBe(true);
+    await poll(() => page.getByText(`Approved ${first}.`).isVisible()).toBe(true);
+    const rejected: string[] = [];
+    for (let left = total - 1; left > 0; left--) {
+      await poll(() => position.textContent()).toMatch(new RegExp(`^1 of ${left} ·`));
+      const id = await currentId();
+      await page.keyboard.press('r');
+      await poll(() => page.getByText(`Rejected ${id}.`).isVisible()).toBe(true);
+      rejected.push(id);
+    }
     await poll(() => page.getByText('The queue is empty.').isVisible()).toBe(true);
+    expect([first, ...rejected]).toEqual(expect.arrayContaining([made[0], made[2]]));
     const rows = await db!.query<{
       image_id: string;
       verdict: string;
@@ -330,8 +363,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       reasons: string[];
     }>('SELECT image_id, verdict, rating, reasons FROM quality_reviews ORDER BY created_at');
     expect(rows.map((r) => [r.image_id, r.verdict, r.rating, r.reasons])).toEqual([
-      [made[0], 'approve', 4, ['background']],
-      [made[2], 'reject', null, []],
+      [first, 'approve', 4, ['background']],
+      ...rejected.map((id) => [id, 'reject', null, []]),
     ]);
   });
 

@@ -31,6 +31,8 @@ export interface PlaygroundForm {
   cfgScale: string;
   seed: string;
   n: string;
+  /** Run the quality gate (an application request only). */
+  gate: boolean;
 }
 
 export const EMPTY_FORM: PlaygroundForm = {
@@ -48,6 +50,7 @@ export const EMPTY_FORM: PlaygroundForm = {
   cfgScale: '',
   seed: '',
   n: '4',
+  gate: false,
 };
 
 type Req = MessageInitShape<typeof GenerateRequestSchema>;
@@ -82,6 +85,7 @@ export function requestOf(form: PlaygroundForm): Req {
   if (seed !== undefined) req.seed = seed;
   const n = int(form.n);
   if (n !== undefined) req.n = n;
+  if (form.mode === 'app' && form.gate) req.gate = { enabled: true };
   return req;
 }
 

@@ -3,8 +3,10 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ReportLine } from '../../../src/gen/pixel/v1/common_pb.ts';
 import type { GenerateProgress, Image } from '../../../src/gen/pixel/v1/images_pb.ts';
 import type { NativeCall } from '../../../src/gen/pixel/v1/models_pb.ts';
+import type { GateResult } from '../../../src/gen/pixel/v1/quality_pb.ts';
 import { errorText, isAborted } from '../api.ts';
 import { Capabilities } from '../components/Capabilities.tsx';
+import { GateRounds } from '../components/GateRounds.tsx';
 import { JsonBlock } from '../components/Json.tsx';
 import { ReportTable, unhonoured } from '../components/Report.tsx';
 import { asObject, formatCost, randomSeed } from '../format.ts';
@@ -28,6 +30,7 @@ interface Run {
   images: Image[];
   notes: string[];
   route: string;
+  gate?: GateResult;
 }
 
 interface Variable {
@@ -105,11 +108,13 @@ export function Playground() {
     }
     if (form.mode === 'app' && !form.app) return;
     const controller = new AbortController();
+    // The previews translate the request; the gate runs only on Generate.
+    const { gate: _gate, ...previewed } = request;
     const timer = setTimeout(async () => {
       try {
         if (form.mode === 'app') {
           const r = await clients.apps.previewApplication(
-            { name: form.app, vars: request.vars ?? {}, request },
+            { name: form.app, vars: request.vars ?? {}, request: previewed },
             { signal: controller.signal },
           );
           setPreview({
@@ -123,7 +128,7 @@ export function Playground() {
             via: `${r.app} v${r.appVersion} (${r.via})`,
           });
         } else {
-          const r = await clients.models.translatePreview(request, { signal: controller.signal });
+          const r = await clients.models.translatePreview(previewed, { signal: controller.signal });
           setPreview({
             model: r.model,
             report: r.report,
@@ -170,6 +175,7 @@ export function Playground() {
             images: result.images,
             notes: result.notes,
             route: result.route,
+            ...(result.gate && { gate: result.gate }),
           };
           setRuns((r) => [run, ...r].slice(0, 12));
         }
@@ -432,6 +438,13 @@ export function Playground() {
             </div>
           </div>
 
+          {form.mode === 'app' && (
+            <label className="check">
+              <input type="checkbox" checked={form.gate} onChange={(e) => set('gate', e.target.checked)} />
+              Quality gate: judge each image against the application's rubric and refine the prompt
+            </label>
+          )}
+
           <div className="actions">
             <button type="submit" className="primary" disabled={!canWrite || running !== undefined}>
               {running ? 'Generating…' : `Generate ${nValue} variation${nValue === 1 ? '' : 's'}`}
@@ -557,6 +570,7 @@ export function Playground() {
                 <h3 className="run-title">
                   Run {run.id} · {run.images.length} on {run.route}
                 </h3>
+                {run.gate && <GateRounds gate={run.gate} />}
                 {run.notes.length > 0 && (
                   <ul className="notes muted">
                     {run.notes.map((note) => (
