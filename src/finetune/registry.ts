@@ -127,7 +127,7 @@ export class FinetuneRegistry {
     return {
       ...base,
       id,
-      displayName: `${job.name} v${job.version} (fine-tune of ${base.displayName})`,
+      displayName: `${job.name} v${job.version} (fine-tune of ${base.id})`,
       description: `${job.category} fine-tune of ${base.id} on ${job.backend}: "${job.trigger} ${job.classNoun}"`,
       status: { state: 'active' },
       notes: [
