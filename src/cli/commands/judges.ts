@@ -5,7 +5,18 @@ import { openPlatformDatabase } from '../../platform/open.ts';
 import { PixelError } from '../../protocol/errors.ts';
 import { calibrateFile, parseRatings } from '../../quality/calibration/ratings-file.ts';
 import { judgesReport } from '../../quality/calibration/report.ts';
+import { envConnections } from '../../quality/gate/judge-factory.ts';
+import { comparePair } from '../../quality/judges/pairwise.ts';
+import { createVlmJudge } from '../../quality/judges/vlm.ts';
+import { parseLlmSpec } from '../../quality/llm/models.ts';
 import { failWith, printJson } from '../output.ts';
+import { withPlatform } from '../platform.ts';
+
+const DEFAULT_CRITERIA = [
+  'shows the product named in the prompt, whole and true to life',
+  'clean background and composition, no text, logos or unrelated objects',
+  'no defects or artifacts',
+];
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
 
@@ -51,6 +62,60 @@ export function registerJudges(program: Command): void {
         failWith(error, Boolean(flags.json));
       }
     });
+
+  judges
+    .command('compare <imageA> <imageB>')
+    .description(
+      'which of two stored images of one item is better, judged in both orders (position bias cancelled)',
+    )
+    .requiredOption(
+      '--judge <model>',
+      'a vision model, e.g. anthropic/claude-haiku-4-5 or openai/gpt-4.1-mini',
+    )
+    .option('--criterion <text...>', 'what "better" means (default: the checks a product listing needs)')
+    .option('--team <team>', 'whose images (default: local)')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        a: string,
+        b: string,
+        flags: { judge: string; criterion?: string[]; team?: string; json?: boolean },
+      ) => {
+        try {
+          const result = await withPlatform(async (platform) => {
+            const caller = { team: flags.team ?? 'local', role: 'member' as const };
+            const load = async (id: string, field: string) => {
+              const record = await platform.images.get(id, caller);
+              const blob = await platform.store.get(record.blobKey);
+              if (!blob)
+                throw new PixelError({
+                  code: 'not_found',
+                  field,
+                  message: `${field}: the file of ${id} is missing from the store`,
+                });
+              return { bytes: blob.bytes, mediaType: record.mediaType };
+            };
+            const judge = createVlmJudge({
+              model: flags.judge,
+              connection: envConnections(process.env)(parseLlmSpec(flags.judge, 'judge').provider),
+            });
+            return comparePair(
+              judge,
+              await load(a, 'imageA'),
+              await load(b, 'imageB'),
+              flags.criterion ?? DEFAULT_CRITERIA,
+            );
+          });
+          if (flags.json) return printJson({ imageA: a, imageB: b, ...result });
+          const winner = result.winner === 'tie' ? 'neither (tie)' : result.winner === 'a' ? a : b;
+          console.log(
+            `better: ${winner}  P(A better) ${result.pA.toFixed(3)}, position bias ${result.positionBias.toFixed(3)}${result.consistent ? '' : ', orders disagree'}`,
+          );
+        } catch (error) {
+          failWith(error, Boolean(flags.json));
+        }
+      },
+    );
 
   judges
     .command('calibrate')

@@ -4,6 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_ANTHROPIC_KEY, startFakeAnthropicJudge } from '../judges/fakes/anthropic.ts';
+import type { FakeJudgeServer } from '../judges/fakes/brain.ts';
+
+/** The base64 of the image the fake saw second in the first call, i.e. image B (sent second in order A, B). */
+function firstOf(fake: FakeJudgeServer, which: 'b'): string {
+  const body = fake.requests[0]?.body as {
+    messages?: Array<{ content?: Array<{ type: string; source?: { data: string } }> }>;
+  };
+  const images = (body?.messages?.[0]?.content ?? [])
+    .filter((p) => p.type === 'image')
+    .map((p) => p.source!.data);
+  return which === 'b' ? (images[1] ?? '') : (images[0] ?? '');
+}
 
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const DEMO_APPS = fileURLToPath(new URL('../../../examples/quality-gate/apps', import.meta.url));
@@ -12,7 +25,8 @@ const ENV = Object.fromEntries(
 );
 
 let dir: string;
-const run = (args: string[]) =>
+let roundIds: string[] = [];
+const run = (args: string[], extraEnv: Record<string, string> = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
@@ -23,6 +37,7 @@ const run = (args: string[]) =>
           PIXEL_DATA_DIR: join(dir, 'data'),
           PIXEL_APPS_DIR: DEMO_APPS,
           PIXEL_QUALITY_REVIEW: 'all',
+          ...extraEnv,
         },
       },
       (error, stdout, stderr) =>
@@ -56,6 +71,7 @@ describe('pixel generate --gate, review and judges', () => {
     expect(out.rounds[0]!.answers.map((a) => a.questionId)).toEqual(['background', 'centred', 'subject']);
     expect(out.verdict.status).toBe('passed');
     const best = out.images[0]!.id;
+    roundIds = (out.rounds as unknown as Array<{ imageId: string }>).map((r) => r.imageId);
 
     const list = await run(['review', 'list', '--json']);
     expect(
@@ -75,6 +91,34 @@ describe('pixel generate --gate, review and judges', () => {
     expect(noApp.code).toBe(2);
     expect(JSON.parse(noApp.stdout).error.field).toBe('gate');
   }, 180_000);
+
+  it('compares two stored images in both orders through a judge (fake Anthropic API)', async () => {
+    const fake = await startFakeAnthropicJudge();
+    try {
+      const [a, b] = roundIds as [string, string];
+      // The fake prefers whatever it sees first by 0.1, and image B (round 2) on merit.
+      fake.brain.pFirst = (first) => (first === firstOf(fake, 'b') ? 0.7 : 0.3) + 0.1;
+      const r = await run(['judges', 'compare', a, b, '--judge', 'anthropic/claude-haiku-4-5', '--json'], {
+        ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY,
+        ANTHROPIC_BASE_URL: fake.baseURL,
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as {
+        winner: string;
+        pA: number;
+        positionBias: number;
+        orders: unknown[];
+      };
+      expect(fake.requests).toHaveLength(2);
+      expect(out.orders).toHaveLength(2);
+      expect(out.winner).toBe('b');
+      // A shown first: 0.3 + 0.1; B shown first: 0.7 + 0.1 → P(A) = (0.4 + 0.2) / 2, bias (0.4 + 0.8) / 2 − 0.5
+      expect(out.pA).toBeCloseTo(0.3, 9);
+      expect(out.positionBias).toBeCloseTo(0.1, 9);
+    } finally {
+      await fake.close();
+    }
+  }, 120_000);
 
   it('calibrates score columns of a rating file', async () => {
     const file = join(dir, 'ratings.jsonl');
