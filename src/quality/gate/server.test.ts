@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withGate } from '../../cli/generate/gate-flags.ts';
+import { generateOnServer } from '../../cli/generate/remote.ts';
 import { ImageService } from '../../gen/pixel/v1/images_pb.ts';
 import { ReviewService } from '../../gen/pixel/v1/review_pb.ts';
 import { startTestServer, type TestServer } from '../../server/test-support.ts';
@@ -58,6 +60,17 @@ describe('the quality gate through the service', () => {
     );
     const queue = await reviews.listReviewQueue({});
     expect(queue.items.map((i) => i.imageId)).toContain(result?.images[0]?.id);
+  }, 120_000);
+
+  it('runs for pixel generate --gate sent to a server, printing its rounds and verdict', async () => {
+    const summary = await generateOnServer(
+      t.url,
+      withGate({ prompt: '', app: 'gate-demo', vars: { item: 'apples' } }, { gate: true, maxRounds: '2' }),
+      { signal: new AbortController().signal },
+    );
+    expect(summary.gate?.verdict).toMatchObject({ status: 'passed', round: 2 });
+    expect(summary.gate?.rounds.map((r) => r.writer)).toEqual(['template', 'template+fix-hints']);
+    expect(summary.gate?.rounds[0]?.answers.find((a) => a.questionId === 'background')?.answer).toBe('no');
   }, 120_000);
 
   it('runs on the REST surface with the gate extra field, answering in pixel.gate', async () => {
