@@ -42,6 +42,7 @@ export function imageJson(image: StoredImage): JsonObject {
     application: image.application ?? undefined,
     appVersion: image.appVersion === null ? undefined : String(image.appVersion),
     acceptedAt: acceptedAt(image)?.toISOString(),
+    judge: asObject(image.judge),
   });
 }
 

@@ -281,6 +281,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       gate.getByRole('region', { name: 'Answers of round 1' }).locator('tbody tr').count(),
     ).toBeGreaterThan(0);
     expect(await seriousViolations(page)).toEqual([]);
+    // The gated image's page shows the stored evaluation: the judge's answer per question.
+    await page.getByRole('list', { name: 'Run 1 images' }).locator('a.thumb').first().click();
+    const stored = page.getByRole('region', { name: 'Quality gate' });
+    await poll(() =>
+      stored.getByRole('region', { name: 'Judge answers' }).locator('tbody tr').count(),
+    ).toBeGreaterThan(0);
+    expect(await stored.textContent()).toContain('pixel/inspect');
   });
 
   it('compares two images side by side and with the A/B slider, and shows an experiment', async () => {

@@ -3,6 +3,7 @@ import type { Image } from '../../../src/gen/pixel/v1/images_pb.ts';
 import { errorText } from '../api.ts';
 import { CopyButton } from '../components/Copy.tsx';
 import { JsonBlock } from '../components/Json.tsx';
+import { JudgeRecord } from '../components/JudgeRecord.tsx';
 import { ReportTable } from '../components/Report.tsx';
 import { formatCost, formatDate } from '../format.ts';
 import { useApp, useLoad, useTitle } from '../hooks.ts';
@@ -184,10 +185,15 @@ export function ImageDetail({ id }: { id: string }) {
             <ReportTable report={img.report} />
           </section>
           <section className="panel" aria-labelledby="judge-h">
-            <h2 id="judge-h">Judge rounds and review</h2>
-            <p className="muted">
-              Not shown yet: the image RPC does not return the quality gate's rounds and answers or the review
-              verdicts, so this page cannot show them.
+            <h2 id="judge-h">Quality gate</h2>
+            {img.judge ? (
+              <JudgeRecord judge={img.judge} />
+            ) : (
+              <p className="muted">No quality gate judged this image.</p>
+            )}
+            <p className="muted small-text">
+              People's review verdicts are kept by the review service, which has no call to list an image's
+              reviews yet, so they are not shown here.
             </p>
           </section>
           <JsonBlock title="Parameters" value={img.params} open />
