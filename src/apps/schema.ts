@@ -98,6 +98,8 @@ export const QualityPolicySchema = z
     /** Most the refinement loop may spend on one item, in USD. */
     budgetUsd: z.number().nonnegative(),
     enabled: z.boolean().default(true),
+    /** What the quality gate counts an `unsure` answer as: a miss, nothing (default), or nothing but flag for people. */
+    unsure: z.enum(['fail', 'ignore', 'review']).optional(),
   })
   .strict();
 

@@ -95,6 +95,16 @@ describe('the quality gate in the embedded profile', () => {
     expect(again.gate.verdict.status).toBe('failed');
   });
 
+  it('takes unsure per policy: with fail, the subject pixel/inspect cannot tell fails every round', async () => {
+    const { gate: outcome } = await gate.run(
+      { app: 'gate-demo', vars: { item: 'plums' }, gate: { unsure: 'fail', maxRounds: 2 } },
+      caller,
+    );
+    expect(outcome.rounds.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(outcome.rounds[1]!.reasons[0]).toMatch(/critical questions not met: subject/);
+    expect(outcome.verdict).toMatchObject({ status: 'failed', stopReason: 'max_rounds' });
+  });
+
   it('refuses requests it cannot gate, naming the field', async () => {
     await expect(gate.run({ prompt: 'an apple', gate: true }, caller)).rejects.toMatchObject({
       field: 'gate',

@@ -124,7 +124,7 @@ export class QualityGate {
       threshold: gateOptions.threshold ?? resolved.quality?.threshold ?? FALLBACK_POLICY.threshold,
       maxRounds: gateOptions.maxRounds ?? resolved.quality?.maxRounds ?? FALLBACK_POLICY.maxRounds,
       budgetUsd: gateOptions.budgetUsd ?? resolved.quality?.budgetUsd ?? FALLBACK_POLICY.budgetUsd,
-      unsure: gateOptions.unsure ?? 'ignore',
+      unsure: gateOptions.unsure ?? resolved.quality?.unsure ?? 'ignore',
     };
     const judgeName = gateOptions.judge ?? this.#deps.defaultJudge ?? 'pixel/inspect';
     const judge = buildJudge(judgeName, this.#deps.connections);
