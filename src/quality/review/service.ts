@@ -80,7 +80,10 @@ export class ReviewService {
 
   /** The caller's team queue (optionally one application), oldest first, without the images this caller already reviewed. */
   async queue(actor: Actor, options: { app?: string; limit?: number } = {}): Promise<QueueItem[]> {
-    const limit = Math.min(500, Math.max(1, options.limit ?? 50));
+    const asked = options.limit ?? 50;
+    if (!Number.isInteger(asked) || asked < 1)
+      throw invalidArgument('limit', `limit must be a positive integer, got ${asked}`);
+    const limit = Math.min(500, asked);
     const rows = await this.#db.query<Row>(
       `SELECT q.image_id, q.application, q.reason, q.created_at, i.model, i.prompt, v.score, v.passed,
               (SELECT count(*) FROM quality_reviews r WHERE r.image_id = q.image_id) AS reviews
@@ -225,6 +228,10 @@ export class ReviewService {
   ): Promise<ApprovalRate[]> {
     const by = options.by ?? 'application';
     const period = options.period ?? 'week';
+    // Both end up in the SQL text: only these values.
+    if (!['application', 'model', 'judge'].includes(by))
+      throw invalidArgument('by', 'by must be application, model or judge');
+    if (period !== 'day' && period !== 'week') throw invalidArgument('period', 'period must be day or week');
     const key =
       by === 'application'
         ? 'r.application'
