@@ -22,9 +22,9 @@ let jobs: JobSystem;
 let workerEnv: Record<string, string>;
 const children: ChildProcess[] = [];
 
-function startWorker(): Promise<ChildProcess> {
+function startWorker(extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(WORKER_CONCURRENCY)], {
-    env: { ...process.env, ...workerEnv },
+    env: { ...process.env, ...workerEnv, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -180,6 +180,48 @@ describe.skipIf(!postgresUrl)('batches on PostgreSQL with two worker processes',
       "SELECT blocked_until_ms FROM provider_buckets WHERE provider = 'openai'",
     );
     expect(Number(bucket[0]!.blocked_until_ms)).toBeGreaterThan(0);
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+  }, 180_000);
+
+  it('per-provider concurrency holds across all workers (pg-boss groups), not per process', async () => {
+    fake.reset();
+    fake.inject({ kind: 'slow', times: 1_000, delayMs: 300 });
+    // Each process alone would allow 2 at once (4 for the two); the group limit allows 2 in all.
+    const extra = { PIXEL_OPENAI_CONCURRENCY: '2' };
+    const [a, b] = await Promise.all([startWorker(extra), startWorker(extra)]);
+    const items = 12;
+    const rows = ['sku,item', ...Array.from({ length: items }, (_, i) => `g-${i},group item ${i}`)];
+    await new DatasetRepo(env.platform.db).create({
+      team: 'grocery',
+      name: 'groups',
+      source: 'groups.csv',
+      parsed: parseDataset(rows.join('\n'), 'csv'),
+    });
+    const run = await jobs.batches.startRun(
+      {
+        dataset: 'groups',
+        application: 'produce',
+        candidate: { model: 'openai/gpt-image-1-mini', overrides: {} },
+      },
+      caller,
+    );
+    let most = 0;
+    const progress = await waitFor(
+      'the run to finish',
+      async () => {
+        const active = await env.platform.db.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pgboss.job WHERE name = 'pixel-cells' AND state = 'active'",
+        );
+        most = Math.max(most, Number(active[0]!.n));
+        const p = await jobs.batches.progress(run.id, caller);
+        return p.state === 'done' && p;
+      },
+      { timeoutMs: 100_000, everyMs: 50 },
+    );
+    expect(progress.done).toBe(items);
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(2);
     a.kill('SIGTERM');
     b.kill('SIGTERM');
   }, 180_000);
