@@ -167,7 +167,11 @@ describe('economy mode through the OpenAI Batch API (fake)', () => {
   it('a refusal that cannot succeed: the cell fails at once with its reason, and goes to the dead letters', async () => {
     fake.inject({ kind: 'moderation', times: 1 });
     const run = await jobs.batches.startRun(
-      { dataset: 'eco', application: 'produce', candidate: { model: 'openai/gpt-image-1-mini', overrides: {} } },
+      {
+        dataset: 'eco',
+        application: 'produce',
+        candidate: { model: 'openai/gpt-image-1-mini', overrides: {} },
+      },
       caller,
     );
     const p = await waitFor(
@@ -184,6 +188,8 @@ describe('economy mode through the OpenAI Batch API (fake)', () => {
     expect(failures[0]!.attempts).toBe(1);
     expect(failures[0]!.error).toMatchObject({ reason: 'content_moderated' });
     const dead = await jobs.boss.findJobs<{ runId: string; reason: { reason: string } }>('pixel-cells-dead');
-    expect(dead.filter((j) => j.data.runId === run.id).map((j) => j.data.reason.reason)).toEqual(['content_moderated']);
+    expect(dead.filter((j) => j.data.runId === run.id).map((j) => j.data.reason.reason)).toEqual([
+      'content_moderated',
+    ]);
   }, 60_000);
 });
