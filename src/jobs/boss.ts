@@ -31,6 +31,8 @@ export async function startBoss(options: BossOptions): Promise<PgBoss> {
     superviseIntervalSeconds: options.superviseSeconds ?? 5,
     monitorIntervalSeconds: options.superviseSeconds ?? 5,
     registerInstance: false,
+    // No cron schedules here: their timers would only add polling.
+    schedule: false,
     openTelemetry: { enabled: false },
   };
   const boss = options.databaseUrl
