@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composePlatform, type Platform } from '../../platform/compose.ts';
 import { platformConfigFromEnv } from '../../platform/config.ts';
+import { FAKE_OPENAI_KEY, startFakeOpenAiJudge } from '../judges/fakes/openai.ts';
 import { ReviewService } from '../review/service.ts';
 import { envConnections } from './judge-factory.ts';
 import { parseGateOptions } from './options.ts';
 import { type GateEvent, QualityGate } from './service.ts';
+import { gateResultJson } from './wire.ts';
 
 const DEMO_APPS = fileURLToPath(new URL('../../../examples/quality-gate/apps', import.meta.url));
 const caller = { team: 'local', role: 'member' as const };
@@ -103,6 +105,42 @@ describe('the quality gate in the embedded profile', () => {
     expect(outcome.rounds.map((r) => r.status)).toEqual(['failed', 'failed']);
     expect(outcome.rounds[1]!.reasons[0]).toMatch(/critical questions not met: subject/);
     expect(outcome.verdict).toMatchObject({ status: 'failed', stopReason: 'max_rounds' });
+  });
+
+  it('runs a cascade: pixel/inspect settles what it can, the paid judge (a fake OpenAI API) the rest', async () => {
+    const fake = await startFakeOpenAiJudge();
+    try {
+      fake.brain.pYes = () => 0.95;
+      const paidGate = new QualityGate({
+        images: platform.images,
+        resolve: platform.applications.resolver(),
+        db: platform.db,
+        connections: () => ({ apiKey: FAKE_OPENAI_KEY, baseURL: fake.baseURL }),
+        review: { mode: 'passed', failedSample: 0 },
+      });
+      const { gate: outcome } = await paidGate.run(
+        {
+          app: 'gate-demo',
+          vars: { item: 'cherries' },
+          gate: { judge: 'cascade:openai/gpt-4.1-mini', unsure: 'fail' },
+        },
+        caller,
+      );
+      expect(outcome.judge).toBe('cascade(pixel/inspect>openai/gpt-4.1-mini)');
+      expect(outcome.rounds.map((r) => r.status)).toEqual(['failed', 'passed']);
+      for (const r of outcome.rounds) expect(r.cascade).toMatchObject({ answeredOffline: 2, askedPaid: 1 });
+      const subject = outcome.rounds[1]!.answers.find((a) => a.questionId === 'subject')!;
+      expect(subject).toMatchObject({ answer: 'yes', path: 'logprobs', judge: 'openai/gpt-4.1-mini' });
+      expect(fake.requests).toHaveLength(2);
+      expect(JSON.stringify(fake.requests[0]!.body)).not.toContain('plain white');
+      expect(gateResultJson({ ...outcome, questions: outcome.questions }).rounds).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ cascade: expect.objectContaining({ askedPaid: 1 }) }),
+        ]),
+      );
+    } finally {
+      await fake.close();
+    }
   });
 
   it('refuses requests it cannot gate, naming the field', async () => {

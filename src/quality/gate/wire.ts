@@ -50,6 +50,7 @@ export function gateResultJson(gate: GateSummary): JsonObject {
         failed: r.failed,
         reasons: r.reasons,
         costUsd: r.costUsd,
+        cascade: r.cascade,
         answers: r.answers.map((a) =>
           defined({
             questionId: a.questionId,
@@ -80,6 +81,7 @@ type WireRound = Partial<{
   failed: string[];
   reasons: string[];
   costUsd: number;
+  cascade: { answeredOffline: number; askedPaid: number; savedUsd: number };
   answers: Array<
     Partial<{
       questionId: string;
@@ -136,6 +138,15 @@ export function gateSummaryFromWire(value: unknown): GateSummary {
       failed: r.failed ?? [],
       reasons: r.reasons ?? [],
       costUsd: r.costUsd ?? 0,
+      ...(r.cascade
+        ? {
+            cascade: {
+              answeredOffline: r.cascade.answeredOffline ?? 0,
+              askedPaid: r.cascade.askedPaid ?? 0,
+              savedUsd: r.cascade.savedUsd ?? 0,
+            },
+          }
+        : {}),
       answers: (r.answers ?? []).map((a) => ({
         questionId: a.questionId ?? '',
         answer: (a.answer ?? 'unsure') as 'yes' | 'no' | 'unsure',

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/quality.proto.
  */
 export const file_pixel_v1_quality: GenFile = /*@__PURE__*/
-  fileDesc("ChZwaXhlbC92MS9xdWFsaXR5LnByb3RvEghwaXhlbC52MSLDAgoLR2F0ZU9wdGlvbnMSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhIKBWp1ZGdlGAIgASgJSAGIAQESFgoJdGhyZXNob2xkGAMgASgBSAKIAQESFwoKbWF4X3JvdW5kcxgEIAEoBUgDiAEBEhcKCmJ1ZGdldF91c2QYBSABKAFIBIgBARITCgZ1bnN1cmUYBiABKAlIBYgBARIaCg1wcm9tcHRfd3JpdGVyGAcgASgJSAaIAQESHAoPcXVlc3Rpb25fd3JpdGVyGAggASgJSAeIAQFCCgoIX2VuYWJsZWRCCAoGX2p1ZGdlQgwKCl90aHJlc2hvbGRCDQoLX21heF9yb3VuZHNCDQoLX2J1ZGdldF91c2RCCQoHX3Vuc3VyZUIQCg5fcHJvbXB0X3dyaXRlckISChBfcXVlc3Rpb25fd3JpdGVyIpkBCgpHYXRlQW5zd2VyEhMKC3F1ZXN0aW9uX2lkGAEgASgJEg4KBmFuc3dlchgCIAEoCRISCgVwX3llcxgDIAEoAUgAiAEBEgwKBHBhdGgYBCABKAkSDQoFanVkZ2UYBSABKAkSDwoHc2tpcHBlZBgGIAEoCBIRCgRub3RlGAcgASgJSAGIAQFCCAoGX3BfeWVzQgcKBV9ub3RlIsoCCglHYXRlUm91bmQSDQoFcm91bmQYASABKAUSEAoIaW1hZ2VfaWQYAiABKAkSFgoJcGFyZW50X2lkGAMgASgJSACIAQESDgoGcHJvbXB0GAQgASgJEhwKD25lZ2F0aXZlX3Byb21wdBgFIAEoCUgBiAEBEg4KBndyaXRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRINCgVqdWRnZRgIIAEoCRISCgVzY29yZRgJIAEoAUgCiAEBEg4KBnN0YXR1cxgKIAEoCRIlCgdhbnN3ZXJzGAsgAygLMhQucGl4ZWwudjEuR2F0ZUFuc3dlchIOCgZmYWlsZWQYDCADKAkSDwoHcmVhc29ucxgNIAMoCRIQCghjb3N0X3VzZBgOIAEoAUIMCgpfcGFyZW50X2lkQhIKEF9uZWdhdGl2ZV9wcm9tcHRCCAoGX3Njb3JlIoMBCgtHYXRlVmVyZGljdBIOCgZzdGF0dXMYASABKAkSEgoFc2NvcmUYAiABKAFIAIgBARIRCgl0aHJlc2hvbGQYAyABKAESDQoFcm91bmQYBCABKAUSDwoHcmVhc29ucxgFIAMoCRITCgtzdG9wX3JlYXNvbhgGIAEoCUIICgZfc2NvcmUilAEKCkdhdGVSZXN1bHQSDQoFanVkZ2UYASABKAkSJgoHdmVyZGljdBgCIAEoCzIVLnBpeGVsLnYxLkdhdGVWZXJkaWN0EiMKBnJvdW5kcxgDIAMoCzITLnBpeGVsLnYxLkdhdGVSb3VuZBIRCglzcGVudF91c2QYBCABKAESFwoPcXVlc3Rpb25fd3JpdGVyGAUgASgJYgZwcm90bzM");
+  fileDesc("ChZwaXhlbC92MS9xdWFsaXR5LnByb3RvEghwaXhlbC52MSLDAgoLR2F0ZU9wdGlvbnMSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhIKBWp1ZGdlGAIgASgJSAGIAQESFgoJdGhyZXNob2xkGAMgASgBSAKIAQESFwoKbWF4X3JvdW5kcxgEIAEoBUgDiAEBEhcKCmJ1ZGdldF91c2QYBSABKAFIBIgBARITCgZ1bnN1cmUYBiABKAlIBYgBARIaCg1wcm9tcHRfd3JpdGVyGAcgASgJSAaIAQESHAoPcXVlc3Rpb25fd3JpdGVyGAggASgJSAeIAQFCCgoIX2VuYWJsZWRCCAoGX2p1ZGdlQgwKCl90aHJlc2hvbGRCDQoLX21heF9yb3VuZHNCDQoLX2J1ZGdldF91c2RCCQoHX3Vuc3VyZUIQCg5fcHJvbXB0X3dyaXRlckISChBfcXVlc3Rpb25fd3JpdGVyIpkBCgpHYXRlQW5zd2VyEhMKC3F1ZXN0aW9uX2lkGAEgASgJEg4KBmFuc3dlchgCIAEoCRISCgVwX3llcxgDIAEoAUgAiAEBEgwKBHBhdGgYBCABKAkSDQoFanVkZ2UYBSABKAkSDwoHc2tpcHBlZBgGIAEoCBIRCgRub3RlGAcgASgJSAGIAQFCCAoGX3BfeWVzQgcKBV9ub3RlIoMDCglHYXRlUm91bmQSDQoFcm91bmQYASABKAUSEAoIaW1hZ2VfaWQYAiABKAkSFgoJcGFyZW50X2lkGAMgASgJSACIAQESDgoGcHJvbXB0GAQgASgJEhwKD25lZ2F0aXZlX3Byb21wdBgFIAEoCUgBiAEBEg4KBndyaXRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRINCgVqdWRnZRgIIAEoCRISCgVzY29yZRgJIAEoAUgCiAEBEg4KBnN0YXR1cxgKIAEoCRIlCgdhbnN3ZXJzGAsgAygLMhQucGl4ZWwudjEuR2F0ZUFuc3dlchIOCgZmYWlsZWQYDCADKAkSDwoHcmVhc29ucxgNIAMoCRIQCghjb3N0X3VzZBgOIAEoARIrCgdjYXNjYWRlGA8gASgLMhUucGl4ZWwudjEuR2F0ZUNhc2NhZGVIA4gBAUIMCgpfcGFyZW50X2lkQhIKEF9uZWdhdGl2ZV9wcm9tcHRCCAoGX3Njb3JlQgoKCF9jYXNjYWRlIk4KC0dhdGVDYXNjYWRlEhgKEGFuc3dlcmVkX29mZmxpbmUYASABKAUSEgoKYXNrZWRfcGFpZBgCIAEoBRIRCglzYXZlZF91c2QYAyABKAEigwEKC0dhdGVWZXJkaWN0Eg4KBnN0YXR1cxgBIAEoCRISCgVzY29yZRgCIAEoAUgAiAEBEhEKCXRocmVzaG9sZBgDIAEoARINCgVyb3VuZBgEIAEoBRIPCgdyZWFzb25zGAUgAygJEhMKC3N0b3BfcmVhc29uGAYgASgJQggKBl9zY29yZSKUAQoKR2F0ZVJlc3VsdBINCgVqdWRnZRgBIAEoCRImCgd2ZXJkaWN0GAIgASgLMhUucGl4ZWwudjEuR2F0ZVZlcmRpY3QSIwoGcm91bmRzGAMgAygLMhMucGl4ZWwudjEuR2F0ZVJvdW5kEhEKCXNwZW50X3VzZBgEIAEoARIXCg9xdWVzdGlvbl93cml0ZXIYBSABKAliBnByb3RvMw");
 
 /**
  * Turns the gate on for one request and overrides the application's policy.
@@ -204,6 +204,14 @@ export type GateRound = Message<"pixel.v1.GateRound"> & {
    * @generated from field: double cost_usd = 14;
    */
   costUsd: number;
+
+  /**
+   * With a cascade judge: questions pixel/inspect settled, questions the paid judge was asked, and the
+   * estimated paid spend saved.
+   *
+   * @generated from field: optional pixel.v1.GateCascade cascade = 15;
+   */
+  cascade?: GateCascade | undefined;
 };
 
 /**
@@ -212,6 +220,33 @@ export type GateRound = Message<"pixel.v1.GateRound"> & {
  */
 export const GateRoundSchema: GenMessage<GateRound> = /*@__PURE__*/
   messageDesc(file_pixel_v1_quality, 2);
+
+/**
+ * @generated from message pixel.v1.GateCascade
+ */
+export type GateCascade = Message<"pixel.v1.GateCascade"> & {
+  /**
+   * @generated from field: int32 answered_offline = 1;
+   */
+  answeredOffline: number;
+
+  /**
+   * @generated from field: int32 asked_paid = 2;
+   */
+  askedPaid: number;
+
+  /**
+   * @generated from field: double saved_usd = 3;
+   */
+  savedUsd: number;
+};
+
+/**
+ * Describes the message pixel.v1.GateCascade.
+ * Use `create(GateCascadeSchema)` to create a new message.
+ */
+export const GateCascadeSchema: GenMessage<GateCascade> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_quality, 3);
 
 /**
  * @generated from message pixel.v1.GateVerdict
@@ -257,7 +292,7 @@ export type GateVerdict = Message<"pixel.v1.GateVerdict"> & {
  * Use `create(GateVerdictSchema)` to create a new message.
  */
 export const GateVerdictSchema: GenMessage<GateVerdict> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_quality, 3);
+  messageDesc(file_pixel_v1_quality, 4);
 
 /**
  * @generated from message pixel.v1.GateResult
@@ -296,5 +331,5 @@ export type GateResult = Message<"pixel.v1.GateResult"> & {
  * Use `create(GateResultSchema)` to create a new message.
  */
 export const GateResultSchema: GenMessage<GateResult> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_quality, 4);
+  messageDesc(file_pixel_v1_quality, 5);
 
