@@ -66,12 +66,22 @@ async function ensureQueues(boss: PgBoss, leaseSeconds: number): Promise<void> {
         retryDelay: 2,
         retryBackoff: true,
         retryDelayMax: 10,
-        expireInSeconds: leaseSeconds,
+        ...leaseOptions(leaseSeconds),
       })
       .catch(ignoreExists);
   } else {
-    await boss.updateQueue(CELL_QUEUE, { expireInSeconds: leaseSeconds });
+    await boss.updateQueue(CELL_QUEUE, leaseOptions(leaseSeconds));
   }
+}
+
+/**
+ * A worker's hold on a job: heartbeats (the worker touches its jobs every half lease; a job whose heartbeats
+ * stop, its worker dead, is handed out again), and a ceiling of an hour for one cell however alive its worker.
+ * pg-boss takes heartbeats of 10 s at least.
+ */
+export function leaseOptions(leaseSeconds: number): { heartbeatSeconds: number; expireInSeconds: number } {
+  const heartbeatSeconds = Math.max(10, leaseSeconds);
+  return { heartbeatSeconds, expireInSeconds: Math.max(3_600, heartbeatSeconds * 2) };
 }
 
 function ignoreExists(error: unknown): void {

@@ -80,9 +80,14 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   let processed = 0;
   let wake: (() => void) | undefined;
 
+  // Jobs in flight, touched (pg-boss heartbeats) with the cells' lease renewals.
+  const active = new Set<string>();
   const renewTimer = setInterval(
-    () => void runner.runs.renew(owner, clock.now() + leaseMs).catch(() => {}),
-    Math.max(50, Math.floor(leaseMs / 3)),
+    () => {
+      void runner.runs.renew(owner, clock.now() + leaseMs).catch(() => {});
+      if (active.size > 0) void boss.touch(CELL_QUEUE, [...active]).catch(() => {});
+    },
+    Math.max(50, Math.floor(Math.min(leaseMs, 10_000) / 3)),
   );
   renewTimer.unref();
 
@@ -127,6 +132,15 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   };
 
   const runOne = async (job: JobWithMetadata<CellJob>) => {
+    active.add(job.id);
+    try {
+      await runAndSettle(job);
+    } finally {
+      active.delete(job.id);
+    }
+  };
+
+  const runAndSettle = async (job: JobWithMetadata<CellJob>) => {
     let outcome: CellOutcome;
     try {
       outcome = await runner.run(job.data, { final: job.retryCount >= job.retryLimit }, abort.signal);
