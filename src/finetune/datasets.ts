@@ -3,6 +3,7 @@ import { newId } from '../catalog/ids.ts';
 import { ImageRepo } from '../catalog/images.ts';
 import { PixelError } from '../protocol/errors.ts';
 import type { BlobStore } from '../storage/types.ts';
+import { packZip } from './pack.ts';
 import { type DatasetFile, type DatasetRules, DEFAULT_RULES, validateDataset } from './validate.ts';
 
 /** One image of a training dataset: a catalogue image (an upload row, or an approved image) and its caption. */
@@ -219,6 +220,11 @@ export class FinetuneDatasets {
         return blob.bytes;
       }),
     );
+  }
+
+  /** The dataset packed as a zip with `.txt` captions (Replicate's `input_images`, fal's `images_data_url`). */
+  zip(dataset: FinetuneDataset): Promise<Uint8Array> {
+    return packZip(this.#store, dataset.images);
   }
 
   async #refuseTaken(team: string, name: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { Judge, Question } from '../quality/types.ts';
-import { type EvaluationReport, type Finetune, finetuneModelId, type Weights } from './types.ts';
+import { type DatasetLook, type EvaluationReport, type Finetune, finetuneModelId } from './types.ts';
 
 const PromptsSchema = z
   .object({
@@ -31,7 +31,7 @@ export function heldOutPrompts(category: string, classNoun: string): string[] {
  * What the evaluation asks of every image: that the subject has the dataset's dominant colour and the
  * backdrop the dataset's backdrop colour (questions pixel/inspect measures).
  */
-export function evaluationQuestions(weights: Weights): Question[] {
+export function evaluationQuestions(weights: DatasetLook): Question[] {
   const questions: Question[] = [];
   if (weights.subjectColour) {
     questions.push({
@@ -78,12 +78,12 @@ export interface EvaluateOptions {
  */
 export async function evaluateFinetune(
   job: Finetune,
-  weights: Weights,
+  look: DatasetLook,
   deps: EvaluateDeps,
   options: EvaluateOptions,
 ): Promise<EvaluationReport> {
   const model = finetuneModelId(job.name, job.version);
-  const questions = evaluationQuestions(weights);
+  const questions = evaluationQuestions(look);
   const rows: EvaluationReport['prompts'] = [];
   const size = { width: options.width ?? 384, height: options.height ?? 384 };
   for (const [index, prompt] of heldOutPrompts(job.category, job.classNoun).entries()) {

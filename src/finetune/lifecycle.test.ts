@@ -57,7 +57,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
 
     const done = await service.get(job.id);
     expect(done.weights?.kind).toBe('sketch-tune');
-    expect(done.weights?.subjectColour).toBe('purple');
+    expect(done.weights?.kind === 'sketch-tune' && done.weights.subjectColour).toBe('purple');
     expect(done.evaluation?.passed).toBe(true);
     expect(done.evaluation!.finetuneScore).toBeGreaterThan(done.evaluation!.baseScore + 0.2);
     expect(done.evaluation!.wins.finetune).toBeGreaterThan(done.evaluation!.wins.base);

@@ -126,6 +126,8 @@ export class FinetuneRegistry {
   #entry(id: string, job: Finetune, base: ModelEntry): ModelEntry {
     return {
       ...base,
+      // Replicate: the trained version of the destination model is what runs.
+      ...(job.weights?.kind === 'replicate-version' && { providerModelId: job.weights.version }),
       id,
       displayName: `${job.name} v${job.version} (fine-tune of ${base.id})`,
       description: `${job.category} fine-tune of ${base.id} on ${job.backend}: "${job.trigger} ${job.classNoun}"`,

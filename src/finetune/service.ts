@@ -9,9 +9,10 @@ import type { Judge } from '../quality/types.ts';
 import type { TrainingBackend, TrainingContext, TrainingStatus } from './backends/types.ts';
 import { checkName, type FinetuneDatasets } from './datasets.ts';
 import { evaluateFinetune } from './evaluate.ts';
+import { learnTune, measureLook } from './learn.ts';
 import type { FinetuneRegistry } from './registry.ts';
 import { FinetuneRepo } from './repo.ts';
-import { BACKENDS, type BackendName, type Finetune, TERMINAL_STATES } from './types.ts';
+import { BACKENDS, type BackendName, type DatasetLook, type Finetune, TERMINAL_STATES } from './types.ts';
 
 export interface FinetuneServiceDeps {
   db: Db;
@@ -304,7 +305,7 @@ export class FinetuneService {
       await this.#deps.registry.refresh(this.#repo);
     const evaluation = await evaluateFinetune(
       job,
-      job.weights,
+      await this.#look(job, signal),
       { catalog: this.#deps.catalog, adapter: this.#deps.adapter, judge: this.#deps.judge },
       { margin: this.#deps.margin ?? 0.2, ...(signal && { signal }) },
     );
@@ -321,6 +322,21 @@ export class FinetuneService {
     return done ? this.#repo.get(job.id) : undefined;
   }
 
+  /** The dataset's look the evaluation asks about (the sketch tune learned it already; others measure it now). */
+  async #look(job: Finetune, signal?: AbortSignal): Promise<DatasetLook> {
+    if (job.weights?.kind === 'sketch-tune') {
+      const { subjectColour, backgroundColour } = job.weights;
+      return { ...(subjectColour !== undefined && { subjectColour }), backgroundColour };
+    }
+    const context = await this.#context(job, signal);
+    const looks = await Promise.all((await context.images()).map((bytes) => measureLook(bytes)));
+    const learned = learnTune(looks, 1000);
+    return {
+      ...(learned.subjectColour !== undefined && { subjectColour: learned.subjectColour }),
+      backgroundColour: learned.backgroundColour,
+    };
+  }
+
   async #context(job: Finetune, signal?: AbortSignal): Promise<TrainingContext> {
     const dataset = await this.#deps.datasets.getById(job.datasetId);
     if (!dataset)
@@ -333,6 +349,7 @@ export class FinetuneService {
       job,
       dataset,
       images: () => this.#deps.datasets.bytes(dataset),
+      zip: () => this.#deps.datasets.zip(dataset),
       ...(signal && { signal }),
     };
   }

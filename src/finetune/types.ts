@@ -15,13 +15,26 @@ export const BACKENDS = ['sketch', 'replicate', 'fal', 'self-hosted'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What inference needs from a finished training, by backend. */
-export type Weights = {
-  kind: 'sketch-tune';
-  tune: SketchTune;
-  /** The dataset's dominant subject colour and backdrop colour names (the evaluation asks about them). */
+export type Weights =
+  | {
+      kind: 'sketch-tune';
+      tune: SketchTune;
+      /** The dataset's dominant subject colour and backdrop colour names. */
+      subjectColour?: string;
+      backgroundColour: string;
+    }
+  | {
+      /** A new version of a Replicate destination model: run as `owner/name:version`. */
+      kind: 'replicate-version';
+      version: string;
+      weightsUrl?: string;
+    };
+
+/** What the evaluation asks about: the dataset's dominant subject colour and backdrop colour names. */
+export interface DatasetLook {
   subjectColour?: string;
   backgroundColour: string;
-};
+}
 
 export interface TrainingParams {
   steps: number;

@@ -6,6 +6,7 @@ import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { createInspectJudge } from '../quality/inspect/inspect.ts';
 import type { BlobStore } from '../storage/types.ts';
+import { replicateTrainingFromEnv } from './backends/replicate.ts';
 import { createSketchTuneBackend } from './backends/sketch.ts';
 import type { TrainingBackend } from './backends/types.ts';
 import { FinetuneDatasets } from './datasets.ts';
@@ -34,9 +35,12 @@ export function withFinetuneAdapters(
   return out;
 }
 
-/** The training backends this host has: the offline one always. */
-export function finetuneBackendsFromEnv(_env: NodeJS.ProcessEnv): Map<BackendName, TrainingBackend> {
-  return new Map<BackendName, TrainingBackend>([['sketch', createSketchTuneBackend()]]);
+/** The training backends this host has: the offline one always; Replicate when its token and owner are set. */
+export function finetuneBackendsFromEnv(env: NodeJS.ProcessEnv): Map<BackendName, TrainingBackend> {
+  const backends = new Map<BackendName, TrainingBackend>([['sketch', createSketchTuneBackend()]]);
+  const replicate = replicateTrainingFromEnv(env);
+  if (replicate) backends.set('replicate', replicate);
+  return backends;
 }
 
 export interface FinetunePlatform {

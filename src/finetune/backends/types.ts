@@ -7,6 +7,8 @@ export interface TrainingContext {
   dataset: FinetuneDataset;
   /** The dataset images' bytes, in dataset order (read on demand). */
   images(): Promise<Uint8Array[]>;
+  /** The dataset as trainers take it: a zip of the images with `.txt` captions. */
+  zip(): Promise<Uint8Array>;
   signal?: AbortSignal;
 }
 
