@@ -220,7 +220,12 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       );
       router.service(
         ReviewServiceDesc,
-        reviewServiceImpl({ reviews: new ReviewService(db), db, caller: (c) => callerOf(c.values) }),
+        reviewServiceImpl({
+          reviews: new ReviewService(db),
+          db,
+          resolve: applications.resolver(),
+          caller: (c) => callerOf(c.values),
+        }),
       );
       deps.routes?.(router, ctx);
       // Last: reflection describes every service registered above.

@@ -22,6 +22,22 @@ describe('ReviewService over Connect (in-memory transport)', () => {
     const impl = reviewServiceImpl({
       reviews,
       db,
+      resolve: async (input) =>
+        ({
+          app: input.app,
+          appVersion: 4,
+          prompt: `one ${input.vars?.item}`,
+          rubric: [
+            {
+              id: 'subject',
+              question: 'Does the image show one {{item}}?',
+              expected: 'yes',
+              category: 'subject',
+              critical: true,
+              fixHint: 'Name it.',
+            },
+          ],
+        }) as never,
       caller: (ctx) => ({
         team: ctx.requestHeader.get('x-team') ?? 'none',
         role: (ctx.requestHeader.get('x-role') ?? 'viewer') as Actor['role'],
@@ -54,6 +70,62 @@ describe('ReviewService over Connect (in-memory transport)', () => {
   });
   afterAll(async () => {
     await db?.close();
+  });
+
+  it('shows an item’s questions and takes a team edit, refusing viewers', async () => {
+    const shown = await client.getQuestions(
+      { app: 'produce', vars: { item: 'pear' } },
+      as('growth', 'viewer', 'v'),
+    );
+    expect(shown).toMatchObject({ app: 'produce', appVersion: 4, writer: 'rubric' });
+    expect(shown.questions.map((q) => [q.id, q.text, q.category])).toEqual([
+      ['subject', 'Does the image show one pear?', 'subject'],
+    ]);
+    const edit = {
+      app: 'produce',
+      vars: { item: 'pear' },
+      questions: [
+        {
+          id: 'subject',
+          text: 'Does the image show one pear?',
+          expected: 'yes',
+          category: 'subject',
+          critical: true,
+          fixHint: 'Name it.',
+          source: 'rubric',
+        },
+        {
+          id: 'ripe',
+          text: 'Does the pear look ripe?',
+          expected: 'yes',
+          category: 'attribute',
+          critical: false,
+          dependsOn: 'subject',
+          fixHint: 'Ripe.',
+          source: '',
+        },
+      ],
+    };
+    const denied = await client.editQuestions(edit, as('growth', 'viewer', 'v')).catch((e: unknown) => e);
+    expect(ConnectError.from(denied).code).toBe(Code.PermissionDenied);
+    const saved = await client.editQuestions(edit, as('growth', 'member', 'ana'));
+    expect(saved).toMatchObject({ writer: 'team', cached: true });
+    expect(saved.questions.map((q) => [q.id, q.dependsOn, q.source])).toEqual([
+      ['subject', undefined, 'rubric'],
+      ['ripe', 'subject', 'team'],
+    ]);
+    const bad = await client
+      .editQuestions(
+        { ...edit, questions: [{ ...edit.questions[1]!, dependsOn: 'nothing' }] },
+        as('growth', 'member', 'ana'),
+      )
+      .catch((e: unknown) => e);
+    expect(ConnectError.from(bad).message).toMatch(/dependsOn names "nothing"/);
+    const again = await client.getQuestions(
+      { app: 'produce', vars: { item: 'pear' } },
+      as('growth', 'viewer', 'v'),
+    );
+    expect(again).toMatchObject({ writer: 'team', cached: true });
   });
 
   it('lists the team queue, takes reviews, refuses viewers and other teams', async () => {

@@ -12,7 +12,153 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/review.proto.
  */
 export const file_pixel_v1_review: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9yZXZpZXcucHJvdG8SCHBpeGVsLnYxIv4BCg9SZXZpZXdRdWV1ZUl0ZW0SEAoIaW1hZ2VfaWQYASABKAkSCwoDYXBwGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIvCgtlbnF1ZXVlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoFbW9kZWwYBSABKAlIAIgBARITCgZwcm9tcHQYBiABKAlIAYgBARISCgVzY29yZRgHIAEoAUgCiAEBEhMKBnBhc3NlZBgIIAEoCEgDiAEBEg8KB3Jldmlld3MYCSABKAVCCAoGX21vZGVsQgkKB19wcm9tcHRCCAoGX3Njb3JlQgkKB19wYXNzZWQiUAoWTGlzdFJldmlld1F1ZXVlUmVxdWVzdBIQCgNhcHAYASABKAlIAIgBARISCgVsaW1pdBgCIAEoBUgBiAEBQgYKBF9hcHBCCAoGX2xpbWl0IkMKF0xpc3RSZXZpZXdRdWV1ZVJlc3BvbnNlEigKBWl0ZW1zGAEgAygLMhkucGl4ZWwudjEuUmV2aWV3UXVldWVJdGVtIoUBChNTdWJtaXRSZXZpZXdSZXF1ZXN0EhAKCGltYWdlX2lkGAEgASgJEg8KB3ZlcmRpY3QYAiABKAkSDwoHcmVhc29ucxgDIAMoCRITCgZyYXRpbmcYBCABKAVIAIgBARIRCgRub3RlGAUgASgJSAGIAQFCCQoHX3JhdGluZ0IHCgVfbm90ZSIWChRTdWJtaXRSZXZpZXdSZXNwb25zZSJOChdTdWJtaXRQcmVmZXJlbmNlUmVxdWVzdBIPCgdpbWFnZV9hGAEgASgJEg8KB2ltYWdlX2IYAiABKAkSEQoJcHJlZmVycmVkGAMgASgJIhoKGFN1Ym1pdFByZWZlcmVuY2VSZXNwb25zZSJNChVHZXRSZXZpZXdTdGF0c1JlcXVlc3QSEAoDYXBwGAEgASgJSACIAQESCgoCYnkYAiABKAkSDgoGcGVyaW9kGAMgASgJQgYKBF9hcHAiXQoMQXBwcm92YWxSYXRlEgsKA2tleRgBIAEoCRIOCgZwZXJpb2QYAiABKAkSEAoIcmV2aWV3ZWQYAyABKAUSEAoIYXBwcm92ZWQYBCABKAUSDAoEcmF0ZRgFIAEoASLTAQoWR2V0UmV2aWV3U3RhdHNSZXNwb25zZRIjChtpbWFnZXNfd2l0aF9zZXZlcmFsX3Jldmlld3MYASABKAUSFgoOcmV2aWV3ZXJfcGFpcnMYAiABKAUSHgoRcGVyY2VudF9hZ3JlZW1lbnQYAyABKAFIAIgBARISCgVrYXBwYRgEIAEoAUgBiAEBEigKCGFwcHJvdmFsGAUgAygLMhYucGl4ZWwudjEuQXBwcm92YWxSYXRlQhQKEl9wZXJjZW50X2FncmVlbWVudEIICgZfa2FwcGEiWAoWR2V0SnVkZ2VzUmVwb3J0UmVxdWVzdBIQCgNhcHAYASABKAlIAIgBARIWCgltaW5fa2FwcGEYAiABKAFIAYgBAUIGCgRfYXBwQgwKCl9taW5fa2FwcGEiQgoXR2V0SnVkZ2VzUmVwb3J0UmVzcG9uc2USJwoGcmVwb3J0GAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdDK+AwoNUmV2aWV3U2VydmljZRJWCg9MaXN0UmV2aWV3UXVldWUSIC5waXhlbC52MS5MaXN0UmV2aWV3UXVldWVSZXF1ZXN0GiEucGl4ZWwudjEuTGlzdFJldmlld1F1ZXVlUmVzcG9uc2USTQoMU3VibWl0UmV2aWV3Eh0ucGl4ZWwudjEuU3VibWl0UmV2aWV3UmVxdWVzdBoeLnBpeGVsLnYxLlN1Ym1pdFJldmlld1Jlc3BvbnNlElkKEFN1Ym1pdFByZWZlcmVuY2USIS5waXhlbC52MS5TdWJtaXRQcmVmZXJlbmNlUmVxdWVzdBoiLnBpeGVsLnYxLlN1Ym1pdFByZWZlcmVuY2VSZXNwb25zZRJTCg5HZXRSZXZpZXdTdGF0cxIfLnBpeGVsLnYxLkdldFJldmlld1N0YXRzUmVxdWVzdBogLnBpeGVsLnYxLkdldFJldmlld1N0YXRzUmVzcG9uc2USVgoPR2V0SnVkZ2VzUmVwb3J0EiAucGl4ZWwudjEuR2V0SnVkZ2VzUmVwb3J0UmVxdWVzdBohLnBpeGVsLnYxLkdldEp1ZGdlc1JlcG9ydFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChVwaXhlbC92MS9yZXZpZXcucHJvdG8SCHBpeGVsLnYxIqgBCgxHYXRlUXVlc3Rpb24SCgoCaWQYASABKAkSDAoEdGV4dBgCIAEoCRIQCghleHBlY3RlZBgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRIQCghjcml0aWNhbBgFIAEoCBIXCgpkZXBlbmRzX29uGAYgASgJSACIAQESEAoIZml4X2hpbnQYByABKAkSDgoGc291cmNlGAggASgJQg0KC19kZXBlbmRzX29uIoYBChNHZXRRdWVzdGlvbnNSZXF1ZXN0EgsKA2FwcBgBIAEoCRI1CgR2YXJzGAIgAygLMicucGl4ZWwudjEuR2V0UXVlc3Rpb25zUmVxdWVzdC5WYXJzRW50cnkaKwoJVmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKFEVkaXRRdWVzdGlvbnNSZXF1ZXN0EgsKA2FwcBgBIAEoCRI2CgR2YXJzGAIgAygLMigucGl4ZWwudjEuRWRpdFF1ZXN0aW9uc1JlcXVlc3QuVmFyc0VudHJ5EikKCXF1ZXN0aW9ucxgDIAMoCzIWLnBpeGVsLnYxLkdhdGVRdWVzdGlvbhorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ6CgtRdWVzdGlvblNldBILCgNhcHAYASABKAkSEwoLYXBwX3ZlcnNpb24YAiABKAUSDgoGd3JpdGVyGAMgASgJEg4KBmNhY2hlZBgEIAEoCBIpCglxdWVzdGlvbnMYBSADKAsyFi5waXhlbC52MS5HYXRlUXVlc3Rpb24i/gEKD1Jldmlld1F1ZXVlSXRlbRIQCghpbWFnZV9pZBgBIAEoCRILCgNhcHAYAiABKAkSDgoGcmVhc29uGAMgASgJEi8KC2VucXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgVtb2RlbBgFIAEoCUgAiAEBEhMKBnByb21wdBgGIAEoCUgBiAEBEhIKBXNjb3JlGAcgASgBSAKIAQESEwoGcGFzc2VkGAggASgISAOIAQESDwoHcmV2aWV3cxgJIAEoBUIICgZfbW9kZWxCCQoHX3Byb21wdEIICgZfc2NvcmVCCQoHX3Bhc3NlZCJQChZMaXN0UmV2aWV3UXVldWVSZXF1ZXN0EhAKA2FwcBgBIAEoCUgAiAEBEhIKBWxpbWl0GAIgASgFSAGIAQFCBgoEX2FwcEIICgZfbGltaXQiQwoXTGlzdFJldmlld1F1ZXVlUmVzcG9uc2USKAoFaXRlbXMYASADKAsyGS5waXhlbC52MS5SZXZpZXdRdWV1ZUl0ZW0ihQEKE1N1Ym1pdFJldmlld1JlcXVlc3QSEAoIaW1hZ2VfaWQYASABKAkSDwoHdmVyZGljdBgCIAEoCRIPCgdyZWFzb25zGAMgAygJEhMKBnJhdGluZxgEIAEoBUgAiAEBEhEKBG5vdGUYBSABKAlIAYgBAUIJCgdfcmF0aW5nQgcKBV9ub3RlIhYKFFN1Ym1pdFJldmlld1Jlc3BvbnNlIk4KF1N1Ym1pdFByZWZlcmVuY2VSZXF1ZXN0Eg8KB2ltYWdlX2EYASABKAkSDwoHaW1hZ2VfYhgCIAEoCRIRCglwcmVmZXJyZWQYAyABKAkiGgoYU3VibWl0UHJlZmVyZW5jZVJlc3BvbnNlIk0KFUdldFJldmlld1N0YXRzUmVxdWVzdBIQCgNhcHAYASABKAlIAIgBARIKCgJieRgCIAEoCRIOCgZwZXJpb2QYAyABKAlCBgoEX2FwcCJdCgxBcHByb3ZhbFJhdGUSCwoDa2V5GAEgASgJEg4KBnBlcmlvZBgCIAEoCRIQCghyZXZpZXdlZBgDIAEoBRIQCghhcHByb3ZlZBgEIAEoBRIMCgRyYXRlGAUgASgBItMBChZHZXRSZXZpZXdTdGF0c1Jlc3BvbnNlEiMKG2ltYWdlc193aXRoX3NldmVyYWxfcmV2aWV3cxgBIAEoBRIWCg5yZXZpZXdlcl9wYWlycxgCIAEoBRIeChFwZXJjZW50X2FncmVlbWVudBgDIAEoAUgAiAEBEhIKBWthcHBhGAQgASgBSAGIAQESKAoIYXBwcm92YWwYBSADKAsyFi5waXhlbC52MS5BcHByb3ZhbFJhdGVCFAoSX3BlcmNlbnRfYWdyZWVtZW50QggKBl9rYXBwYSJYChZHZXRKdWRnZXNSZXBvcnRSZXF1ZXN0EhAKA2FwcBgBIAEoCUgAiAEBEhYKCW1pbl9rYXBwYRgCIAEoAUgBiAEBQgYKBF9hcHBCDAoKX21pbl9rYXBwYSJCChdHZXRKdWRnZXNSZXBvcnRSZXNwb25zZRInCgZyZXBvcnQYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0MswECg1SZXZpZXdTZXJ2aWNlElYKD0xpc3RSZXZpZXdRdWV1ZRIgLnBpeGVsLnYxLkxpc3RSZXZpZXdRdWV1ZVJlcXVlc3QaIS5waXhlbC52MS5MaXN0UmV2aWV3UXVldWVSZXNwb25zZRJNCgxTdWJtaXRSZXZpZXcSHS5waXhlbC52MS5TdWJtaXRSZXZpZXdSZXF1ZXN0Gh4ucGl4ZWwudjEuU3VibWl0UmV2aWV3UmVzcG9uc2USWQoQU3VibWl0UHJlZmVyZW5jZRIhLnBpeGVsLnYxLlN1Ym1pdFByZWZlcmVuY2VSZXF1ZXN0GiIucGl4ZWwudjEuU3VibWl0UHJlZmVyZW5jZVJlc3BvbnNlElMKDkdldFJldmlld1N0YXRzEh8ucGl4ZWwudjEuR2V0UmV2aWV3U3RhdHNSZXF1ZXN0GiAucGl4ZWwudjEuR2V0UmV2aWV3U3RhdHNSZXNwb25zZRJWCg9HZXRKdWRnZXNSZXBvcnQSIC5waXhlbC52MS5HZXRKdWRnZXNSZXBvcnRSZXF1ZXN0GiEucGl4ZWwudjEuR2V0SnVkZ2VzUmVwb3J0UmVzcG9uc2USRAoMR2V0UXVlc3Rpb25zEh0ucGl4ZWwudjEuR2V0UXVlc3Rpb25zUmVxdWVzdBoVLnBpeGVsLnYxLlF1ZXN0aW9uU2V0EkYKDUVkaXRRdWVzdGlvbnMSHi5waXhlbC52MS5FZGl0UXVlc3Rpb25zUmVxdWVzdBoVLnBpeGVsLnYxLlF1ZXN0aW9uU2V0YgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * @generated from message pixel.v1.GateQuestion
+ */
+export type GateQuestion = Message<"pixel.v1.GateQuestion"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * yes | no
+   *
+   * @generated from field: string expected = 3;
+   */
+  expected: string;
+
+  /**
+   * subject | attribute | count | background | composition | forbidden | artifact | text
+   *
+   * @generated from field: string category = 4;
+   */
+  category: string;
+
+  /**
+   * @generated from field: bool critical = 5;
+   */
+  critical: boolean;
+
+  /**
+   * @generated from field: optional string depends_on = 6;
+   */
+  dependsOn?: string | undefined;
+
+  /**
+   * @generated from field: string fix_hint = 7;
+   */
+  fixHint: string;
+
+  /**
+   * rubric | llm | team
+   *
+   * @generated from field: string source = 8;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message pixel.v1.GateQuestion.
+ * Use `create(GateQuestionSchema)` to create a new message.
+ */
+export const GateQuestionSchema: GenMessage<GateQuestion> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 0);
+
+/**
+ * @generated from message pixel.v1.GetQuestionsRequest
+ */
+export type GetQuestionsRequest = Message<"pixel.v1.GetQuestionsRequest"> & {
+  /**
+   * @generated from field: string app = 1;
+   */
+  app: string;
+
+  /**
+   * @generated from field: map<string, string> vars = 2;
+   */
+  vars: { [key: string]: string };
+};
+
+/**
+ * Describes the message pixel.v1.GetQuestionsRequest.
+ * Use `create(GetQuestionsRequestSchema)` to create a new message.
+ */
+export const GetQuestionsRequestSchema: GenMessage<GetQuestionsRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 1);
+
+/**
+ * @generated from message pixel.v1.EditQuestionsRequest
+ */
+export type EditQuestionsRequest = Message<"pixel.v1.EditQuestionsRequest"> & {
+  /**
+   * @generated from field: string app = 1;
+   */
+  app: string;
+
+  /**
+   * @generated from field: map<string, string> vars = 2;
+   */
+  vars: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated pixel.v1.GateQuestion questions = 3;
+   */
+  questions: GateQuestion[];
+};
+
+/**
+ * Describes the message pixel.v1.EditQuestionsRequest.
+ * Use `create(EditQuestionsRequestSchema)` to create a new message.
+ */
+export const EditQuestionsRequestSchema: GenMessage<EditQuestionsRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 2);
+
+/**
+ * @generated from message pixel.v1.QuestionSet
+ */
+export type QuestionSet = Message<"pixel.v1.QuestionSet"> & {
+  /**
+   * @generated from field: string app = 1;
+   */
+  app: string;
+
+  /**
+   * @generated from field: int32 app_version = 2;
+   */
+  appVersion: number;
+
+  /**
+   * rubric | rubric+<writer> | team
+   *
+   * @generated from field: string writer = 3;
+   */
+  writer: string;
+
+  /**
+   * @generated from field: bool cached = 4;
+   */
+  cached: boolean;
+
+  /**
+   * @generated from field: repeated pixel.v1.GateQuestion questions = 5;
+   */
+  questions: GateQuestion[];
+};
+
+/**
+ * Describes the message pixel.v1.QuestionSet.
+ * Use `create(QuestionSetSchema)` to create a new message.
+ */
+export const QuestionSetSchema: GenMessage<QuestionSet> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 3);
 
 /**
  * @generated from message pixel.v1.ReviewQueueItem
@@ -71,7 +217,7 @@ export type ReviewQueueItem = Message<"pixel.v1.ReviewQueueItem"> & {
  * Use `create(ReviewQueueItemSchema)` to create a new message.
  */
 export const ReviewQueueItemSchema: GenMessage<ReviewQueueItem> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 0);
+  messageDesc(file_pixel_v1_review, 4);
 
 /**
  * @generated from message pixel.v1.ListReviewQueueRequest
@@ -93,7 +239,7 @@ export type ListReviewQueueRequest = Message<"pixel.v1.ListReviewQueueRequest"> 
  * Use `create(ListReviewQueueRequestSchema)` to create a new message.
  */
 export const ListReviewQueueRequestSchema: GenMessage<ListReviewQueueRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 1);
+  messageDesc(file_pixel_v1_review, 5);
 
 /**
  * @generated from message pixel.v1.ListReviewQueueResponse
@@ -110,7 +256,7 @@ export type ListReviewQueueResponse = Message<"pixel.v1.ListReviewQueueResponse"
  * Use `create(ListReviewQueueResponseSchema)` to create a new message.
  */
 export const ListReviewQueueResponseSchema: GenMessage<ListReviewQueueResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 2);
+  messageDesc(file_pixel_v1_review, 6);
 
 /**
  * @generated from message pixel.v1.SubmitReviewRequest
@@ -149,7 +295,7 @@ export type SubmitReviewRequest = Message<"pixel.v1.SubmitReviewRequest"> & {
  * Use `create(SubmitReviewRequestSchema)` to create a new message.
  */
 export const SubmitReviewRequestSchema: GenMessage<SubmitReviewRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 3);
+  messageDesc(file_pixel_v1_review, 7);
 
 /**
  * @generated from message pixel.v1.SubmitReviewResponse
@@ -162,7 +308,7 @@ export type SubmitReviewResponse = Message<"pixel.v1.SubmitReviewResponse"> & {
  * Use `create(SubmitReviewResponseSchema)` to create a new message.
  */
 export const SubmitReviewResponseSchema: GenMessage<SubmitReviewResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 4);
+  messageDesc(file_pixel_v1_review, 8);
 
 /**
  * @generated from message pixel.v1.SubmitPreferenceRequest
@@ -191,7 +337,7 @@ export type SubmitPreferenceRequest = Message<"pixel.v1.SubmitPreferenceRequest"
  * Use `create(SubmitPreferenceRequestSchema)` to create a new message.
  */
 export const SubmitPreferenceRequestSchema: GenMessage<SubmitPreferenceRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 5);
+  messageDesc(file_pixel_v1_review, 9);
 
 /**
  * @generated from message pixel.v1.SubmitPreferenceResponse
@@ -204,7 +350,7 @@ export type SubmitPreferenceResponse = Message<"pixel.v1.SubmitPreferenceRespons
  * Use `create(SubmitPreferenceResponseSchema)` to create a new message.
  */
 export const SubmitPreferenceResponseSchema: GenMessage<SubmitPreferenceResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 6);
+  messageDesc(file_pixel_v1_review, 10);
 
 /**
  * @generated from message pixel.v1.GetReviewStatsRequest
@@ -235,7 +381,7 @@ export type GetReviewStatsRequest = Message<"pixel.v1.GetReviewStatsRequest"> & 
  * Use `create(GetReviewStatsRequestSchema)` to create a new message.
  */
 export const GetReviewStatsRequestSchema: GenMessage<GetReviewStatsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 7);
+  messageDesc(file_pixel_v1_review, 11);
 
 /**
  * @generated from message pixel.v1.ApprovalRate
@@ -272,7 +418,7 @@ export type ApprovalRate = Message<"pixel.v1.ApprovalRate"> & {
  * Use `create(ApprovalRateSchema)` to create a new message.
  */
 export const ApprovalRateSchema: GenMessage<ApprovalRate> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 8);
+  messageDesc(file_pixel_v1_review, 12);
 
 /**
  * @generated from message pixel.v1.GetReviewStatsResponse
@@ -309,7 +455,7 @@ export type GetReviewStatsResponse = Message<"pixel.v1.GetReviewStatsResponse"> 
  * Use `create(GetReviewStatsResponseSchema)` to create a new message.
  */
 export const GetReviewStatsResponseSchema: GenMessage<GetReviewStatsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 9);
+  messageDesc(file_pixel_v1_review, 13);
 
 /**
  * @generated from message pixel.v1.GetJudgesReportRequest
@@ -331,7 +477,7 @@ export type GetJudgesReportRequest = Message<"pixel.v1.GetJudgesReportRequest"> 
  * Use `create(GetJudgesReportRequestSchema)` to create a new message.
  */
 export const GetJudgesReportRequestSchema: GenMessage<GetJudgesReportRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 10);
+  messageDesc(file_pixel_v1_review, 14);
 
 /**
  * @generated from message pixel.v1.GetJudgesReportResponse
@@ -350,7 +496,7 @@ export type GetJudgesReportResponse = Message<"pixel.v1.GetJudgesReportResponse"
  * Use `create(GetJudgesReportResponseSchema)` to create a new message.
  */
 export const GetJudgesReportResponseSchema: GenMessage<GetJudgesReportResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 11);
+  messageDesc(file_pixel_v1_review, 15);
 
 /**
  * Human review of what the quality gate produced, and how well the judges agree with people.
@@ -410,6 +556,27 @@ export const ReviewService: GenService<{
     methodKind: "unary";
     input: typeof GetJudgesReportRequestSchema;
     output: typeof GetJudgesReportResponseSchema;
+  },
+  /**
+   * The gate's questions for one item (application version + variables): the cached set, or the
+   * rubric rendered with the item.
+   *
+   * @generated from rpc pixel.v1.ReviewService.GetQuestions
+   */
+  getQuestions: {
+    methodKind: "unary";
+    input: typeof GetQuestionsRequestSchema;
+    output: typeof QuestionSetSchema;
+  },
+  /**
+   * Replaces an item's questions with the team's edit (members and admins), validated as a whole.
+   *
+   * @generated from rpc pixel.v1.ReviewService.EditQuestions
+   */
+  editQuestions: {
+    methodKind: "unary";
+    input: typeof EditQuestionsRequestSchema;
+    output: typeof QuestionSetSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pixel_v1_review, 0);
