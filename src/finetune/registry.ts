@@ -94,7 +94,10 @@ export class FinetuneRegistry {
   adjustPrompt(modelId: string, prompt: string): { prompt: string; line: ReportLine } | undefined {
     const job = this.finetuneFor(modelId);
     if (!job) return undefined;
-    const sent = insertTrigger(prompt, job.trigger, job.classNoun);
+    const triggered = insertTrigger(prompt, job.trigger, job.classNoun);
+    // AUTOMATIC1111/Forge load a LoRA named in the prompt.
+    const lora = job.weights?.kind === 'lora-file' ? `<lora:${job.weights.loraName}:1>` : undefined;
+    const sent = lora && !triggered.includes(lora) ? `${triggered} ${lora}` : triggered;
     return {
       prompt: sent,
       line: {
@@ -105,7 +108,7 @@ export class FinetuneRegistry {
         note:
           sent === prompt
             ? `fine-tune ${modelId}: the prompt already has trigger token "${job.trigger}"`
-            : `fine-tune ${modelId}: trigger phrase "${job.trigger} ${job.classNoun}" inserted`,
+            : `fine-tune ${modelId}: trigger phrase "${job.trigger} ${job.classNoun}" inserted${lora ? `, LoRA ${lora} added` : ''}`,
       },
     };
   }

@@ -191,8 +191,10 @@ export class FinetuneService {
     return this.#repo.mustGet(id);
   }
 
-  /** One look at every unfinished job; returns how many are still unfinished. */
+  /** Reloads the registry, then one look at every unfinished job; returns how many are still unfinished. */
   async tick(signal?: AbortSignal): Promise<number> {
+    // Promotions made by other processes (the CLI, another server) are picked up here.
+    await this.#deps.registry.refresh(this.#repo);
     let open = 0;
     for (const job of await this.#repo.unfinished()) {
       signal?.throwIfAborted();

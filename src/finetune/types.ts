@@ -28,6 +28,12 @@ export type Weights =
       kind: 'replicate-version';
       version: string;
       weightsUrl?: string;
+    }
+  | {
+      /** A LoRA file on a self-hosted box, loaded by name (AUTOMATIC1111 `<lora:name:1>`). */
+      kind: 'lora-file';
+      loraName: string;
+      loraUrl?: string;
     };
 
 /** What the evaluation asks about: the dataset's dominant subject colour and backdrop colour names. */

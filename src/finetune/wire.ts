@@ -7,6 +7,7 @@ import type { ProviderAdapter } from '../providers/types.ts';
 import { createInspectJudge } from '../quality/inspect/inspect.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { replicateTrainingFromEnv } from './backends/replicate.ts';
+import { selfHostedTrainingFromEnv } from './backends/self-hosted.ts';
 import { createSketchTuneBackend } from './backends/sketch.ts';
 import type { TrainingBackend } from './backends/types.ts';
 import { FinetuneDatasets } from './datasets.ts';
@@ -35,11 +36,13 @@ export function withFinetuneAdapters(
   return out;
 }
 
-/** The training backends this host has: the offline one always; Replicate when its token and owner are set. */
+/** The training backends this host has: the offline one always; Replicate when its token and owner are set; the self-hosted contract when its URL is set. */
 export function finetuneBackendsFromEnv(env: NodeJS.ProcessEnv): Map<BackendName, TrainingBackend> {
   const backends = new Map<BackendName, TrainingBackend>([['sketch', createSketchTuneBackend()]]);
   const replicate = replicateTrainingFromEnv(env);
   if (replicate) backends.set('replicate', replicate);
+  const selfHosted = selfHostedTrainingFromEnv(env);
+  if (selfHosted) backends.set('self-hosted', selfHosted);
   return backends;
 }
 
