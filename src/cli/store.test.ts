@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,6 +227,26 @@ describe('every command closes what it opened', () => {
 });
 
 describe('a server holding the data folder', () => {
+  it('a holder that did not say where it listens is named, with the ways out', SLOW, async () => {
+    const held = join(root, 'held');
+    await mkdir(join(held, 'pglite'), { recursive: true });
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      await writeFile(join(held, 'pglite', 'pixel.lock'), String(holder.pid));
+      const env = { ...KEYLESS_ENV, PIXEL_DATA_DIR: held };
+      const run = await runCli(env, ['generate', 'a fig']);
+      expect([run.timedOut, run.code]).toEqual([false, 2]);
+      expect(run.stderr).toMatch(new RegExp(`in use by process ${holder.pid}`));
+      expect(run.stderr).toMatch(/--server URL, or generate without storing with --no-store/);
+      const images = await runCli(env, ['images', 'list']);
+      expect(images.code).toBe(2);
+      expect(images.stderr).toMatch(/--server URL/);
+      expect(images.stderr).not.toMatch(/--no-store/);
+    } finally {
+      holder.kill();
+    }
+  });
+
   it('the CLI says so and sends generate and images to it; --server names one explicitly', SLOW, async () => {
     const served = join(root, 'served');
     const server = await startTestServer({ dataDir: served });

@@ -92,7 +92,10 @@ export async function runGenerate(
     return generateOnServer(serverUrl(flags.server), request, { ...out, signal: io.signal, apiKey });
   }
   const { openStoreTarget } = await import('../generate/route.ts');
-  const target = await openStoreTarget(platformConfigFromEnv(process.env));
+  const target = await openStoreTarget(
+    platformConfigFromEnv(process.env),
+    ', or generate without storing with --no-store',
+  );
   if (target.kind === 'server') {
     io.notice(
       `the catalogue in this data folder is held by \`pixel serve\` (process ${target.pid}) at ${target.url}; sending the request there`,

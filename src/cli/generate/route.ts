@@ -14,7 +14,11 @@ export type StoreTarget =
  * its lock says which server and at what URL: the request goes there instead. A holder that did not say
  * where it listens is an error naming the ways out (--server URL, --no-store, DATABASE_URL).
  */
-export async function openStoreTarget(config: PlatformConfig): Promise<StoreTarget> {
+export async function openStoreTarget(
+  config: PlatformConfig,
+  /** What else the command could do, appended to the message (e.g. generate's --no-store). */
+  alternative = '',
+): Promise<StoreTarget> {
   try {
     return { kind: 'here', platform: await composePlatform(config, { env: process.env }) };
   } catch (error) {
@@ -26,7 +30,7 @@ export async function openStoreTarget(config: PlatformConfig): Promise<StoreTarg
       code: 'failed_precondition',
       reason: 'data_dir_in_use',
       field: 'PIXEL_DATA_DIR',
-      message: `${error.message}; or send the request to that server with --server URL, or generate without storing with --no-store`,
+      message: `${error.message}; or send the request to that server with --server URL${alternative}`,
     });
   }
 }
