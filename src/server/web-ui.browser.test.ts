@@ -177,6 +177,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
   });
 
   it('finds the accepted image in the history by ID and by prompt text', async () => {
+    // Within one page load the playground keeps its runs while another page is open.
+    await nav('History');
+    await nav('Playground');
+    await poll(() => page.getByRole('list', { name: 'Run 2 images' }).isVisible()).toBe(true);
     await nav('History');
     await page.getByLabel('Image ID').fill(acceptedId);
     await page.getByRole('button', { name: 'Open' }).click();
@@ -269,7 +273,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await poll(() => rendered.textContent()).toContain('green apple');
     expect(await rendered.textContent()).toContain('produce v2 (team:local)');
     await page.getByRole('button', { name: 'Generate 1 variation' }).click();
-    // The playground was left (its runs are per visit): this is its first run again.
+    // The history test loaded an image's URL afresh, so this playground starts again at run 1 (within one
+    // page load it keeps its form and runs while other pages are open).
     await poll(() => page.getByRole('button', { name: /^Accept variation 1 of run 1$/ }).count(), {
       timeout: 30_000,
     }).toBe(1);

@@ -53,18 +53,41 @@ function variablesOf(profile: JsonObject | undefined): Variable[] {
   });
 }
 
+/**
+ * What the playground holds while you visit other pages of the app (this tab, this sign-in): the form
+ * and the runs so far.
+ */
+const memory: { owner?: string; form?: PlaygroundForm; runs: Run[]; counter: number } = {
+  runs: [],
+  counter: 0,
+};
+
 export function Playground() {
   useTitle('Playground');
   const { clients, session } = useApp();
   const location = useLocation();
-  const [form, setForm] = useState<PlaygroundForm>(() => formFromQuery(location.searchParams) ?? EMPTY_FORM);
+  const owner = `${session.key ?? 'anonymous'}@${session.team}`;
+  if (memory.owner !== owner) {
+    memory.owner = owner;
+    memory.form = undefined;
+    memory.runs = [];
+    memory.counter = 0;
+  }
+  const [form, setForm] = useState<PlaygroundForm>(
+    () => formFromQuery(location.searchParams) ?? memory.form ?? EMPTY_FORM,
+  );
   const [preview, setPreview] = useState<Preview | undefined>();
   const [previewError, setPreviewError] = useState<string | undefined>();
-  const [runs, setRuns] = useState<Run[]>([]);
+  const [runs, setRuns] = useState<Run[]>(memory.runs);
   const [progress, setProgress] = useState<GenerateProgress | undefined>();
   const [running, setRunning] = useState<AbortController | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const runCounter = useRef(0);
+  const runCounter = useRef(memory.counter);
+  useEffect(() => {
+    memory.form = form;
+    memory.runs = runs;
+    memory.counter = runCounter.current;
+  }, [form, runs]);
   // For the first-render figure (scripts/web-figures.ts): when the playground first committed.
   useEffect(() => {
     performance.mark('pixel:playground-rendered');
