@@ -45,7 +45,7 @@ export function Usage() {
         </p>
       </header>
       <form className="panel row end" aria-label="Usage period" onSubmit={(e) => e.preventDefault()}>
-        <div className="field">
+        <div className="field narrow">
           <label htmlFor="u-period">Period</label>
           <select id="u-period" value={days} onChange={(e) => setDays(e.target.value)}>
             {PERIODS.map((p) => (
@@ -56,7 +56,7 @@ export function Usage() {
           </select>
         </div>
         {session.role === 'admin' && (
-          <div className="field">
+          <div className="field narrow">
             <label htmlFor="u-team">Team</label>
             <input
               id="u-team"
