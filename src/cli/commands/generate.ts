@@ -49,6 +49,7 @@ export function registerGenerate(program: Command): void {
         const summary = await runGenerate(withGate(requestFromFlags(prompt, flags), flags), flags, {
           signal: controller.signal,
           onProgress: progressReporter(progress),
+          progressText: progress,
           notice: (line) => process.stderr.write(`pixel: ${line}\n`),
         });
         progress('');
@@ -71,10 +72,17 @@ export async function runGenerate(
   io: {
     signal: AbortSignal;
     onProgress: (event: ServiceProgress) => void;
+    /** The same terminal line, for a server's progress events. */
+    progressText?: (text: string) => void;
     notice: (line: string) => void;
   },
 ): Promise<GenerateSummary> {
   const apiKey = process.env.PIXEL_API_KEY?.trim() || undefined;
+  const remote = {
+    signal: io.signal,
+    ...(apiKey && { apiKey }),
+    ...(io.progressText && { onProgress: io.progressText }),
+  };
   if (!flags.store) {
     if (flags.server !== undefined)
       throw invalidArgument('server', '--server stores on the server; drop --no-store');
@@ -89,7 +97,7 @@ export async function runGenerate(
   const out = flags.out === undefined ? {} : { out: flags.out };
   const { generateOnServer } = await import('../generate/remote.ts');
   if (flags.server !== undefined) {
-    return generateOnServer(serverUrl(flags.server), request, { ...out, signal: io.signal, apiKey });
+    return generateOnServer(serverUrl(flags.server), request, { ...out, ...remote });
   }
   const { openStoreTarget } = await import('../generate/route.ts');
   const target = await openStoreTarget(
@@ -100,7 +108,7 @@ export async function runGenerate(
     io.notice(
       `the catalogue in this data folder is held by \`pixel serve\` (process ${target.pid}) at ${target.url}; sending the request there`,
     );
-    return generateOnServer(target.url, request, { ...out, signal: io.signal, apiKey });
+    return generateOnServer(target.url, request, { ...out, ...remote });
   }
   try {
     for (const error of target.platform.synced.errors) io.notice(`warning: ${error.message}`);

@@ -1,8 +1,12 @@
 import { fromJson, type JsonObject, toJson } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { ErrorDetailSchema, GenerateRequestSchema } from '../../gen/pixel/v1/common_pb.ts';
-import { GenerateResponseSchema, ImageService } from '../../gen/pixel/v1/images_pb.ts';
+import {
+  ErrorDetailSchema,
+  type GenerateRequest,
+  GenerateRequestSchema,
+} from '../../gen/pixel/v1/common_pb.ts';
+import { type GenerateResponse, GenerateResponseSchema, ImageService } from '../../gen/pixel/v1/images_pb.ts';
 import { ERROR_CODES, type ErrorCode, PixelError } from '../../protocol/errors.ts';
 import { parseGenerateRequest } from '../../protocol/request.ts';
 import { gateSummaryFromWire } from '../../quality/gate/wire.ts';
@@ -29,7 +33,7 @@ export function imageClient(baseUrl: string, apiKey: string | undefined) {
 export async function generateOnServer(
   serverUrl: string,
   request: Record<string, unknown>,
-  options: { out?: string; signal: AbortSignal; apiKey?: string },
+  options: { out?: string; signal: AbortSignal; apiKey?: string; onProgress?: (text: string) => void },
 ): Promise<GenerateSummary> {
   // The same validation as here, so a bad flag is named the same way whether or not a server answers.
   if (request.app === undefined) parseGenerateRequest(request);
@@ -45,9 +49,11 @@ export async function generateOnServer(
   }
   const started = performance.now();
   const client = imageClient(serverUrl, options.apiKey);
-  const response = await client.generate(message, { signal: options.signal }).catch((error: unknown) => {
-    throw fromConnectError(error, serverUrl);
-  });
+  const response = await streamed(client, message, options.signal, options.onProgress).catch(
+    (error: unknown) => {
+      throw fromConnectError(error, serverUrl);
+    },
+  );
   const latencyMs = performance.now() - started;
   const answer = toJson(GenerateResponseSchema, response) as {
     images?: Array<{
@@ -99,6 +105,24 @@ export async function generateOnServer(
     storedIn: { kind: 'server', url: serverUrl },
     ...(answer.gate !== undefined && { gate: gateSummaryFromWire(answer.gate) }),
   };
+}
+
+/** GenerateStream: the server's progress events as they come (for the terminal line), then the result. */
+async function streamed(
+  client: ReturnType<typeof imageClient>,
+  message: GenerateRequest,
+  signal: AbortSignal,
+  onProgress: ((text: string) => void) | undefined,
+): Promise<GenerateResponse> {
+  for await (const event of client.generateStream(message, { signal })) {
+    if (event.event.case === 'result') return event.event.value;
+    if (event.event.case === 'progress') {
+      const p = event.event.value;
+      const fraction = p.fraction === undefined ? '' : ` ${Math.round(p.fraction * 100)}%`;
+      onProgress?.(`server: ${p.stage}${p.message ? ` ${p.message}` : ''}${fraction}`);
+    }
+  }
+  throw new PixelError({ code: 'unavailable', message: 'the server ended the stream without a result' });
 }
 
 async function download(url: string, apiKey: string | undefined, signal: AbortSignal): Promise<Uint8Array> {
