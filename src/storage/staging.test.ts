@@ -76,6 +76,8 @@ describe('StagingArea', () => {
     const area = new StagingArea(tempDir(), { files: 4, folders: 4 });
     area.refill();
     await untilStaged(area, 8);
+    for (let i = 0; i < 200 && area.readyFiles < 4; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     for (let i = 0; i < 2; i++) expect(area.takeFile()).toBeDefined();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(readdirSync(area.dir)).toHaveLength(8); // the two taken are the taker's; two spares left

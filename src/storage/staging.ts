@@ -190,6 +190,11 @@ export class StagingArea {
     if (this.#making.files + this.#making.folders === 0) this.#idle?.();
   }
 
+  /** How many spare files are ready to be taken (a file shows in the folder a moment before it is ready). */
+  get readyFiles(): number {
+    return this.#files.length;
+  }
+
   /** Removes every spare not handed out, including those still being made (it waits for them). */
   async close(): Promise<void> {
     this.#closed = true;
