@@ -34,7 +34,11 @@ describe('anonymous access', () => {
       clock,
       recheckMs: 5000,
     });
-    expect(await Promise.all([access.allowed(), access.allowed(), access.allowed()])).toEqual([true, true, true]);
+    expect(await Promise.all([access.allowed(), access.allowed(), access.allowed()])).toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect(asked).toBe(1);
     exist = true;
     clock.advance(4999);

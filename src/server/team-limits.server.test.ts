@@ -19,7 +19,13 @@ function heldProvider() {
         call.signal?.addEventListener('abort', fail);
       }),
   };
-  return { adapter, waiting, releaseAll: () => waiting.splice(0).forEach((f) => f()) };
+  return {
+    adapter,
+    waiting,
+    releaseAll: () => {
+      for (const f of waiting.splice(0)) f();
+    },
+  };
 }
 
 describe.skipIf(!postgresUrl)('per-team concurrency across two servers sharing PostgreSQL', () => {

@@ -13,10 +13,10 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import { refuseWhileDraining } from './drain.ts';
-import { closeIfBodyUnread } from './unread-body.ts';
 import { listenSharedPort } from './listener.ts';
 import type { RequestGate } from './request-gate.ts';
 import { requestIdFrom } from './rpc-observe.ts';
+import { closeIfBodyUnread } from './unread-body.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

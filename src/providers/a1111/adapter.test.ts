@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { FakeServer } from '../testing/types.ts';
 import { type A1111Adapter, createA1111Adapter } from './adapter.ts';
 import { startA1111Fake } from './fake.ts';
@@ -37,12 +37,12 @@ let open: FakeServer;
 let guarded: FakeServer;
 let adapter: A1111Adapter;
 
-useFake(async () => {
+serveFakeForSuite(async () => {
   open = await startA1111Fake();
   adapter = createA1111Adapter({ baseURL: open.url });
   return open;
 });
-useFake(
+serveFakeForSuite(
   async () => (guarded = await startA1111Fake({ auth: { username: 'pixel', password: 'hunter2-secret' } })),
 );
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry, Transport } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderAdapter } from '../types.ts';
 import { createBedrockAdapter } from './adapter.ts';
 import { type BedrockFake, startBedrockFake } from './fake.ts';
@@ -24,7 +24,7 @@ function titanBody(extra: Record<string, unknown> = {}, text = 'a ribeye steak o
 let fake: BedrockFake;
 let adapter: ProviderAdapter;
 
-useFake(async () => {
+serveFakeForSuite(async () => {
   fake = await startBedrockFake();
   adapter = createBedrockAdapter({
     baseURL: fake.url,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderCall, ProviderProgress } from '../types.ts';
 import { createBflAdapter } from './adapter.ts';
 import { type BflFake, startBflFake } from './fake.ts';
@@ -16,7 +16,7 @@ function call(id: string, body: Record<string, unknown>, extra: Partial<Provider
 }
 
 let fake: BflFake;
-useFake(async () => (fake = await startBflFake()));
+serveFakeForSuite(async () => (fake = await startBflFake()));
 
 const adapter = (extra: { maxWaitMs?: number } = {}) =>
   createBflAdapter({ apiKey: fake.apiKey, baseURL: fake.url, pollIntervalMs: 5, ...extra });

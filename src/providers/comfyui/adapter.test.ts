@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderProgress } from '../types.ts';
 import { createComfyUIAdapter } from './adapter.ts';
 import { type ComfyUIFake, startComfyUIFake } from './fake.ts';
@@ -57,10 +57,10 @@ const adapters = () => ({
   poll: createComfyUIAdapter({ baseURL: fake.url, apiKey: TOKEN, pollIntervalMs: 10, progress: 'poll' }),
 });
 
-useFake(
+serveFakeForSuite(
   async () => (fake = await startComfyUIFake({ token: TOKEN, checkpoints: ['sd_xl_base_1.0.safetensors'] })),
 );
-useFake(async () => (noSocket = await startComfyUIFake({ websocket: false })));
+serveFakeForSuite(async () => (noSocket = await startComfyUIFake({ websocket: false })));
 
 describe('comfyui adapter', () => {
   it('follows the websocket, then downloads every saved image with the KSampler seed', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderCall, ProviderProgress } from '../types.ts';
 import { createFalAdapter } from './adapter.ts';
 import { type FalFake, startFalFake } from './fake.ts';
@@ -16,7 +16,7 @@ function call(id: string, body: Record<string, unknown>, extra: Partial<Provider
 }
 
 let fake: FalFake;
-useFake(async () => (fake = await startFalFake()));
+serveFakeForSuite(async () => (fake = await startFalFake()));
 
 const adapter = (extra: { mode?: 'queue' | 'sync'; maxWaitMs?: number } = {}) =>
   createFalAdapter({

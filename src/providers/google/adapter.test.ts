@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderCall } from '../types.ts';
 import { createGoogleAdapter } from './adapter.ts';
 import { startGoogleFake } from './fake.ts';
@@ -31,7 +31,7 @@ describe('google (Gemini image output) adapter against the fake', () => {
   let fake: Fake;
   const adapter = () => createGoogleAdapter({ apiKey: fake.apiKey, baseURL: fake.url });
 
-  useFake(async () => (fake = await startGoogleFake()));
+  serveFakeForSuite(async () => (fake = await startGoogleFake()));
 
   it('posts generateContent with x-goog-api-key and decodes the inline image', async () => {
     const result = await adapter().generate(call({ imageConfig: { aspectRatio: '16:9' }, seed: 77 }));

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { FakeServer } from '../testing/types.ts';
 import { createOpenAIAdapter } from './adapter.ts';
 import { startOpenAIFake } from './fake.ts';
@@ -10,7 +10,7 @@ import { provider } from './index.ts';
 const model = (id: string) => ({ id: `openai/${id}`, providerModelId: id }) as ModelEntry;
 
 let fake: FakeServer;
-useFake(async () => (fake = await startOpenAIFake()));
+serveFakeForSuite(async () => (fake = await startOpenAIFake()));
 
 const adapter = () => createOpenAIAdapter({ apiKey: fake.apiKey, baseURL: fake.url });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderCall, ProviderProgress } from '../types.ts';
 import { createReplicateAdapter, type ReplicateAdapterConfig } from './adapter.ts';
 import { startReplicateFake } from './fake.ts';
@@ -24,9 +24,9 @@ describe('replicate adapter against the fake', () => {
     ...extra,
   });
 
-  useFake(async () => (fake = await startReplicateFake()));
+  serveFakeForSuite(async () => (fake = await startReplicateFake()));
   // Jobs take 150 ms but the Prefer: wait hold lasts 20 ms: the create returns 202 and the adapter polls.
-  useFake(async () => (slow = await startReplicateFake({ jobMs: 150, holdCapMs: 20 })));
+  serveFakeForSuite(async () => (slow = await startReplicateFake({ jobMs: 150, holdCapMs: 20 })));
 
   it('creates an official-model prediction with Prefer: wait and fetches every output URL', async () => {
     const result = await adapter(fake).generate(

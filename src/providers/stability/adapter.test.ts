@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry, Transport } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { FakeServer } from '../testing/types.ts';
 import type { ProviderCall } from '../types.ts';
 import { createStabilityAdapter, endpointFor } from './adapter.ts';
@@ -22,7 +22,7 @@ function call(m: ModelEntry, body: Record<string, unknown>, extra: Partial<Provi
 }
 
 let fake: FakeServer;
-useFake(async () => (fake = await startStabilityFake()));
+serveFakeForSuite(async () => (fake = await startStabilityFake()));
 
 const adapter = () => createStabilityAdapter({ apiKey: fake.apiKey, baseURL: fake.url });
 const jsonAdapter = () => createStabilityAdapter({ apiKey: fake.apiKey, baseURL: fake.url, output: 'json' });

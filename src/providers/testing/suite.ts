@@ -6,9 +6,9 @@ import type { FakeServer } from './types.ts';
 
 /**
  * Starts a fake before the suite's tests, resets it before each test and closes it after them.
- * `start` keeps the fake in the test file's own variable: `useFake(async () => (fake = await startXFake()))`.
+ * `start` keeps the fake in the test file's own variable: `serveFakeForSuite(async () => (fake = await startXFake()))`.
  */
-export function useFake(start: () => Promise<FakeServer>): void {
+export function serveFakeForSuite(start: () => Promise<FakeServer>): void {
   let fake: FakeServer | undefined;
   beforeAll(async () => {
     fake = await start();

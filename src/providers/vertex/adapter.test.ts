@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../models/schema.ts';
-import { failure, useFake } from '../testing/suite.ts';
+import { failure, serveFakeForSuite } from '../testing/suite.ts';
 import type { ProviderCall } from '../types.ts';
 import { createVertexAdapter } from './adapter.ts';
 import { RAI_REASON, startVertexFake } from './fake.ts';
@@ -27,7 +27,7 @@ describe('vertex (Imagen :predict) adapter against the fake', () => {
   const adapter = (project = 'pixel-test') =>
     createVertexAdapter({ accessToken: fake.apiKey, project, location: 'europe-west4', baseURL: fake.url });
 
-  useFake(async () => (fake = await startVertexFake()));
+  serveFakeForSuite(async () => (fake = await startVertexFake()));
 
   it('posts to the project/location path with the bearer token and decodes every prediction', async () => {
     const result = await adapter().generate(
