@@ -6,8 +6,8 @@
  */
 import { defaultCatalog } from '../src/models/catalog.ts';
 import { toPixelError } from '../src/protocol/errors.ts';
+import { checkImage } from '../src/providers/common/http.ts';
 import { createAdapters, missingVariable, PROVIDER_MODULES } from '../src/providers/registry.ts';
-import { checkImage } from '../src/providers/shared/http.ts';
 import { translate } from '../src/translate/translate.ts';
 
 const PROMPT = 'a red apple on a white plate, studio light';

@@ -1,12 +1,12 @@
 /// <reference types="vite/client" />
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PixelError } from '../protocol/errors.ts';
+import { checkImage } from './common/http.ts';
 import { type Clock, systemClock } from './reliability/clock.ts';
 import { runWithFallback } from './reliability/fallback.ts';
 import { ManualClock } from './reliability/manual-clock.ts';
 import { DEFAULT_POLICY, type ReliabilityPolicy } from './reliability/policy.ts';
 import { withReliability } from './reliability/with-reliability.ts';
-import { checkImage } from './shared/http.ts';
 import { plan } from './testing/plan.ts';
 import type { FakeServer, Fault, ProviderContract } from './testing/types.ts';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from './types.ts';

@@ -2,7 +2,7 @@ import type { Queryable } from '../catalog/db.ts';
 import { ImageRepo } from '../catalog/images.ts';
 import type { InputImage } from '../generate/input-images.ts';
 import { invalidArgument } from '../protocol/errors.ts';
-import { readImageHeader } from '../providers/shared/image-header.ts';
+import { readImageHeader } from '../providers/common/image-header.ts';
 import { sha256Hex } from '../storage/keys.ts';
 import type { BlobStore } from '../storage/types.ts';
 import type { Caller } from './image-service.ts';

@@ -7,7 +7,7 @@ import {
   malformed,
   networkFailure,
   readJson,
-} from '../shared/http.ts';
+} from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import {
   A1111ErrorSchema,

@@ -11,7 +11,7 @@ import {
   networkFailure,
   parseWaitFromMessage,
   readJson,
-} from '../shared/http.ts';
+} from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import {
   BedrockErrorSchema,

@@ -2,9 +2,9 @@
 // native body), keeps polling on "Request Moderated"/"Content Moderated" until its timeout, throws
 // plain Errors for failures and reports no progress, so it cannot give the classification we need.
 import { PixelError } from '../../protocol/errors.ts';
-import { fastApiFailure } from '../shared/fastapi.ts';
-import { checkImage, malformed, networkFailure, readJson } from '../shared/http.ts';
-import { pollUntilDone } from '../shared/poll.ts';
+import { fastApiFailure } from '../common/fastapi.ts';
+import { checkImage, malformed, networkFailure, readJson } from '../common/http.ts';
+import { pollUntilDone } from '../common/poll.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { PollResponseSchema, type ReadyResult, ReadyResultSchema, SubmitResponseSchema } from './wire.ts';
 

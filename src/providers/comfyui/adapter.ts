@@ -9,7 +9,7 @@ import {
   networkFailure,
   readJson,
   sleep,
-} from '../shared/http.ts';
+} from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { executionFailure, ProgressSocket } from './progress.ts';
 import {

@@ -2,9 +2,9 @@
 // cancel or request id), and its queue code (video) hard-codes queue.fal.run paths instead of the
 // returned URLs, so it cannot poll beyond the sync cap or cancel.
 import { PixelError } from '../../protocol/errors.ts';
-import { fastApiFailure, fastApiMessage } from '../shared/fastapi.ts';
-import { checkImage, decodeBase64Image, malformed, networkFailure, readJson } from '../shared/http.ts';
-import { pollUntilDone } from '../shared/poll.ts';
+import { fastApiFailure, fastApiMessage } from '../common/fastapi.ts';
+import { checkImage, decodeBase64Image, malformed, networkFailure, readJson } from '../common/http.ts';
+import { pollUntilDone } from '../common/poll.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import {
   FalMessageErrorSchema,

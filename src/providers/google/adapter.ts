@@ -8,7 +8,7 @@ import {
   malformed,
   networkFailure,
   readJson,
-} from '../shared/http.ts';
+} from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { googleHttpError } from './rpc.ts';
 import { GenerateContentResponseSchema, MODERATION_FINISH_REASONS } from './wire.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PixelError } from '../../protocol/errors.ts';
-import { classifyHttpFailure, parseDurationMs } from '../shared/http.ts';
+import { classifyHttpFailure, parseDurationMs } from '../common/http.ts';
 
 /**
  * Google RPC-style error bodies, shared by the Gemini API and Vertex AI adapters and their fakes:

@@ -12,9 +12,9 @@ import {
   networkFailure,
   parseRetryAfter,
   parseWaitFromMessage,
-} from '../shared/http.ts';
-import { postRaw, type RawResponse } from '../shared/http-client.ts';
-import { type LiftedJson, parseJsonLiftingBase64 } from '../shared/json-lift.ts';
+} from '../common/http.ts';
+import { postRaw, type RawResponse } from '../common/http-client.ts';
+import { type LiftedJson, parseJsonLiftingBase64 } from '../common/json-lift.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { ErrorResponseSchema, type ImagesResponse, ImagesResponseSchema, MODERATION_CODES } from './wire.ts';
 

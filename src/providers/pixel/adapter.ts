@@ -2,7 +2,7 @@ import { PixelError } from '../../protocol/errors.ts';
 import { renderSketch, SKETCH_NOTE, type SketchOptions } from '../../sketch/render.ts';
 import type { SketchTune } from '../../sketch/scene.ts';
 import { sceneShapeCount } from '../../sketch/scene.ts';
-import { cancelled } from '../shared/http.ts';
+import { cancelled } from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { parseSketchBody } from './wire.ts';
 

@@ -1,4 +1,4 @@
-import { sleep as abortableSleep } from '../shared/http.ts';
+import { sleep as abortableSleep } from '../common/http.ts';
 
 /**
  * Time as the reliability layer sees it. Injected so tests can run backoff, token buckets,

@@ -1,5 +1,5 @@
 import { PixelError, toPixelError } from '../../protocol/errors.ts';
-import { cancelled } from '../shared/http.ts';
+import { cancelled } from '../common/http.ts';
 
 export interface FallbackRoute<T> {
   /** Model id of the route (e.g. `fal/fal-ai/flux/dev`). */

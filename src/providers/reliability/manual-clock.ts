@@ -1,4 +1,4 @@
-import { cancelled } from '../shared/http.ts';
+import { cancelled } from '../common/http.ts';
 import type { Clock } from './clock.ts';
 
 interface Timer {

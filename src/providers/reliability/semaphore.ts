@@ -1,5 +1,5 @@
 import { PixelError } from '../../protocol/errors.ts';
-import { cancelled } from '../shared/http.ts';
+import { cancelled } from '../common/http.ts';
 
 interface Waiter {
   grant: () => void;

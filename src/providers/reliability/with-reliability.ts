@@ -1,6 +1,6 @@
 import { type PixelError, toPixelError } from '../../protocol/errors.ts';
-import { cancelled } from '../shared/http.ts';
-import { linkSignals } from '../shared/linked-signal.ts';
+import { cancelled } from '../common/http.ts';
+import { linkSignals } from '../common/linked-signal.ts';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../types.ts';
 import { retryDelayMs, shouldRetry } from './backoff.ts';
 import { CircuitBreaker } from './breaker.ts';

@@ -11,7 +11,7 @@ import {
   parseWaitFromMessage,
   readJson,
   sleep,
-} from '../shared/http.ts';
+} from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { type Prediction, PredictionSchema, type Problem, ProblemSchema, TERMINAL_STATUSES } from './wire.ts';
 

@@ -9,7 +9,7 @@ import {
   parseRetryAfter,
   parseWaitFromMessage,
   readJson,
-} from '../shared/http.ts';
+} from '../common/http.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import {
   V1ErrorSchema,

@@ -1,7 +1,6 @@
 // Native fetch, not @ai-sdk/google-vertex: it builds its own :predict body from abstract options (the
 // translated native body cannot pass through) and hides which predictions the RAI filter dropped.
 import { PixelError } from '../../protocol/errors.ts';
-import { googleHttpError } from '../google/rpc.ts';
 import {
   cancelled,
   checkImage,
@@ -9,7 +8,8 @@ import {
   malformed,
   networkFailure,
   readJson,
-} from '../shared/http.ts';
+} from '../common/http.ts';
+import { googleHttpError } from '../google/rpc.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
 import { ImagenPredictResponseSchema } from './wire.ts';
 
