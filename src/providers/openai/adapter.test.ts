@@ -131,12 +131,14 @@ describe('OpenAI generations', () => {
     expect(error).toMatchObject({ code: 'permission_denied', reason: 'content_moderated', retryable: false });
   });
 
-  it('refuses streaming, which this adapter does not speak', async () => {
-    const error = await failure(
-      adapter().generate({ model: model('gpt-image-1.5'), body: { prompt: 'x', stream: true }, count: 1 }),
-    );
-    expect(error.field).toBe('providerOptions.openai.stream');
-    expect(fake.requests).toHaveLength(0);
+  it('reads a stream asked for in the native body (providerOptions.openai.stream) like any streamed call', async () => {
+    const result = await adapter().generate({
+      model: model('gpt-image-1.5'),
+      body: { model: 'gpt-image-1.5', prompt: 'x', stream: true },
+      count: 1,
+    });
+    expect(result.images[0]).toMatchObject({ width: 1024, height: 1024, mediaType: 'image/png' });
+    expect(fake.requests[0]!.body).toEqual({ model: 'gpt-image-1.5', prompt: 'x', stream: true });
   });
 
   it('never puts the key in an error', async () => {

@@ -1,8 +1,8 @@
 // A direct HTTP call, not @ai-sdk/openai: its image model rebuilds the body from its own fixed field list
 // (the translated native body could not pass through unchanged, e.g. `partial_images`, `response_format`
 // for GPT image models) and has no `url` output path; a direct call also keeps the overhead floor.
-// JSON calls go through node:http (shared/http-client.ts) unless a `fetch` is configured; multipart
-// edits go through fetch (FormData).
+// JSON calls go through node:http (common/http-client.ts) unless a `fetch` is configured; multipart
+// edits and streamed calls (Server-Sent Events, read as they arrive) go through fetch.
 import { PixelError } from '../../protocol/errors.ts';
 import {
   checkImage,
@@ -16,6 +16,7 @@ import {
 import { postRaw, type RawResponse } from '../common/http-client.ts';
 import { type LiftedJson, parseJsonLiftingBase64 } from '../common/json-lift.ts';
 import type { ProviderAdapter, ProviderCall, ProviderImage, ProviderResult } from '../types.ts';
+import { readImageStream } from './stream.ts';
 import { ErrorResponseSchema, type ImagesResponse, ImagesResponseSchema, MODERATION_CODES } from './wire.ts';
 
 export interface OpenAIAdapterConfig {
@@ -42,11 +43,15 @@ export interface OpenAIAdapter extends ProviderAdapter {
 }
 
 const PROVIDER = 'openai';
+/** OpenAI sends at most 3 partial images per image. */
+const MAX_PARTIAL_IMAGES = 3;
 
 /**
  * `generate(call)` posts `call.body` to `/images/generations` as JSON. When `call.body.image` is
  * present (one `EditImage` or a list; optional `call.body.mask`) the call goes to `/images/edits` as
- * multipart instead, so edits also travel through the reliability wrapper.
+ * multipart instead, so edits also travel through the reliability wrapper. When the call asks for
+ * partial images (`call.partialImages`, GPT image models) it is sent with `stream: true` and
+ * `partial_images`, and each partial image reaches `call.onProgress` as OpenAI streams it.
  */
 export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter {
   const doFetch = config.fetch ?? fetch;
@@ -101,6 +106,40 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
     }
     return toResult(parsed.data, requestId, call, payload.bytes);
   }
+
+  /** A streamed call: the answer is Server-Sent Events, unless OpenAI refused it up front (plain JSON error). */
+  async function postStream(
+    call: ProviderCall,
+    path: string,
+    body: string | FormData,
+  ): Promise<ProviderResult> {
+    if (call.signal?.aborted) throw networkFailure(PROVIDER, call.signal.reason, call.signal);
+    const headers: Record<string, string> = { ...authHeaders, accept: 'text/event-stream' };
+    if (typeof body === 'string') headers['content-type'] = 'application/json';
+    try {
+      const res = await doFetch(`${base}${path}`, { method: 'POST', headers, body, signal: call.signal });
+      const requestId = res.headers.get('x-request-id') ?? undefined;
+      if (!res.ok) {
+        const raw = { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+        throw failure(raw, requestId);
+      }
+      const type = res.headers.get('content-type') ?? '';
+      if (!type.includes('text/event-stream') || !res.body) {
+        throw malformed(PROVIDER, `answered a stream with content type "${type || 'none'}"`);
+      }
+      const outcome = await readImageStream(res.body, call, requestId);
+      if (outcome.ok) return outcome.result;
+      const text = Buffer.from(JSON.stringify({ error: outcome.error }));
+      throw failure({ status: outcome.status, headers: res.headers, body: text }, requestId);
+    } catch (error) {
+      if (PixelError.isInstance(error)) throw error;
+      throw networkFailure(PROVIDER, error, call.signal);
+    }
+  }
+
+  /** The partial images to ask OpenAI for (0: a plain JSON call). */
+  const partialsOf = (call: ProviderCall) =>
+    Math.min(MAX_PARTIAL_IMAGES, Math.max(0, call.partialImages ?? 0));
 
   async function toResult(
     data: ImagesResponse,
@@ -158,15 +197,10 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
         mask: mask as EditImage | undefined,
       });
     }
-    if (call.body.stream === true) {
-      return Promise.reject(
-        new PixelError({
-          code: 'invalid_argument',
-          reason: 'unsupported_parameter',
-          field: 'providerOptions.openai.stream',
-          message: 'streaming responses are not supported; leave stream unset',
-        }),
-      );
+    const partials = partialsOf(call);
+    if (partials > 0 || call.body.stream === true) {
+      const body = { ...call.body, stream: true, ...(partials > 0 && { partial_images: partials }) };
+      return postStream(call, '/images/generations', JSON.stringify(body));
     }
     return post(call, '/images/generations', JSON.stringify(call.body));
   }
@@ -192,6 +226,12 @@ export function createOpenAIAdapter(config: OpenAIAdapterConfig): OpenAIAdapter 
       form.append(imageField, toBlob(img), `image-${i}.${extension(img)}`);
     }
     if (call.mask !== undefined) form.append('mask', toBlob(call.mask), 'mask.png');
+    const partials = partialsOf(call);
+    if (partials > 0 || call.body.stream === true || call.body.stream === 'true') {
+      form.set('stream', 'true');
+      if (partials > 0) form.set('partial_images', String(partials));
+      return postStream(call, '/images/edits', form);
+    }
     return post(call, '/images/edits', form);
   }
 

@@ -19,6 +19,18 @@ export interface OpenAIFakeOptions {
   apiKey?: string;
 }
 
+/** A failure after a stream opened: the next streamed request sends an `error` event after `afterPartials` partials. */
+export interface StreamFault {
+  afterPartials: number;
+  kind: 'server_error' | 'moderation';
+}
+
+export interface OpenAIFakeControl {
+  batches: FakeBatchControl;
+  /** The next streamed request fails mid-stream (after the given partial images) with an `error` event. */
+  failStream(fault: StreamFault): void;
+}
+
 /** Models the fake knows, as the 2026 API lists them. */
 const MODELS = new Set([
   'gpt-image-2',
@@ -53,15 +65,18 @@ const invalid = (message: string, param: string | null, code: string | null = 'i
  * A local stand-in for `api.openai.com/v1` images: same paths, Bearer auth, strict field
  * validation with the real error body `{ error: { message, type, param, code } }`, `x-request-id`,
  * rate-limit headers, and real images of the requested size as `b64_json` (or `url` for DALL·E).
+ * `stream: true` (GPT image models) answers Server-Sent Events: `partial_images` partial images of the
+ * first image, then one `…completed` event per image; a request refused up front is still plain JSON.
  */
 export async function startOpenAIFake(
   options: OpenAIFakeOptions = {},
-): Promise<FakeServer & { batches: FakeBatchControl }> {
+): Promise<FakeServer & OpenAIFakeControl> {
   const apiKey = options.apiKey ?? `sk-fake-${randomUUID().slice(0, 8)}`;
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const files = new Map<string, Uint8Array>();
   const open = new Set<ServerResponse>();
+  let streamFault: StreamFault | undefined;
   let base = '';
   // Files + Batch API: a batch's requests go through this fake's own generations endpoint.
   const batchApi = createFakeBatchApi(async (endpoint, body) => {
@@ -172,6 +187,19 @@ export async function startOpenAIFake(
         ),
       );
       const gpt = isGptImageModel(parsed.model);
+      if (parsed.stream) {
+        const fault = streamFault;
+        streamFault = undefined;
+        await sendStream(
+          res,
+          isGeneration ? 'image_generation' : 'image_edit',
+          parsed,
+          images,
+          common,
+          fault,
+        );
+        return;
+      }
       const data = images.map((bytes) => {
         if (!gpt && parsed.responseFormat !== 'b64_json') {
           const id = randomUUID();
@@ -331,6 +359,7 @@ export async function startOpenAIFake(
     if (body.background === 'transparent' && outputFormat === 'jpeg') {
       throw invalid('Transparent background requires output_format png or webp.', 'background');
     }
+    checkStream(model, body.stream === true);
     return {
       model,
       prompt: body.prompt,
@@ -341,6 +370,8 @@ export async function startOpenAIFake(
       background: body.background ?? 'auto',
       quality: body.quality ?? 'auto',
       responseFormat: body.response_format,
+      stream: body.stream === true,
+      partialImages: body.partial_images ?? 0,
     };
   }
 
@@ -381,6 +412,7 @@ export async function startOpenAIFake(
       result.data.size ?? (isGptImageModel(model) ? 'auto' : '1024x1024'),
     );
     const outputFormat = result.data.output_format ?? 'png';
+    checkStream(model, result.data.stream === 'true');
     return {
       model,
       prompt: result.data.prompt,
@@ -391,6 +423,8 @@ export async function startOpenAIFake(
       background: result.data.background ?? 'auto',
       quality: result.data.quality ?? 'auto',
       responseFormat: result.data.response_format,
+      stream: result.data.stream === 'true',
+      partialImages: result.data.partial_images ?? 0,
     };
   }
 
@@ -406,9 +440,13 @@ export async function startOpenAIFake(
     cancelled: [],
     batches: batchApi.control,
     inject: (fault) => faults.push(fault),
+    failStream: (fault) => {
+      streamFault = fault;
+    },
     reset: () => {
       faults.length = 0;
       requests.length = 0;
+      streamFault = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -417,6 +455,113 @@ export async function startOpenAIFake(
         server.close(() => resolve());
       }),
   };
+}
+
+interface StreamedRequest {
+  model: string;
+  prompt: string;
+  n: number;
+  width: number;
+  height: number;
+  outputFormat: string;
+  background: string;
+  quality: string;
+  partialImages: number;
+}
+
+/**
+ * A streamed answer as OpenAI sends it: `text/event-stream`, each event an `event:` line and one `data:`
+ * line of JSON, a blank line after each; partial images of the first image (`partial_image_index` from 0),
+ * then one `…completed` event per image with its usage. A failure after the stream opened is an `error`
+ * event carrying the usual error object, and the stream ends.
+ */
+async function sendStream(
+  res: ServerResponse,
+  kind: 'image_generation' | 'image_edit',
+  request: StreamedRequest,
+  images: Uint8Array[],
+  headers: Record<string, string>,
+  fault: StreamFault | undefined,
+): Promise<void> {
+  res.writeHead(200, {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  const settings = {
+    size: `${request.width}x${request.height}`,
+    quality: request.quality === 'auto' ? 'medium' : request.quality,
+    background: request.background === 'transparent' ? 'transparent' : 'opaque',
+    output_format: request.outputFormat,
+  };
+  const send = async (type: string, data: Record<string, unknown>) => {
+    if (res.destroyed) return;
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    // One event per turn of the event loop, so a client sees them arrive one by one.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+  for (let index = 0; index <= request.partialImages; index++) {
+    if (fault && fault.afterPartials === index) {
+      const error =
+        fault.kind === 'moderation'
+          ? {
+              message:
+                'Your request was rejected as a result of our safety system. The generated image may contain content that is not allowed by our safety system.',
+              type: 'image_generation_user_error',
+              param: null,
+              code: 'moderation_blocked',
+            }
+          : {
+              message: 'The server had an error while processing your request. Sorry about that!',
+              type: 'server_error',
+              param: null,
+              code: null,
+            };
+      await send('error', { error });
+      res.end();
+      return;
+    }
+    if (index === request.partialImages) break;
+    // A partial image: the same picture made with a different seed per step, so each frame differs.
+    const partial = await cachedImage({
+      prompt: request.prompt,
+      seed: fnv1a(`${request.prompt}#0~${index}`),
+      width: request.width,
+      height: request.height,
+      format: request.outputFormat as FakeImageRequest['format'],
+      background: settings.background === 'transparent' ? 'transparent' : 'opaque',
+    });
+    await send(`${kind}.partial_image`, {
+      b64_json: Buffer.from(partial).toString('base64'),
+      created_at: now(),
+      ...settings,
+      partial_image_index: index,
+    });
+  }
+  const imageTokens = Math.round((request.width * request.height) / 1024);
+  for (const bytes of images) {
+    await send(`${kind}.completed`, {
+      b64_json: Buffer.from(bytes).toString('base64'),
+      created_at: now(),
+      ...settings,
+      usage: {
+        total_tokens: 20 + imageTokens,
+        input_tokens: 20,
+        output_tokens: imageTokens,
+        input_tokens_details: { text_tokens: 20, image_tokens: 0 },
+      },
+    });
+  }
+  res.end();
+}
+
+/** Streaming is for GPT image models only (DALL·E answers one JSON body). */
+function checkStream(model: string, stream: boolean): void {
+  if (stream && !isGptImageModel(model)) {
+    throw invalid(`Streaming is not supported for model '${model}'.`, 'stream', 'unsupported_value');
+  }
 }
 
 const imageCache = new Map<string, Promise<Uint8Array>>();

@@ -105,3 +105,46 @@ export const MODERATION_CODES: ReadonlySet<string> = new Set([
 export function isGptImageModel(model: string | undefined): boolean {
   return model?.startsWith('gpt-image') === true;
 }
+
+/**
+ * Server-Sent Events of a streamed generation or edit (`stream: true`, GPT image models): each event is an
+ * `event:` line naming the type and one `data:` line of JSON; `partial_images` (0–3) partial pictures of
+ * the image as it is made, then one `…completed` per image. `kind` is `image_generation` or `image_edit`.
+ */
+const StreamImageFields = {
+  b64_json: z.string().min(1),
+  created_at: z.number(),
+  size: z.string(),
+  quality: z.string(),
+  background: z.string(),
+  output_format: z.string(),
+};
+export const PartialImageEventSchema = z
+  .object({
+    type: z.enum(['image_generation.partial_image', 'image_edit.partial_image']),
+    partial_image_index: z.number().int().min(0),
+    ...StreamImageFields,
+  })
+  .loose();
+export const CompletedEventSchema = z
+  .object({
+    type: z.enum(['image_generation.completed', 'image_edit.completed']),
+    ...StreamImageFields,
+    usage: UsageSchema.optional(),
+  })
+  .loose();
+/**
+ * A failure after the stream opened: an `error` event whose data carries the usual error object (the
+ * openai SDKs raise `data.error`); the Responses API's flat `{ type: "error", code, message }` is read too.
+ */
+export const StreamErrorSchema = z.union([
+  z.object({ error: ErrorResponseSchema.shape.error }).loose(),
+  z
+    .object({
+      type: z.literal('error'),
+      message: z.string(),
+      code: z.string().nullish(),
+      param: z.string().nullish(),
+    })
+    .loose(),
+]);
