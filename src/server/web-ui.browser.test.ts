@@ -7,6 +7,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild } from '../../scripts/build-web.ts';
 import type { Db } from '../catalog/db.ts';
+import { productPhoto } from '../finetune/testing.ts';
 import { ReviewService } from '../quality/review/service.ts';
 import { startTestServer, type TestServer } from './test-support.ts';
 
@@ -392,16 +393,89 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await shoot('usage');
   });
 
-  it('says plainly which pages are not built yet, and every page passes axe at 1280×800 and 390×844', async () => {
-    const pending: [string, string][] = [['/fine-tunes', 'Fine-tunes']];
-    for (const [path, title] of pending) {
-      await page.goto(`${server.url}${path}`);
-      await poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(title);
-      await poll(() => page.getByRole('heading', { name: 'Not built yet' }).isVisible()).toBe(true);
-      expect(await seriousViolations(page)).toEqual([]);
-      await shoot(path.slice(1));
-    }
+  it('fine-tunes from the page: uploads a dataset, trains on sketch with live progress, evaluates, promotes, cancels', {
+    timeout: 240_000,
+  }, async () => {
+    await nav('Fine-tunes');
+    await poll(() => page.getByText('No datasets yet: create one below.').isVisible()).toBe(true);
+    await page.getByLabel('Dataset name').fill('ube-cakes');
+    await page.getByLabel('Category').fill('bakery');
+    const photos = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (variant) => ({
+        name: `ube-${variant + 1}.png`,
+        mimeType: 'image/png',
+        buffer: Buffer.from(await productPhoto({ variant })),
+      })),
+    );
+    await page.getByLabel(/^Product photos/).setInputFiles(photos);
+    await page.getByRole('button', { name: 'Create dataset' }).click();
+    await poll(() => page.getByText('Dataset ube-cakes created with 5 images.').isVisible()).toBe(true);
+    const datasets = page.getByRole('region', { name: 'Dataset list' });
+    await poll(() => datasets.locator('tbody tr').count()).toBe(1);
+    expect(await datasets.textContent()).toContain('upload');
 
+    // Every state and percentage the jobs table shows while the job runs.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { ftSeen: string[] }).ftSeen = seen;
+      new MutationObserver(() => {
+        const row = document.querySelector('[aria-label="Fine-tune jobs"] tbody tr');
+        const text = row
+          ? `${row.querySelector('.badge')?.textContent} ${row.querySelector('td progress + span')?.textContent}`
+          : '';
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await page.getByLabel(/^Class noun/).fill('ube cake');
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await poll(() => page.getByText('Started ft/ube-cakes/v1 (sketch).').isVisible()).toBe(true);
+    const jobs = page.getByRole('region', { name: 'Fine-tune jobs' });
+    const v1 = page.getByRole('article', { name: /^ft\/ube-cakes\/v1 / });
+    await poll(() => v1.textContent(), { timeout: 90_000, interval: 500 }).toContain(
+      'promoted: serves ft/ube-cakes',
+    );
+    const seen = await page.evaluate(() => (window as unknown as { ftSeen: string[] }).ftSeen);
+    // Live: the page showed the job part-way through its training.
+    expect(seen.some((t) => /^training ([1-9]\d?)%$/.test(t))).toBe(true);
+    expect(seen.at(-1)).toBe('succeeded 100%');
+    expect(await v1.textContent()).toContain('Passed:');
+    expect(
+      await v1.getByRole('region', { name: 'Evaluation of ft/ube-cakes/v1' }).locator('tbody tr').count(),
+    ).toBeGreaterThan(0);
+    expect(await jobs.textContent()).toContain('pixel/sketch');
+
+    // A second version takes over ft/ube-cakes; promote v1 back from the page.
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await poll(() => page.getByText('Started ft/ube-cakes/v2 (sketch).').isVisible()).toBe(true);
+    const v2 = page.getByRole('article', { name: /^ft\/ube-cakes\/v2 / });
+    await poll(() => v2.textContent(), { timeout: 90_000, interval: 500 }).toContain(
+      'promoted: serves ft/ube-cakes',
+    );
+    await v1.getByRole('button', { name: 'Promote ft/ube-cakes/v1' }).click();
+    await poll(() =>
+      page.getByText('Promoted ft/ube-cakes/v1: it now serves ft/ube-cakes.').isVisible(),
+    ).toBe(true);
+    await poll(() => v1.textContent()).toContain('promoted: serves ft/ube-cakes');
+    await poll(() => v2.textContent()).toContain('not promoted');
+    const served = (await rpc('FinetuneService/ListFinetunes', {})) as {
+      finetunes: { version: number; promoted?: boolean }[];
+    };
+    expect(served.finetunes.filter((f) => f.promoted).map((f) => f.version)).toEqual([1]);
+
+    // A third one, cancelled from the page before it finishes.
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await poll(() => page.getByText('Started ft/ube-cakes/v3 (sketch).').isVisible()).toBe(true);
+    await jobs.getByRole('button', { name: 'Cancel ft/ube-cakes/v3' }).click();
+    await poll(() =>
+      page.getByText(/^Asked ft\/ube-cakes\/v3 to stop \(it was (queued|training)\)\.$/).isVisible(),
+    ).toBe(true);
+    const v3row = jobs.locator('tbody tr', { hasText: 'ft/ube-cakes/v3' });
+    await poll(() => v3row.locator('.badge').textContent(), { timeout: 60_000 }).toBe('cancelled');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('fine-tunes');
+  });
+
+  it('every page passes axe at 1280×800 and 390×844', async () => {
     const phone = await context.newPage();
     await phone.setViewportSize(PHONE);
     try {
@@ -416,6 +490,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
         '/apps/produce',
         `/compare?a=${made[0]}&b=${made[1]}`,
         '/review',
+        '/fine-tunes',
       ]) {
         await phone.goto(`${server.url}${path}`);
         await poll(() => phone.getByRole('heading', { level: 1 }).count()).toBe(1);

@@ -10,9 +10,9 @@ const Applications = lazy(() =>
   import('./pages/Applications.tsx').then((m) => ({ default: m.Applications })),
 );
 const Compare = lazy(() => import('./pages/Compare.tsx').then((m) => ({ default: m.Compare })));
+const Finetunes = lazy(() => import('./pages/Finetunes.tsx').then((m) => ({ default: m.Finetunes })));
 const History = lazy(() => import('./pages/History.tsx').then((m) => ({ default: m.History })));
 const ImageDetail = lazy(() => import('./pages/ImageDetail.tsx').then((m) => ({ default: m.ImageDetail })));
-const NotBuilt = lazy(() => import('./pages/NotBuilt.tsx').then((m) => ({ default: m.NotBuilt })));
 const Review = lazy(() => import('./pages/Review.tsx').then((m) => ({ default: m.Review })));
 const Usage = lazy(() => import('./pages/Usage.tsx').then((m) => ({ default: m.Usage })));
 
@@ -40,7 +40,7 @@ function Page({ path }: { path: string }) {
   const app = /^\/apps\/([^/]+)$/.exec(path);
   if (app) return <Applications name={decodeURIComponent(app[1]!)} />;
   if (path === '/review') return <Review />;
-  if (path === '/fine-tunes') return <NotBuilt page="fine-tunes" />;
+  if (path === '/fine-tunes') return <Finetunes />;
   if (path === '/usage') return <Usage />;
   return (
     <div className="page">

@@ -2,6 +2,7 @@ import { type Client, Code, ConnectError, createClient, type Interceptor } from 
 import { createConnectTransport } from '@connectrpc/connect-web';
 import { ApplicationService } from '../../src/gen/pixel/v1/apps_pb.ts';
 import { BatchService } from '../../src/gen/pixel/v1/batches_pb.ts';
+import { FinetuneService } from '../../src/gen/pixel/v1/finetunes_pb.ts';
 import { ImageService } from '../../src/gen/pixel/v1/images_pb.ts';
 import { ModelService } from '../../src/gen/pixel/v1/models_pb.ts';
 import { ReviewService } from '../../src/gen/pixel/v1/review_pb.ts';
@@ -20,6 +21,7 @@ export interface Clients {
   apps: Client<typeof ApplicationService>;
   batches: Client<typeof BatchService>;
   review: Client<typeof ReviewService>;
+  finetunes: Client<typeof FinetuneService>;
 }
 
 /** The signed-in session of this browser tab (sessionStorage: gone when the tab closes). */
@@ -38,6 +40,7 @@ export function clientsFor(key: string | undefined): Clients {
     apps: createClient(ApplicationService, transport),
     batches: createClient(BatchService, transport),
     review: createClient(ReviewService, transport),
+    finetunes: createClient(FinetuneService, transport),
   };
 }
 
