@@ -3,7 +3,8 @@ import type { Queryable } from './db.ts';
 
 export type RunKind = 'experiment' | 'production';
 export type RunState = 'running' | 'paused' | 'cancelled' | 'done' | 'budget_stopped';
-export type CellState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+export const CELL_STATES = ['pending', 'running', 'done', 'failed', 'skipped'] as const;
+export type CellState = (typeof CELL_STATES)[number];
 
 /** A model with optional unified-parameter overrides (style, cfgScale, quality…). */
 export interface Candidate {
@@ -55,6 +56,14 @@ export interface CellRecord extends CellKey {
   error: { code: string; reason?: string; message: string } | null;
   via: string | null;
   finishedMs: number | null;
+}
+
+/** A cell with the dataset item it is for (null fields when the item is gone). */
+export interface CellWithItem extends CellRecord {
+  externalId: string | null;
+  category: string | null;
+  vars: Record<string, string>;
+  line: number | null;
 }
 
 export interface CellCounts {
@@ -286,6 +295,49 @@ export class BatchRunRepo {
     return rows.map(toCell);
   }
 
+  /**
+   * One page of a run's cells in (item, candidate) order, each with its dataset item (external id, category,
+   * variables, source line): what a compare grid (items × candidates) or a failure list shows. `after`:
+   * the last cell of the previous page. `total`: how many cells match the filters, across all pages.
+   */
+  async listCells(
+    runId: string,
+    options: {
+      state?: CellState;
+      candidate?: number;
+      after?: { item: number; candidate: number };
+      limit: number;
+    },
+  ): Promise<{ cells: CellWithItem[]; total: number }> {
+    const filters = [runId, options.state ?? null, options.candidate ?? null];
+    const rows = await this.#db.query<CellRow & ItemColumns>(
+      `SELECT c.*, i.external_id, i.category, i.vars, i.line
+       FROM batch_cells c
+       JOIN batch_runs r ON r.id = c.run_id
+       LEFT JOIN dataset_items i ON i.dataset_id = r.dataset_id AND i.idx = c.item_idx
+       WHERE c.run_id = $1 AND ($2::text IS NULL OR c.state = $2) AND ($3::int IS NULL OR c.candidate_idx = $3)
+         AND ($4::int IS NULL OR (c.item_idx, c.candidate_idx) > ($4::int, $5::int))
+       ORDER BY c.item_idx, c.candidate_idx
+       LIMIT $6`,
+      [...filters, options.after?.item ?? null, options.after?.candidate ?? 0, options.limit],
+    );
+    const total = await this.#db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM batch_cells
+       WHERE run_id = $1 AND ($2::text IS NULL OR state = $2) AND ($3::int IS NULL OR candidate_idx = $3)`,
+      filters,
+    );
+    return {
+      cells: rows.map((row) => ({
+        ...toCell(row),
+        externalId: row.external_id,
+        category: row.category,
+        vars: row.vars === null ? {} : json(row.vars),
+        line: row.line === null ? null : Number(row.line),
+      })),
+      total: Number(total[0]?.n ?? 0),
+    };
+  }
+
   async spent(runId: string): Promise<number> {
     const rows = await this.#db.query<{ s: string | null }>(
       'SELECT sum(cost_usd) AS s FROM batch_cells WHERE run_id = $1',
@@ -330,6 +382,13 @@ interface CellRow {
   error: CellRecord['error'] | string | null;
   via: string | null;
   finished_ms: string | null;
+}
+
+interface ItemColumns {
+  external_id: string | null;
+  category: string | null;
+  vars: Record<string, string> | string | null;
+  line: number | null;
 }
 
 const json = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);

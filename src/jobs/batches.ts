@@ -3,7 +3,10 @@ import type { Applications } from '../apps/service.ts';
 import {
   BatchRunRepo,
   type Candidate,
+  CELL_STATES,
   type CellCounts,
+  type CellState,
+  type CellWithItem,
   type RunKind,
   type RunRecord,
   type RunState,
@@ -306,6 +309,52 @@ export class BatchService {
       .map((c) => ({ item: c.item, candidate: c.candidate, attempts: c.attempts, error: c.error }));
   }
 
+  /**
+   * A page of the run's cells in (item, candidate) order with their items, images, cost, latency, judge
+   * verdict and last error; filtered by state and candidate. `pageToken` comes from the previous page.
+   */
+  async listCells(
+    id: string,
+    caller: Caller,
+    options: { state?: string; candidate?: number; pageSize?: number; pageToken?: string } = {},
+  ): Promise<{ cells: Array<CellWithItem & { model: string }>; nextPageToken?: string; total: number }> {
+    const run = await this.get(id, caller);
+    const { state, candidate } = options;
+    if (state !== undefined && !(CELL_STATES as readonly string[]).includes(state)) {
+      throw invalidArgument('state', `must be one of ${CELL_STATES.join(', ')}, got "${state}"`);
+    }
+    if (
+      candidate !== undefined &&
+      !(Number.isInteger(candidate) && candidate >= 0 && candidate < run.candidates.length)
+    ) {
+      throw invalidArgument(
+        'candidate',
+        `must be 0–${run.candidates.length - 1} (the run's candidates), got ${candidate}`,
+      );
+    }
+    const pageSize = options.pageSize ?? DEFAULT_CELL_PAGE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_CELL_PAGE) {
+      throw invalidArgument('page_size', `must be 1–${MAX_CELL_PAGE}, got ${pageSize}`);
+    }
+    const after = options.pageToken ? decodeCellToken(options.pageToken) : undefined;
+    const page = await this.runs.listCells(run.id, {
+      limit: pageSize + 1,
+      ...(state !== undefined && { state: state as CellState }),
+      ...(candidate !== undefined && { candidate }),
+      ...(after && { after }),
+    });
+    const cells = page.cells.slice(0, pageSize).map((c) => ({
+      ...c,
+      model: run.candidates[c.candidate]?.model ?? '',
+    }));
+    const last = cells.at(-1);
+    return {
+      cells,
+      total: page.total,
+      ...(page.cells.length > pageSize && last && { nextPageToken: encodeCellToken(last) }),
+    };
+  }
+
   /** The experiment's ranking (works on a production run too: one candidate). */
   async report(id: string, caller: Caller): Promise<ExperimentReport> {
     const run = await this.get(id, caller);
@@ -320,6 +369,28 @@ export class BatchService {
       for (const row of rows) reviews.set(row.id, reviewOf(row.review));
     }
     return buildReport(run, cells, reviews);
+  }
+}
+
+const DEFAULT_CELL_PAGE = 100;
+const MAX_CELL_PAGE = 1_000;
+
+/** A cell page token: the last cell's (item, candidate), base64url JSON (opaque to callers). */
+function encodeCellToken(cell: { item: number; candidate: number }): string {
+  return Buffer.from(JSON.stringify({ i: cell.item, c: cell.candidate })).toString('base64url');
+}
+
+function decodeCellToken(token: string): { item: number; candidate: number } {
+  try {
+    if (token.length > 128) throw new Error('too long');
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      i?: unknown;
+      c?: unknown;
+    };
+    if (!Number.isInteger(parsed.i) || !Number.isInteger(parsed.c)) throw new Error('shape');
+    return { item: parsed.i as number, candidate: parsed.c as number };
+  } catch {
+    throw invalidArgument('page_token', 'the page token is not one this server handed out', 'invalid_cursor');
   }
 }
 

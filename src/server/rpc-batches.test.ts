@@ -118,4 +118,76 @@ describe('pixel.v1.BatchService on the embedded server (in-process worker)', () 
     expect((refused as ConnectError).code).toBe(Code.ResourceExhausted);
     await admin.setTeamBudget({ team: 'local' });
   });
+
+  it("ListRunCells pages a run's cells with their items, images and failure reasons, filtered by state", async () => {
+    const c = client();
+    await c.importDataset({
+      name: 'grid',
+      format: 'jsonl',
+      content: [
+        '{"external_id":"sku-a","category":"fruit","vars":{"item":"quince"}}',
+        '{"external_id":"sku-b","vars":{"item":"medlar"}}',
+        '{"vars":{"item":"loquat"}}',
+      ].join('\n'),
+    });
+    // The second candidate's provider has no credentials here: its cells fail for good, with the reason.
+    const run = await c.startExperiment({
+      dataset: 'grid',
+      application: 'produce',
+      candidates: [
+        { model: 'pixel/sketch', overrides: {} },
+        { model: 'openai/gpt-image-1-mini', overrides: {} },
+      ],
+    });
+    for await (const p of c.watchRun({ id: run.id, intervalMs: 100 })) if (p.state !== 'running') break;
+    const first = await c.listRunCells({ id: run.id, pageSize: 4 });
+    expect(first.total).toBe(6);
+    expect(first.cells.map((x) => [x.item, x.candidate])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    expect(first.nextPageToken).toBeTruthy();
+    const second = await c.listRunCells({ id: run.id, pageSize: 4, pageToken: first.nextPageToken! });
+    expect(second.cells.map((x) => [x.item, x.candidate])).toEqual([
+      [2, 0],
+      [2, 1],
+    ]);
+    expect(second.nextPageToken).toBeUndefined();
+    const cells = [...first.cells, ...second.cells];
+    expect(cells[0]).toMatchObject({
+      externalId: 'sku-a',
+      category: 'fruit',
+      vars: { item: 'quince' },
+      line: 1,
+      model: 'pixel/sketch',
+      state: 'done',
+    });
+    expect(cells[4]!.externalId).toBeUndefined();
+    const images = createClient(ImageService, createConnectTransport({ baseUrl: t.url, httpVersion: '1.1' }));
+    for (const cell of cells.filter((x) => x.candidate === 0)) {
+      expect(cell.imageIds).toHaveLength(1);
+      expect(cell.latencyMs).toBeGreaterThanOrEqual(0);
+      expect((await images.getImage({ id: cell.imageIds[0]! })).prompt).toContain(cell.vars.item);
+    }
+    const failed = await c.listRunCells({ id: run.id, state: 'failed' });
+    expect(failed.total).toBe(3);
+    expect(failed.cells.every((x) => x.candidate === 1 && x.imageIds.length === 0)).toBe(true);
+    expect(failed.cells[0]!.error).toMatchObject({
+      code: 'failed_precondition',
+      reason: 'provider_not_configured',
+    });
+    expect(failed.cells[0]!.error!.message).toMatch(/openai is not configured/);
+    const onlyFirst = await c.listRunCells({ id: run.id, candidate: 0, state: 'done' });
+    expect(onlyFirst.cells.map((x) => x.item)).toEqual([0, 1, 2]);
+    await expect(c.listRunCells({ id: run.id, state: 'lost' })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringMatching(/state/),
+    });
+    await expect(c.listRunCells({ id: run.id, pageToken: 'nope' })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
+    await expect(c.listRunCells({ id: 'exp_missing' })).rejects.toMatchObject({ code: Code.NotFound });
+  }, 60_000);
 });

@@ -13,6 +13,7 @@ import {
   GetDatasetResponseSchema,
   ImportDatasetResponseSchema,
   ListDatasetsResponseSchema,
+  ListRunCellsResponseSchema,
   ListRunsResponseSchema,
   type RunProgress,
   RunProgressSchema,
@@ -253,6 +254,38 @@ export function batchServiceImpl(deps: {
           ...opt('costPerAcceptedUsd', c.costPerAcceptedUsd),
           ...opt('latencyP50Ms', c.latencyP50Ms),
           ...opt('latencyP95Ms', c.latencyP95Ms),
+        })),
+      });
+    },
+
+    async listRunCells(req, ctx) {
+      const page = await (await service()).listCells(req.id, deps.caller(ctx), {
+        ...(req.state !== undefined && { state: req.state }),
+        ...(req.candidate !== undefined && { candidate: req.candidate }),
+        ...(req.pageSize !== undefined && { pageSize: req.pageSize }),
+        ...(req.pageToken !== undefined && req.pageToken !== '' && { pageToken: req.pageToken }),
+      });
+      return create(ListRunCellsResponseSchema, {
+        total: page.total,
+        ...(page.nextPageToken !== undefined && { nextPageToken: page.nextPageToken }),
+        cells: page.cells.map((c) => ({
+          item: c.item,
+          candidate: c.candidate,
+          model: c.model,
+          provider: c.provider,
+          state: c.state,
+          attempts: c.attempts,
+          imageIds: c.imageIds,
+          vars: c.vars,
+          ...opt('costUsd', c.costUsd),
+          ...opt('latencyMs', c.latencyMs),
+          ...opt('line', c.line),
+          ...(c.judgePass !== null && { judgePass: c.judgePass }),
+          ...(c.error !== null && { error: c.error }),
+          ...(c.via !== null && { via: c.via }),
+          ...(c.finishedMs !== null && { finishedAt: timestampFromMs(c.finishedMs) }),
+          ...(c.externalId !== null && { externalId: c.externalId }),
+          ...(c.category !== null && { category: c.category }),
         })),
       });
     },

@@ -78,6 +78,20 @@ describe('pixel datasets | experiments | runs | usage (embedded catalogue)', () 
     expect(table.stdout).toMatch(/recommended: pixel\/sketch/);
     expect(table.stdout).toMatch(/95% Wilson interval/);
 
+    const cells = await pixel('runs', 'cells', report.runId, '--state', 'done', '--limit', '3', '--json');
+    expect(cells.code).toBe(0);
+    const page = JSON.parse(cells.stdout);
+    expect(page.total).toBe(4);
+    expect(page.cells).toHaveLength(3);
+    expect(page.cells[0]).toMatchObject({ item: 0, candidate: 0, externalId: 'sku-1', state: 'done' });
+    expect(page.cells[0].imageIds).toHaveLength(1);
+    const rest = await pixel('runs', 'cells', report.runId, '--page', page.nextPageToken);
+    expect(rest.stdout).toMatch(/item 1 \(sku-3\)\s+candidate 1 pixel\/sketch\s+done/);
+    expect(rest.stdout).toMatch(/1 of 4 cells$/m);
+    const badState = await pixel('runs', 'cells', report.runId, '--state', 'lost', '--json');
+    expect(badState.code).toBe(2);
+    expect(JSON.parse(badState.stdout).error).toMatchObject({ field: 'state' });
+
     const usage = await pixel('usage', '--json');
     expect(usage.code).toBe(0);
     const parsed = JSON.parse(usage.stdout);

@@ -222,6 +222,54 @@ export function registerRuns(program: Command): void {
     });
 
   runs
+    .command('cells <id>')
+    .description("a run's cells (item × candidate): state, images, cost, latency, judge verdict, error")
+    .option('--state <state>', 'only cells in this state: pending, running, done, failed or skipped')
+    .option('--candidate <n>', "only this candidate (its index in the run's candidates)")
+    .option('--limit <n>', 'cells per page (1–1000)', '100')
+    .option('--page <token>', "the previous page's next-page token")
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        id: string,
+        flags: { state?: string; candidate?: string; limit: string; page?: string; json?: boolean },
+      ) => {
+        try {
+          const candidate = flags.candidate === undefined ? undefined : Number(flags.candidate);
+          await withBatches(false, async (jobs) => {
+            const page = await jobs.batches.listCells(id, cliCaller(undefined), {
+              pageSize: Number(flags.limit),
+              ...(flags.state !== undefined && { state: flags.state }),
+              ...(candidate !== undefined && { candidate }),
+              ...(flags.page !== undefined && { pageToken: flags.page }),
+            });
+            if (flags.json) {
+              printJson(page);
+              return;
+            }
+            for (const c of page.cells) {
+              const item = c.externalId ?? c.vars.item ?? `#${c.item}`;
+              const cost = c.costUsd === null ? '–' : `$${c.costUsd.toFixed(4)}`;
+              const latency = c.latencyMs === null ? '–' : `${c.latencyMs}ms`;
+              const judge = c.judgePass === null ? '' : c.judgePass ? '  judge pass' : '  judge fail';
+              const error = c.error
+                ? `  ${c.error.code}${c.error.reason ? ` ${c.error.reason}` : ''}: ${c.error.message}`
+                : '';
+              console.log(
+                `item ${c.item} (${item})  candidate ${c.candidate} ${c.model}  ${c.state.padEnd(8)}  ${cost}  ${latency}  ${c.imageIds.join(',') || '–'}${judge}${error}`,
+              );
+            }
+            console.log(
+              `${page.cells.length} of ${page.total} cells${page.nextPageToken ? `; next page: --page ${page.nextPageToken}` : ''}`,
+            );
+          });
+        } catch (error) {
+          failWith(error, Boolean(flags.json));
+        }
+      },
+    );
+
+  runs
     .command('list')
     .description('runs and experiments, newest first')
     .option('--team <team>', 'only this team')

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/batches.proto.
  */
 export const file_pixel_v1_batches: GenFile = /*@__PURE__*/
-  fileDesc("ChZwaXhlbC92MS9iYXRjaGVzLnByb3RvEghwaXhlbC52MSKtAQoHRGF0YXNldBIKCgJpZBgBIAEoCRIMCgR0ZWFtGAIgASgJEgwKBG5hbWUYAyABKAkSDgoGc291cmNlGAQgASgJEg4KBmZvcm1hdBgFIAEoCRISCgppdGVtX2NvdW50GAYgASgFEhYKDnJlamVjdGVkX2NvdW50GAcgASgFEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItIBCgtEYXRhc2V0SXRlbRILCgNpZHgYASABKAUSDAoEbGluZRgCIAEoBRIYCgtleHRlcm5hbF9pZBgDIAEoCUgAiAEBEhUKCGNhdGVnb3J5GAQgASgJSAGIAQESLQoEdmFycxgFIAMoCzIfLnBpeGVsLnYxLkRhdGFzZXRJdGVtLlZhcnNFbnRyeRorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfZXh0ZXJuYWxfaWRCCwoJX2NhdGVnb3J5IisKC1JlamVjdGVkUm93EgwKBGxpbmUYASABKAUSDgoGcmVhc29uGAIgASgJImUKFEltcG9ydERhdGFzZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGZm9ybWF0GAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEwoGc291cmNlGAQgASgJSACIAQFCCQoHX3NvdXJjZSJkChVJbXBvcnREYXRhc2V0UmVzcG9uc2USIgoHZGF0YXNldBgBIAEoCzIRLnBpeGVsLnYxLkRhdGFzZXQSJwoIcmVqZWN0ZWQYAiADKAsyFS5waXhlbC52MS5SZWplY3RlZFJvdyIVChNMaXN0RGF0YXNldHNSZXF1ZXN0IjsKFExpc3REYXRhc2V0c1Jlc3BvbnNlEiMKCGRhdGFzZXRzGAEgAygLMhEucGl4ZWwudjEuRGF0YXNldCJCChFHZXREYXRhc2V0UmVxdWVzdBIPCgdkYXRhc2V0GAEgASgJEhIKBWl0ZW1zGAIgASgFSACIAQFCCAoGX2l0ZW1zIl4KEkdldERhdGFzZXRSZXNwb25zZRIiCgdkYXRhc2V0GAEgASgLMhEucGl4ZWwudjEuRGF0YXNldBIkCgVpdGVtcxgCIAMoCzIVLnBpeGVsLnYxLkRhdGFzZXRJdGVtIkYKCUNhbmRpZGF0ZRINCgVtb2RlbBgBIAEoCRIqCglvdmVycmlkZXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ir8BChZTdGFydEV4cGVyaW1lbnRSZXF1ZXN0Eg8KB2RhdGFzZXQYASABKAkSEwoLYXBwbGljYXRpb24YAiABKAkSJwoKY2FuZGlkYXRlcxgDIAMoCzITLnBpeGVsLnYxLkNhbmRpZGF0ZRITCgZzYW1wbGUYBCABKAVIAIgBARIYCgtzYW1wbGVfc2VlZBgFIAEoDUgBiAEBEgwKBGdhdGUYBiABKAhCCQoHX3NhbXBsZUIOCgxfc2FtcGxlX3NlZWQiyAEKD1N0YXJ0UnVuUmVxdWVzdBIPCgdkYXRhc2V0GAEgASgJEhMKC2FwcGxpY2F0aW9uGAIgASgJEiYKCWNhbmRpZGF0ZRgDIAEoCzITLnBpeGVsLnYxLkNhbmRpZGF0ZRIXCgpidWRnZXRfdXNkGAQgASgBSACIAQESDwoHZWNvbm9teRgFIAEoCBIbCg5kZWFkbGluZV9ob3VycxgGIAEoBUgBiAEBQg0KC19idWRnZXRfdXNkQhEKD19kZWFkbGluZV9ob3VycyK1AgoDUnVuEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDAoEdGVhbRgDIAEoCRISCgpkYXRhc2V0X2lkGAQgASgJEhMKC2FwcGxpY2F0aW9uGAUgASgJEicKCmNhbmRpZGF0ZXMYBiADKAsyEy5waXhlbC52MS5DYW5kaWRhdGUSDQoFc3RhdGUYByABKAkSGAoLc3RvcF9yZWFzb24YCCABKAlIAIgBARISCgpjZWxsX2NvdW50GAkgASgFEhcKCmJ1ZGdldF91c2QYCiABKAFIAYgBARIPCgdlY29ub215GAsgASgIEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg4KDF9zdG9wX3JlYXNvbkINCgtfYnVkZ2V0X3VzZCIYCgpSdW5SZXF1ZXN0EgoKAmlkGAEgASgJIkYKEFJlc3VtZVJ1blJlcXVlc3QSCgoCaWQYASABKAkSFwoKYnVkZ2V0X3VzZBgCIAEoAUgAiAEBQg0KC19idWRnZXRfdXNkIi0KD0xpc3RSdW5zUmVxdWVzdBIRCgRraW5kGAEgASgJSACIAQFCBwoFX2tpbmQiLwoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ucGl4ZWwudjEuUnVuIkcKD1dhdGNoUnVuUmVxdWVzdBIKCgJpZBgBIAEoCRIYCgtpbnRlcnZhbF9tcxgCIAEoBUgAiAEBQg4KDF9pbnRlcnZhbF9tcyKqAgoLUnVuUHJvZ3Jlc3MSDgoGcnVuX2lkGAEgASgJEg0KBXN0YXRlGAIgASgJEhgKC3N0b3BfcmVhc29uGAMgASgJSACIAQESDQoFdG90YWwYBCABKAUSDAoEZG9uZRgFIAEoBRIOCgZmYWlsZWQYBiABKAUSDwoHc2tpcHBlZBgHIAEoBRIPCgdydW5uaW5nGAggASgFEhEKCXJlbWFpbmluZxgJIAEoBRIQCghjb3N0X3VzZBgKIAEoARIXCgpidWRnZXRfdXNkGAsgASgBSAGIAQESFAoMcmF0ZV9wZXJfc2VjGAwgASgBEhQKB2V0YV9zZWMYDSABKAVIAogBAUIOCgxfc3RvcF9yZWFzb25CDQoLX2J1ZGdldF91c2RCCgoIX2V0YV9zZWMi2wQKD0NhbmRpZGF0ZVJlcG9ydBIMCgRyYW5rGAEgASgFEhEKCWNhbmRpZGF0ZRgCIAEoBRINCgVtb2RlbBgDIAEoCRIqCglvdmVycmlkZXMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EgkKAW4YBSABKAUSEAoIYWNjZXB0ZWQYBiABKAUSEwoLYWNjZXB0ZWRfYnkYByABKAkSFgoJcGFzc19yYXRlGAggASgBSACIAQESHQoQcGFzc19yYXRlX2NpX2xvdxgJIAEoAUgBiAEBEh4KEXBhc3NfcmF0ZV9jaV9oaWdoGAogASgBSAKIAQESGwoOaHVtYW5fYXBwcm92YWwYCyABKAFIA4gBARIQCghyZXZpZXdlZBgMIAEoBRIgChNwYWlyd2lzZV9wcmVmZXJlbmNlGA0gASgBSASIAQESEAoIY29zdF91c2QYDiABKAESIgoVY29zdF9wZXJfYWNjZXB0ZWRfdXNkGA8gASgBSAWIAQESGwoObGF0ZW5jeV9wNTBfbXMYECABKAVIBogBARIbCg5sYXRlbmN5X3A5NV9tcxgRIAEoBUgHiAEBQgwKCl9wYXNzX3JhdGVCEwoRX3Bhc3NfcmF0ZV9jaV9sb3dCFAoSX3Bhc3NfcmF0ZV9jaV9oaWdoQhEKD19odW1hbl9hcHByb3ZhbEIWChRfcGFpcndpc2VfcHJlZmVyZW5jZUIYChZfY29zdF9wZXJfYWNjZXB0ZWRfdXNkQhEKD19sYXRlbmN5X3A1MF9tc0IRCg9fbGF0ZW5jeV9wOTVfbXMiWQoOUmVjb21tZW5kYXRpb24SEQoJY2FuZGlkYXRlGAEgASgFEg0KBW1vZGVsGAIgASgJEhAKCGV2aWRlbmNlGAMgASgJEhMKC3VuY2VydGFpbnR5GAQgASgJIuQBChBFeHBlcmltZW50UmVwb3J0Eg4KBnJ1bl9pZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRITCgthcHBsaWNhdGlvbhgDIAEoCRINCgVpdGVtcxgEIAEoBRItCgpjYW5kaWRhdGVzGAUgAygLMhkucGl4ZWwudjEuQ2FuZGlkYXRlUmVwb3J0EjIKC3JlY29tbWVuZGVkGAYgASgLMhgucGl4ZWwudjEuUmVjb21tZW5kYXRpb25IAIgBARINCgVub3RlcxgHIAMoCRILCgNjc3YYCCABKAlCDgoMX3JlY29tbWVuZGVkImcKD0dldFVzYWdlUmVxdWVzdBIRCgR0ZWFtGAEgASgJSACIAQESLgoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAGIAQFCBwoFX3RlYW1CCAoGX3NpbmNlInMKCFVzYWdlUm93EgwKBHRlYW0YASABKAkSGAoLYXBwbGljYXRpb24YAiABKAlIAIgBARINCgVtb2RlbBgDIAEoCRIOCgZpbWFnZXMYBCABKAUSEAoIY29zdF91c2QYBSABKAFCDgoMX2FwcGxpY2F0aW9uIlgKCFJ1blVzYWdlEg4KBnJ1bl9pZBgBIAEoCRIMCgR0ZWFtGAIgASgJEgwKBGtpbmQYAyABKAkSDgoGaW1hZ2VzGAQgASgFEhAKCGNvc3RfdXNkGAUgASgBIvcBCgtVc2FnZVJlcG9ydBIgCgRyb3dzGAEgAygLMhIucGl4ZWwudjEuVXNhZ2VSb3cSIAoEcnVucxgCIAMoCzISLnBpeGVsLnYxLlJ1blVzYWdlEhQKDHRvdGFsX2ltYWdlcxgDIAEoBRIWCg50b3RhbF9jb3N0X3VzZBgEIAEoARIcCg90ZWFtX2J1ZGdldF91c2QYBSABKAFIAIgBARImChl0ZWFtX3NwZW50X3RoaXNfbW9udGhfdXNkGAYgASgBSAGIAQFCEgoQX3RlYW1fYnVkZ2V0X3VzZEIcChpfdGVhbV9zcGVudF90aGlzX21vbnRoX3VzZCJOChRTZXRUZWFtQnVkZ2V0UmVxdWVzdBIMCgR0ZWFtGAEgASgJEhgKC21vbnRobHlfdXNkGAIgASgBSACIAQFCDgoMX21vbnRobHlfdXNkIhcKFVNldFRlYW1CdWRnZXRSZXNwb25zZTKYBwoMQmF0Y2hTZXJ2aWNlElAKDUltcG9ydERhdGFzZXQSHi5waXhlbC52MS5JbXBvcnREYXRhc2V0UmVxdWVzdBofLnBpeGVsLnYxLkltcG9ydERhdGFzZXRSZXNwb25zZRJNCgxMaXN0RGF0YXNldHMSHS5waXhlbC52MS5MaXN0RGF0YXNldHNSZXF1ZXN0Gh4ucGl4ZWwudjEuTGlzdERhdGFzZXRzUmVzcG9uc2USRwoKR2V0RGF0YXNldBIbLnBpeGVsLnYxLkdldERhdGFzZXRSZXF1ZXN0GhwucGl4ZWwudjEuR2V0RGF0YXNldFJlc3BvbnNlEkIKD1N0YXJ0RXhwZXJpbWVudBIgLnBpeGVsLnYxLlN0YXJ0RXhwZXJpbWVudFJlcXVlc3QaDS5waXhlbC52MS5SdW4SNAoIU3RhcnRSdW4SGS5waXhlbC52MS5TdGFydFJ1blJlcXVlc3QaDS5waXhlbC52MS5SdW4SLQoGR2V0UnVuEhQucGl4ZWwudjEuUnVuUmVxdWVzdBoNLnBpeGVsLnYxLlJ1bhJBCghMaXN0UnVucxIZLnBpeGVsLnYxLkxpc3RSdW5zUmVxdWVzdBoaLnBpeGVsLnYxLkxpc3RSdW5zUmVzcG9uc2USLwoIUGF1c2VSdW4SFC5waXhlbC52MS5SdW5SZXF1ZXN0Gg0ucGl4ZWwudjEuUnVuEjYKCVJlc3VtZVJ1bhIaLnBpeGVsLnYxLlJlc3VtZVJ1blJlcXVlc3QaDS5waXhlbC52MS5SdW4SMAoJQ2FuY2VsUnVuEhQucGl4ZWwudjEuUnVuUmVxdWVzdBoNLnBpeGVsLnYxLlJ1bhI+CghXYXRjaFJ1bhIZLnBpeGVsLnYxLldhdGNoUnVuUmVxdWVzdBoVLnBpeGVsLnYxLlJ1blByb2dyZXNzMAESRwoTR2V0RXhwZXJpbWVudFJlcG9ydBIULnBpeGVsLnYxLlJ1blJlcXVlc3QaGi5waXhlbC52MS5FeHBlcmltZW50UmVwb3J0EjwKCEdldFVzYWdlEhkucGl4ZWwudjEuR2V0VXNhZ2VSZXF1ZXN0GhUucGl4ZWwudjEuVXNhZ2VSZXBvcnQSUAoNU2V0VGVhbUJ1ZGdldBIeLnBpeGVsLnYxLlNldFRlYW1CdWRnZXRSZXF1ZXN0Gh8ucGl4ZWwudjEuU2V0VGVhbUJ1ZGdldFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChZwaXhlbC92MS9iYXRjaGVzLnByb3RvEghwaXhlbC52MSKtAQoHRGF0YXNldBIKCgJpZBgBIAEoCRIMCgR0ZWFtGAIgASgJEgwKBG5hbWUYAyABKAkSDgoGc291cmNlGAQgASgJEg4KBmZvcm1hdBgFIAEoCRISCgppdGVtX2NvdW50GAYgASgFEhYKDnJlamVjdGVkX2NvdW50GAcgASgFEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItIBCgtEYXRhc2V0SXRlbRILCgNpZHgYASABKAUSDAoEbGluZRgCIAEoBRIYCgtleHRlcm5hbF9pZBgDIAEoCUgAiAEBEhUKCGNhdGVnb3J5GAQgASgJSAGIAQESLQoEdmFycxgFIAMoCzIfLnBpeGVsLnYxLkRhdGFzZXRJdGVtLlZhcnNFbnRyeRorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfZXh0ZXJuYWxfaWRCCwoJX2NhdGVnb3J5IisKC1JlamVjdGVkUm93EgwKBGxpbmUYASABKAUSDgoGcmVhc29uGAIgASgJImUKFEltcG9ydERhdGFzZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGZm9ybWF0GAIgASgJEg8KB2NvbnRlbnQYAyABKAkSEwoGc291cmNlGAQgASgJSACIAQFCCQoHX3NvdXJjZSJkChVJbXBvcnREYXRhc2V0UmVzcG9uc2USIgoHZGF0YXNldBgBIAEoCzIRLnBpeGVsLnYxLkRhdGFzZXQSJwoIcmVqZWN0ZWQYAiADKAsyFS5waXhlbC52MS5SZWplY3RlZFJvdyIVChNMaXN0RGF0YXNldHNSZXF1ZXN0IjsKFExpc3REYXRhc2V0c1Jlc3BvbnNlEiMKCGRhdGFzZXRzGAEgAygLMhEucGl4ZWwudjEuRGF0YXNldCJCChFHZXREYXRhc2V0UmVxdWVzdBIPCgdkYXRhc2V0GAEgASgJEhIKBWl0ZW1zGAIgASgFSACIAQFCCAoGX2l0ZW1zIl4KEkdldERhdGFzZXRSZXNwb25zZRIiCgdkYXRhc2V0GAEgASgLMhEucGl4ZWwudjEuRGF0YXNldBIkCgVpdGVtcxgCIAMoCzIVLnBpeGVsLnYxLkRhdGFzZXRJdGVtIkYKCUNhbmRpZGF0ZRINCgVtb2RlbBgBIAEoCRIqCglvdmVycmlkZXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ir8BChZTdGFydEV4cGVyaW1lbnRSZXF1ZXN0Eg8KB2RhdGFzZXQYASABKAkSEwoLYXBwbGljYXRpb24YAiABKAkSJwoKY2FuZGlkYXRlcxgDIAMoCzITLnBpeGVsLnYxLkNhbmRpZGF0ZRITCgZzYW1wbGUYBCABKAVIAIgBARIYCgtzYW1wbGVfc2VlZBgFIAEoDUgBiAEBEgwKBGdhdGUYBiABKAhCCQoHX3NhbXBsZUIOCgxfc2FtcGxlX3NlZWQiyAEKD1N0YXJ0UnVuUmVxdWVzdBIPCgdkYXRhc2V0GAEgASgJEhMKC2FwcGxpY2F0aW9uGAIgASgJEiYKCWNhbmRpZGF0ZRgDIAEoCzITLnBpeGVsLnYxLkNhbmRpZGF0ZRIXCgpidWRnZXRfdXNkGAQgASgBSACIAQESDwoHZWNvbm9teRgFIAEoCBIbCg5kZWFkbGluZV9ob3VycxgGIAEoBUgBiAEBQg0KC19idWRnZXRfdXNkQhEKD19kZWFkbGluZV9ob3VycyK1AgoDUnVuEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDAoEdGVhbRgDIAEoCRISCgpkYXRhc2V0X2lkGAQgASgJEhMKC2FwcGxpY2F0aW9uGAUgASgJEicKCmNhbmRpZGF0ZXMYBiADKAsyEy5waXhlbC52MS5DYW5kaWRhdGUSDQoFc3RhdGUYByABKAkSGAoLc3RvcF9yZWFzb24YCCABKAlIAIgBARISCgpjZWxsX2NvdW50GAkgASgFEhcKCmJ1ZGdldF91c2QYCiABKAFIAYgBARIPCgdlY29ub215GAsgASgIEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg4KDF9zdG9wX3JlYXNvbkINCgtfYnVkZ2V0X3VzZCIYCgpSdW5SZXF1ZXN0EgoKAmlkGAEgASgJIkYKEFJlc3VtZVJ1blJlcXVlc3QSCgoCaWQYASABKAkSFwoKYnVkZ2V0X3VzZBgCIAEoAUgAiAEBQg0KC19idWRnZXRfdXNkIi0KD0xpc3RSdW5zUmVxdWVzdBIRCgRraW5kGAEgASgJSACIAQFCBwoFX2tpbmQiLwoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0ucGl4ZWwudjEuUnVuIkcKD1dhdGNoUnVuUmVxdWVzdBIKCgJpZBgBIAEoCRIYCgtpbnRlcnZhbF9tcxgCIAEoBUgAiAEBQg4KDF9pbnRlcnZhbF9tcyKqAgoLUnVuUHJvZ3Jlc3MSDgoGcnVuX2lkGAEgASgJEg0KBXN0YXRlGAIgASgJEhgKC3N0b3BfcmVhc29uGAMgASgJSACIAQESDQoFdG90YWwYBCABKAUSDAoEZG9uZRgFIAEoBRIOCgZmYWlsZWQYBiABKAUSDwoHc2tpcHBlZBgHIAEoBRIPCgdydW5uaW5nGAggASgFEhEKCXJlbWFpbmluZxgJIAEoBRIQCghjb3N0X3VzZBgKIAEoARIXCgpidWRnZXRfdXNkGAsgASgBSAGIAQESFAoMcmF0ZV9wZXJfc2VjGAwgASgBEhQKB2V0YV9zZWMYDSABKAVIAogBAUIOCgxfc3RvcF9yZWFzb25CDQoLX2J1ZGdldF91c2RCCgoIX2V0YV9zZWMi2wQKD0NhbmRpZGF0ZVJlcG9ydBIMCgRyYW5rGAEgASgFEhEKCWNhbmRpZGF0ZRgCIAEoBRINCgVtb2RlbBgDIAEoCRIqCglvdmVycmlkZXMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EgkKAW4YBSABKAUSEAoIYWNjZXB0ZWQYBiABKAUSEwoLYWNjZXB0ZWRfYnkYByABKAkSFgoJcGFzc19yYXRlGAggASgBSACIAQESHQoQcGFzc19yYXRlX2NpX2xvdxgJIAEoAUgBiAEBEh4KEXBhc3NfcmF0ZV9jaV9oaWdoGAogASgBSAKIAQESGwoOaHVtYW5fYXBwcm92YWwYCyABKAFIA4gBARIQCghyZXZpZXdlZBgMIAEoBRIgChNwYWlyd2lzZV9wcmVmZXJlbmNlGA0gASgBSASIAQESEAoIY29zdF91c2QYDiABKAESIgoVY29zdF9wZXJfYWNjZXB0ZWRfdXNkGA8gASgBSAWIAQESGwoObGF0ZW5jeV9wNTBfbXMYECABKAVIBogBARIbCg5sYXRlbmN5X3A5NV9tcxgRIAEoBUgHiAEBQgwKCl9wYXNzX3JhdGVCEwoRX3Bhc3NfcmF0ZV9jaV9sb3dCFAoSX3Bhc3NfcmF0ZV9jaV9oaWdoQhEKD19odW1hbl9hcHByb3ZhbEIWChRfcGFpcndpc2VfcHJlZmVyZW5jZUIYChZfY29zdF9wZXJfYWNjZXB0ZWRfdXNkQhEKD19sYXRlbmN5X3A1MF9tc0IRCg9fbGF0ZW5jeV9wOTVfbXMiWQoOUmVjb21tZW5kYXRpb24SEQoJY2FuZGlkYXRlGAEgASgFEg0KBW1vZGVsGAIgASgJEhAKCGV2aWRlbmNlGAMgASgJEhMKC3VuY2VydGFpbnR5GAQgASgJIuQBChBFeHBlcmltZW50UmVwb3J0Eg4KBnJ1bl9pZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRITCgthcHBsaWNhdGlvbhgDIAEoCRINCgVpdGVtcxgEIAEoBRItCgpjYW5kaWRhdGVzGAUgAygLMhkucGl4ZWwudjEuQ2FuZGlkYXRlUmVwb3J0EjIKC3JlY29tbWVuZGVkGAYgASgLMhgucGl4ZWwudjEuUmVjb21tZW5kYXRpb25IAIgBARINCgVub3RlcxgHIAMoCRILCgNjc3YYCCABKAlCDgoMX3JlY29tbWVuZGVkIrMBChNMaXN0UnVuQ2VsbHNSZXF1ZXN0EgoKAmlkGAEgASgJEhIKBXN0YXRlGAIgASgJSACIAQESFgoJY2FuZGlkYXRlGAMgASgFSAGIAQESFgoJcGFnZV9zaXplGAQgASgFSAKIAQESFwoKcGFnZV90b2tlbhgFIAEoCUgDiAEBQggKBl9zdGF0ZUIMCgpfY2FuZGlkYXRlQgwKCl9wYWdlX3NpemVCDQoLX3BhZ2VfdG9rZW4iSgoJQ2VsbEVycm9yEgwKBGNvZGUYASABKAkSEwoGcmVhc29uGAIgASgJSACIAQESDwoHbWVzc2FnZRgDIAEoCUIJCgdfcmVhc29uIrMECgdSdW5DZWxsEgwKBGl0ZW0YASABKAUSEQoJY2FuZGlkYXRlGAIgASgFEg0KBW1vZGVsGAMgASgJEhAKCHByb3ZpZGVyGAQgASgJEg0KBXN0YXRlGAUgASgJEhAKCGF0dGVtcHRzGAYgASgFEhEKCWltYWdlX2lkcxgHIAMoCRIVCghjb3N0X3VzZBgIIAEoAUgAiAEBEhcKCmxhdGVuY3lfbXMYCSABKAVIAYgBARIXCgpqdWRnZV9wYXNzGAogASgISAKIAQESJwoFZXJyb3IYCyABKAsyEy5waXhlbC52MS5DZWxsRXJyb3JIA4gBARIQCgN2aWEYDCABKAlIBIgBARIvCgtmaW5pc2hlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoLZXh0ZXJuYWxfaWQYDiABKAlIBYgBARIVCghjYXRlZ29yeRgPIAEoCUgGiAEBEikKBHZhcnMYECADKAsyGy5waXhlbC52MS5SdW5DZWxsLlZhcnNFbnRyeRIRCgRsaW5lGBEgASgFSAeIAQEaKwoJVmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCwoJX2Nvc3RfdXNkQg0KC19sYXRlbmN5X21zQg0KC19qdWRnZV9wYXNzQggKBl9lcnJvckIGCgRfdmlhQg4KDF9leHRlcm5hbF9pZEILCglfY2F0ZWdvcnlCBwoFX2xpbmUieQoUTGlzdFJ1bkNlbGxzUmVzcG9uc2USIAoFY2VsbHMYASADKAsyES5waXhlbC52MS5SdW5DZWxsEhwKD25leHRfcGFnZV90b2tlbhgCIAEoCUgAiAEBEg0KBXRvdGFsGAMgASgFQhIKEF9uZXh0X3BhZ2VfdG9rZW4iZwoPR2V0VXNhZ2VSZXF1ZXN0EhEKBHRlYW0YASABKAlIAIgBARIuCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIAYgBAUIHCgVfdGVhbUIICgZfc2luY2UicwoIVXNhZ2VSb3cSDAoEdGVhbRgBIAEoCRIYCgthcHBsaWNhdGlvbhgCIAEoCUgAiAEBEg0KBW1vZGVsGAMgASgJEg4KBmltYWdlcxgEIAEoBRIQCghjb3N0X3VzZBgFIAEoAUIOCgxfYXBwbGljYXRpb24iWAoIUnVuVXNhZ2USDgoGcnVuX2lkGAEgASgJEgwKBHRlYW0YAiABKAkSDAoEa2luZBgDIAEoCRIOCgZpbWFnZXMYBCABKAUSEAoIY29zdF91c2QYBSABKAEi9wEKC1VzYWdlUmVwb3J0EiAKBHJvd3MYASADKAsyEi5waXhlbC52MS5Vc2FnZVJvdxIgCgRydW5zGAIgAygLMhIucGl4ZWwudjEuUnVuVXNhZ2USFAoMdG90YWxfaW1hZ2VzGAMgASgFEhYKDnRvdGFsX2Nvc3RfdXNkGAQgASgBEhwKD3RlYW1fYnVkZ2V0X3VzZBgFIAEoAUgAiAEBEiYKGXRlYW1fc3BlbnRfdGhpc19tb250aF91c2QYBiABKAFIAYgBAUISChBfdGVhbV9idWRnZXRfdXNkQhwKGl90ZWFtX3NwZW50X3RoaXNfbW9udGhfdXNkIk4KFFNldFRlYW1CdWRnZXRSZXF1ZXN0EgwKBHRlYW0YASABKAkSGAoLbW9udGhseV91c2QYAiABKAFIAIgBAUIOCgxfbW9udGhseV91c2QiFwoVU2V0VGVhbUJ1ZGdldFJlc3BvbnNlMucHCgxCYXRjaFNlcnZpY2USUAoNSW1wb3J0RGF0YXNldBIeLnBpeGVsLnYxLkltcG9ydERhdGFzZXRSZXF1ZXN0Gh8ucGl4ZWwudjEuSW1wb3J0RGF0YXNldFJlc3BvbnNlEk0KDExpc3REYXRhc2V0cxIdLnBpeGVsLnYxLkxpc3REYXRhc2V0c1JlcXVlc3QaHi5waXhlbC52MS5MaXN0RGF0YXNldHNSZXNwb25zZRJHCgpHZXREYXRhc2V0EhsucGl4ZWwudjEuR2V0RGF0YXNldFJlcXVlc3QaHC5waXhlbC52MS5HZXREYXRhc2V0UmVzcG9uc2USQgoPU3RhcnRFeHBlcmltZW50EiAucGl4ZWwudjEuU3RhcnRFeHBlcmltZW50UmVxdWVzdBoNLnBpeGVsLnYxLlJ1bhI0CghTdGFydFJ1bhIZLnBpeGVsLnYxLlN0YXJ0UnVuUmVxdWVzdBoNLnBpeGVsLnYxLlJ1bhItCgZHZXRSdW4SFC5waXhlbC52MS5SdW5SZXF1ZXN0Gg0ucGl4ZWwudjEuUnVuEkEKCExpc3RSdW5zEhkucGl4ZWwudjEuTGlzdFJ1bnNSZXF1ZXN0GhoucGl4ZWwudjEuTGlzdFJ1bnNSZXNwb25zZRIvCghQYXVzZVJ1bhIULnBpeGVsLnYxLlJ1blJlcXVlc3QaDS5waXhlbC52MS5SdW4SNgoJUmVzdW1lUnVuEhoucGl4ZWwudjEuUmVzdW1lUnVuUmVxdWVzdBoNLnBpeGVsLnYxLlJ1bhIwCglDYW5jZWxSdW4SFC5waXhlbC52MS5SdW5SZXF1ZXN0Gg0ucGl4ZWwudjEuUnVuEj4KCFdhdGNoUnVuEhkucGl4ZWwudjEuV2F0Y2hSdW5SZXF1ZXN0GhUucGl4ZWwudjEuUnVuUHJvZ3Jlc3MwARJHChNHZXRFeHBlcmltZW50UmVwb3J0EhQucGl4ZWwudjEuUnVuUmVxdWVzdBoaLnBpeGVsLnYxLkV4cGVyaW1lbnRSZXBvcnQSTQoMTGlzdFJ1bkNlbGxzEh0ucGl4ZWwudjEuTGlzdFJ1bkNlbGxzUmVxdWVzdBoeLnBpeGVsLnYxLkxpc3RSdW5DZWxsc1Jlc3BvbnNlEjwKCEdldFVzYWdlEhkucGl4ZWwudjEuR2V0VXNhZ2VSZXF1ZXN0GhUucGl4ZWwudjEuVXNhZ2VSZXBvcnQSUAoNU2V0VGVhbUJ1ZGdldBIeLnBpeGVsLnYxLlNldFRlYW1CdWRnZXRSZXF1ZXN0Gh8ucGl4ZWwudjEuU2V0VGVhbUJ1ZGdldFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message pixel.v1.Dataset
@@ -813,6 +813,220 @@ export const ExperimentReportSchema: GenMessage<ExperimentReport> = /*@__PURE__*
   messageDesc(file_pixel_v1_batches, 21);
 
 /**
+ * @generated from message pixel.v1.ListRunCellsRequest
+ */
+export type ListRunCellsRequest = Message<"pixel.v1.ListRunCellsRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * pending | running | done | failed | skipped (default all)
+   *
+   * @generated from field: optional string state = 2;
+   */
+  state?: string | undefined;
+
+  /**
+   * Only this candidate (its index in the run's candidates).
+   *
+   * @generated from field: optional int32 candidate = 3;
+   */
+  candidate?: number | undefined;
+
+  /**
+   * Cells per page (default 100, at most 1000).
+   *
+   * @generated from field: optional int32 page_size = 4;
+   */
+  pageSize?: number | undefined;
+
+  /**
+   * The previous page's next_page_token.
+   *
+   * @generated from field: optional string page_token = 5;
+   */
+  pageToken?: string | undefined;
+};
+
+/**
+ * Describes the message pixel.v1.ListRunCellsRequest.
+ * Use `create(ListRunCellsRequestSchema)` to create a new message.
+ */
+export const ListRunCellsRequestSchema: GenMessage<ListRunCellsRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_batches, 22);
+
+/**
+ * @generated from message pixel.v1.CellError
+ */
+export type CellError = Message<"pixel.v1.CellError"> & {
+  /**
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: optional string reason = 2;
+   */
+  reason?: string | undefined;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message pixel.v1.CellError.
+ * Use `create(CellErrorSchema)` to create a new message.
+ */
+export const CellErrorSchema: GenMessage<CellError> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_batches, 23);
+
+/**
+ * @generated from message pixel.v1.RunCell
+ */
+export type RunCell = Message<"pixel.v1.RunCell"> & {
+  /**
+   * The item's index in the dataset, and the candidate's in the run.
+   *
+   * @generated from field: int32 item = 1;
+   */
+  item: number;
+
+  /**
+   * @generated from field: int32 candidate = 2;
+   */
+  candidate: number;
+
+  /**
+   * @generated from field: string model = 3;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider = 4;
+   */
+  provider: string;
+
+  /**
+   * pending | running | done | failed | skipped
+   *
+   * @generated from field: string state = 5;
+   */
+  state: string;
+
+  /**
+   * @generated from field: int32 attempts = 6;
+   */
+  attempts: number;
+
+  /**
+   * The stored answer first; a gated cell's other rounds after it.
+   *
+   * @generated from field: repeated string image_ids = 7;
+   */
+  imageIds: string[];
+
+  /**
+   * @generated from field: optional double cost_usd = 8;
+   */
+  costUsd?: number | undefined;
+
+  /**
+   * @generated from field: optional int32 latency_ms = 9;
+   */
+  latencyMs?: number | undefined;
+
+  /**
+   * The quality gate's verdict (gated runs only).
+   *
+   * @generated from field: optional bool judge_pass = 10;
+   */
+  judgePass?: boolean | undefined;
+
+  /**
+   * Why the cell's last attempt failed (a failed cell's final reason).
+   *
+   * @generated from field: optional pixel.v1.CellError error = 11;
+   */
+  error?: CellError | undefined;
+
+  /**
+   * direct | openai_batch
+   *
+   * @generated from field: optional string via = 12;
+   */
+  via?: string | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp finished_at = 13;
+   */
+  finishedAt?: Timestamp | undefined;
+
+  /**
+   * The dataset item: its external id, product category, variables and line in the imported file.
+   *
+   * @generated from field: optional string external_id = 14;
+   */
+  externalId?: string | undefined;
+
+  /**
+   * @generated from field: optional string category = 15;
+   */
+  category?: string | undefined;
+
+  /**
+   * @generated from field: map<string, string> vars = 16;
+   */
+  vars: { [key: string]: string };
+
+  /**
+   * @generated from field: optional int32 line = 17;
+   */
+  line?: number | undefined;
+};
+
+/**
+ * Describes the message pixel.v1.RunCell.
+ * Use `create(RunCellSchema)` to create a new message.
+ */
+export const RunCellSchema: GenMessage<RunCell> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_batches, 24);
+
+/**
+ * @generated from message pixel.v1.ListRunCellsResponse
+ */
+export type ListRunCellsResponse = Message<"pixel.v1.ListRunCellsResponse"> & {
+  /**
+   * @generated from field: repeated pixel.v1.RunCell cells = 1;
+   */
+  cells: RunCell[];
+
+  /**
+   * Absent on the last page.
+   *
+   * @generated from field: optional string next_page_token = 2;
+   */
+  nextPageToken?: string | undefined;
+
+  /**
+   * Cells matching the filters, across all pages.
+   *
+   * @generated from field: int32 total = 3;
+   */
+  total: number;
+};
+
+/**
+ * Describes the message pixel.v1.ListRunCellsResponse.
+ * Use `create(ListRunCellsResponseSchema)` to create a new message.
+ */
+export const ListRunCellsResponseSchema: GenMessage<ListRunCellsResponse> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_batches, 25);
+
+/**
  * @generated from message pixel.v1.GetUsageRequest
  */
 export type GetUsageRequest = Message<"pixel.v1.GetUsageRequest"> & {
@@ -834,7 +1048,7 @@ export type GetUsageRequest = Message<"pixel.v1.GetUsageRequest"> & {
  * Use `create(GetUsageRequestSchema)` to create a new message.
  */
 export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_batches, 22);
+  messageDesc(file_pixel_v1_batches, 26);
 
 /**
  * @generated from message pixel.v1.UsageRow
@@ -871,7 +1085,7 @@ export type UsageRow = Message<"pixel.v1.UsageRow"> & {
  * Use `create(UsageRowSchema)` to create a new message.
  */
 export const UsageRowSchema: GenMessage<UsageRow> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_batches, 23);
+  messageDesc(file_pixel_v1_batches, 27);
 
 /**
  * @generated from message pixel.v1.RunUsage
@@ -908,7 +1122,7 @@ export type RunUsage = Message<"pixel.v1.RunUsage"> & {
  * Use `create(RunUsageSchema)` to create a new message.
  */
 export const RunUsageSchema: GenMessage<RunUsage> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_batches, 24);
+  messageDesc(file_pixel_v1_batches, 28);
 
 /**
  * @generated from message pixel.v1.UsageReport
@@ -950,7 +1164,7 @@ export type UsageReport = Message<"pixel.v1.UsageReport"> & {
  * Use `create(UsageReportSchema)` to create a new message.
  */
 export const UsageReportSchema: GenMessage<UsageReport> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_batches, 25);
+  messageDesc(file_pixel_v1_batches, 29);
 
 /**
  * @generated from message pixel.v1.SetTeamBudgetRequest
@@ -974,7 +1188,7 @@ export type SetTeamBudgetRequest = Message<"pixel.v1.SetTeamBudgetRequest"> & {
  * Use `create(SetTeamBudgetRequestSchema)` to create a new message.
  */
 export const SetTeamBudgetRequestSchema: GenMessage<SetTeamBudgetRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_batches, 26);
+  messageDesc(file_pixel_v1_batches, 30);
 
 /**
  * @generated from message pixel.v1.SetTeamBudgetResponse
@@ -987,7 +1201,7 @@ export type SetTeamBudgetResponse = Message<"pixel.v1.SetTeamBudgetResponse"> & 
  * Use `create(SetTeamBudgetResponseSchema)` to create a new message.
  */
 export const SetTeamBudgetResponseSchema: GenMessage<SetTeamBudgetResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_batches, 27);
+  messageDesc(file_pixel_v1_batches, 31);
 
 /**
  * Datasets, experiments (a sample × candidate models × an application, ranked) and production runs
@@ -1097,6 +1311,18 @@ export const BatchService: GenService<{
     methodKind: "unary";
     input: typeof RunRequestSchema;
     output: typeof ExperimentReportSchema;
+  },
+  /**
+   * A run's cells (item × candidate) in (item, candidate) order, a page at a time: each with its dataset
+   * item, state, stored images, cost, latency, judge verdict and last error. Feeds compare grids and
+   * failure lists.
+   *
+   * @generated from rpc pixel.v1.BatchService.ListRunCells
+   */
+  listRunCells: {
+    methodKind: "unary";
+    input: typeof ListRunCellsRequestSchema;
+    output: typeof ListRunCellsResponseSchema;
   },
   /**
    * @generated from rpc pixel.v1.BatchService.GetUsage
