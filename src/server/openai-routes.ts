@@ -6,7 +6,6 @@ import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
 import { invalidArgument, PixelError } from '../protocol/errors.ts';
 import type { BlobStore } from '../storage/types.ts';
-import type { ReportLine } from '../translate/types.ts';
 import type { Caller, GenerateAndStoreResult, ImageService, ServiceProgress } from './image-service.ts';
 import type { Observation } from './metrics.ts';
 import {
@@ -19,6 +18,7 @@ import {
 import { catalogueInputImages, inputImageOf } from './openai-edit-inputs.ts';
 import { modelObject, modelObjects } from './openai-models.ts';
 import { type StreamKind, streamImages } from './openai-stream.ts';
+import { partialPlan } from './partial-plan.ts';
 
 export interface OpenAIRouteDeps {
   images: ImageService;
@@ -91,7 +91,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRouteDeps
       if (!reply.raw.writableFinished) controller.abort();
     });
     const dropped = [...mapped.dropped];
-    const partials = mapped.stream ? partialPlan(mapped, deps) : undefined;
+    const partials = mapped.stream
+      ? partialPlan(
+          mapped.partialImages,
+          typeof input.model === 'string' ? input.model : deps.defaultModel,
+          deps.catalog,
+        )
+      : undefined;
     if (partials) dropped.push(partials.line);
     const run = (onProgress?: (event: ServiceProgress) => void) =>
       deps.images.generateAndStore(input, caller, {
@@ -244,40 +250,6 @@ function checkModelTakesInputs(
     reason: 'unsupported_parameter',
     message: `${name} takes no input image, so it cannot edit; models that do: ${editModels(deps.catalog).join(', ')}`,
   });
-}
-
-/** Partial images a stream asks for, against what the model sends (catalogue field `partialImages`). */
-function partialPlan(
-  mapped: MappedRequest,
-  deps: Pick<OpenAIRouteDeps, 'catalog' | 'defaultModel'>,
-): { count: number; line: ReportLine } | undefined {
-  const asked = mapped.partialImages;
-  if (asked === 0) return undefined;
-  const name = typeof mapped.input.model === 'string' ? mapped.input.model : deps.defaultModel;
-  const entry = deps.catalog.resolve(name).routes[0];
-  const max = entry?.partialImages ?? 0;
-  if (max === 0) {
-    return {
-      count: 0,
-      line: {
-        param: 'partial_images',
-        status: 'dropped',
-        requested: asked,
-        note: `${entry?.id ?? name} sends no partial images here; the final image is streamed`,
-      },
-    };
-  }
-  const count = Math.min(asked, max);
-  return {
-    count,
-    line: {
-      param: 'partial_images',
-      status: count === asked ? 'native' : 'adjusted',
-      requested: asked,
-      sent: count,
-      note: `up to ${count} partial image${count === 1 ? '' : 's'} streamed while the first image is made`,
-    },
-  };
 }
 
 /** The provider of the route a model name resolves to first. */

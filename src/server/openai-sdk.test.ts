@@ -1,8 +1,8 @@
+import { createHash } from 'node:crypto';
 import OpenAI, { toFile } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenAIFake } from '../providers/openai/fake.ts';
-import type { FakeServer } from '../providers/testing/types.ts';
 import { startTestServer, type TestServer } from './test-support.ts';
 
 /**
@@ -25,7 +25,7 @@ interface PixelBlock {
   seeds: number[];
 }
 
-let fake: FakeServer;
+let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
 let t: TestServer;
 let client: OpenAI;
 
@@ -147,18 +147,103 @@ describe('openai SDK: streaming', () => {
     expect((await getImage(pixel.images[0]!)).sha256).toBeTruthy();
   });
 
-  it('a model that sends no partial images streams the final image, and the report says so', async () => {
+  it('GPT image models stream OpenAI’s own partial images before completed; the final image is the stored one', async () => {
+    fake.reset();
     const stream = await client.images.generate({
       model: 'gpt-image-1.5',
       prompt: 'a cup of coffee',
+      quality: 'low',
       stream: true,
       partial_images: 2,
     });
     const events = [];
     for await (const event of stream) events.push(event);
-    expect(events.map((e) => e.type)).toEqual(['image_generation.completed']);
-    const pixel = (events[0] as unknown as { pixel: PixelBlock }).pixel;
-    expect(pixel.report.find((l) => l.param === 'partial_images')?.status).toBe('dropped');
+    expect(events.map((e) => e.type)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ]);
+    // Pixel asked OpenAI to stream, with the partial images the caller asked for.
+    const sent = fake.requests.find((r) => r.path === '/v1/images/generations')!.body;
+    expect(sent).toMatchObject({ model: 'gpt-image-1.5', stream: true, partial_images: 2 });
+    const partials = events.filter((e) => e.type === 'image_generation.partial_image');
+    expect(partials.map((p) => p.partial_image_index)).toEqual([0, 1]);
+    for (const p of partials)
+      expect(p).toMatchObject({ size: '1024x1024', quality: 'low', output_format: 'png' });
+    const done = events[2]!;
+    if (done.type !== 'image_generation.completed') throw new Error('unreachable');
+    const pixel = (done as unknown as { pixel: PixelBlock }).pixel;
+    expect(pixel.route).toBe('openai/gpt-image-1.5');
+    expect(pixel.report.find((l) => l.param === 'partial_images')).toMatchObject({
+      status: 'native',
+      sent: 2,
+    });
+    // The stored image is the completed one, not a partial: same bytes, and its pixels are no partial's.
+    const stored = await getImage(pixel.images[0]!);
+    const sha = (b64: string) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex');
+    expect(stored.sha256).toBe(sha(done.b64_json));
+    const raw = (b64: string) => sharp(Buffer.from(b64, 'base64')).removeAlpha().raw().toBuffer();
+    const final = await raw(done.b64_json);
+    for (const p of partials) expect(Buffer.compare(await raw(p.b64_json), final)).not.toBe(0);
+    // Partials are not stored: one image for this request.
+    const listed = await fetch(`${t.url}/pixel.v1.ImageService/ListImages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ promptContains: 'a cup of coffee' }),
+    });
+    expect(((await listed.json()) as { images: unknown[] }).images).toHaveLength(1);
+  });
+
+  it('GPT image edits stream image_edit.partial_image events from OpenAI, then image_edit.completed', async () => {
+    fake.reset();
+    const stream = await client.images.edit({
+      model: 'gpt-image-1.5',
+      image: await toFile(await png(64, 64, '#ff8800'), 'o.png', { type: 'image/png' }),
+      prompt: 'an orange on a plate',
+      stream: true,
+      partial_images: 1,
+    });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types).toEqual(['image_edit.partial_image', 'image_edit.completed']);
+    const sent = fake.requests.find((r) => r.path === '/v1/images/edits')!.body;
+    expect(sent).toMatchObject({ stream: 'true', partial_images: '1' });
+  });
+
+  it('a server error mid-stream is retried; the partial indices the caller sees still only go up', async () => {
+    fake.reset();
+    fake.failStream({ afterPartials: 1, kind: 'server_error' });
+    const stream = await client.images.generate({
+      model: 'gpt-image-1.5',
+      prompt: 'a bowl of cherries',
+      stream: true,
+      partial_images: 2,
+    });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    expect(
+      events.map((e) => (e.type === 'image_generation.partial_image' ? e.partial_image_index : e.type)),
+    ).toEqual([0, 1, 'image_generation.completed']);
+    expect(fake.requests.filter((r) => r.path === '/v1/images/generations')).toHaveLength(2);
+  });
+
+  it('an OpenAI error mid-stream, after a partial image, reaches the SDK as an error it raises', async () => {
+    fake.reset();
+    // A refusal of the generated picture: not retried, so the caller sees it after the first partial.
+    fake.failStream({ afterPartials: 1, kind: 'moderation' });
+    const stream = await client.images.generate({
+      model: 'gpt-image-1.5',
+      prompt: 'something the safety system refuses',
+      stream: true,
+      partial_images: 2,
+    });
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const event of stream) seen.push(event.type);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['image_generation.partial_image']);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(failure).toMatchObject({ code: 'content_moderated' });
   });
 
   it('n > 1 streams one completed event per image; stream: false is a plain JSON answer', async () => {

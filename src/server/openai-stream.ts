@@ -88,6 +88,8 @@ export async function streamImages(
   let result: GenerateAndStoreResult;
   try {
     let lastCall = 0;
+    // A provider call retried after a failure mid-stream starts its partials again: indices only go up.
+    let lastPartial = -1;
     result = await run((event) => {
       if (event.stage !== 'generating') return;
       open();
@@ -97,7 +99,10 @@ export async function streamImages(
         out.write(`: ${event.stage} ${event.route} call ${event.call}/${event.calls}\n\n`);
       }
       const partial = event.provider?.partial;
-      if (partial) out.write(sseEvent(`${kind}.partial_image`, partialEvent(kind, partial, requested)));
+      if (partial && partial.index > lastPartial) {
+        lastPartial = partial.index;
+        out.write(sseEvent(`${kind}.partial_image`, partialEvent(kind, partial, requested)));
+      }
     });
   } catch (error) {
     if (!opened) throw error;
