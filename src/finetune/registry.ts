@@ -6,6 +6,33 @@ import type { ReportLine } from '../translate/types.ts';
 import type { FinetuneRepo } from './repo.ts';
 import { type Finetune, finetuneModelId } from './types.ts';
 
+/** What fal's LoRA endpoints cost (more than their bases). */
+const FAL_LORA_PRICES: Record<string, ModelEntry['price']> = {
+  'fal-ai/flux-lora': {
+    kind: 'per_megapixel',
+    usd: 0.035,
+    roundUp: true,
+    source:
+      "fal-ai/flux-lora: $0.035 per megapixel, rounded up per image (a 2026 summary of fal's prices; not re-checked)",
+    checked: '2026-12',
+  },
+  'fal-ai/flux-2/lora': {
+    kind: 'per_megapixel',
+    usd: 0.021,
+    roundUp: true,
+    source: "fal's model page for fal-ai/flux-2/lora: $0.021 per megapixel (LoRAs over 2 GB cost more)",
+    checked: '2026-12',
+  },
+};
+
+/** How a fine-tune's LoRA reaches the provider, for the report line. */
+function loraRoute(entry: ModelEntry): string {
+  const lora = entry.lora!;
+  return entry.provider === 'fal'
+    ? `served by ${entry.providerModelId} with loras [{ path: ${lora.name}, scale: ${lora.strength} }]`
+    : `LoraLoader ${lora.name} (strength ${lora.strength}) inserted after the checkpoint loader`;
+}
+
 const VERSION_ID = /^ft\/([a-z0-9][a-z0-9._-]{0,62})\/v(\d+)$/;
 const NAME_ID = /^ft\/([a-z0-9][a-z0-9._-]{0,62})$/;
 
@@ -95,9 +122,14 @@ export class FinetuneRegistry {
     const job = this.finetuneFor(modelId);
     if (!job) return undefined;
     const triggered = insertTrigger(prompt, job.trigger, job.classNoun);
-    // AUTOMATIC1111/Forge load a LoRA named in the prompt.
-    const lora = job.weights?.kind === 'lora-file' ? `<lora:${job.weights.loraName}:1>` : undefined;
+    const entry = this.#entries.get(modelId);
+    // AUTOMATIC1111/Forge load a LoRA named in the prompt; ComfyUI and fal take it in the request (entry.lora).
+    const lora =
+      job.weights?.kind === 'lora-file' && entry?.provider === 'a1111'
+        ? `<lora:${job.weights.loraName}:1>`
+        : undefined;
     const sent = lora && !triggered.includes(lora) ? `${triggered} ${lora}` : triggered;
+    const applied = entry?.lora ? `; ${loraRoute(entry)}` : '';
     return {
       prompt: sent,
       line: {
@@ -107,8 +139,8 @@ export class FinetuneRegistry {
         sent,
         note:
           sent === prompt
-            ? `fine-tune ${modelId}: the prompt already has trigger token "${job.trigger}"`
-            : `fine-tune ${modelId}: trigger phrase "${job.trigger} ${job.classNoun}" inserted${lora ? `, LoRA ${lora} added` : ''}`,
+            ? `fine-tune ${modelId}: the prompt already has trigger token "${job.trigger}"${applied}`
+            : `fine-tune ${modelId}: trigger phrase "${job.trigger} ${job.classNoun}" inserted${lora ? `, LoRA ${lora} added` : ''}${applied}`,
       },
     };
   }
@@ -127,10 +159,20 @@ export class FinetuneRegistry {
   }
 
   #entry(id: string, job: Finetune, base: ModelEntry): ModelEntry {
+    const weights = job.weights;
     return {
       ...base,
       // Replicate: the trained version of the destination model is what runs.
-      ...(job.weights?.kind === 'replicate-version' && { providerModelId: job.weights.version }),
+      ...(weights?.kind === 'replicate-version' && { providerModelId: weights.version }),
+      // fal: the base's LoRA endpoint, with the trained weights in `loras`.
+      ...(weights?.kind === 'fal-lora' && {
+        providerModelId: weights.endpoint,
+        lora: { name: weights.url, strength: weights.scale },
+        ...(FAL_LORA_PRICES[weights.endpoint] && { price: FAL_LORA_PRICES[weights.endpoint] }),
+      }),
+      // ComfyUI: a LoraLoader between the checkpoint loader and its MODEL/CLIP consumers.
+      ...(weights?.kind === 'lora-file' &&
+        base.provider === 'comfyui' && { lora: { name: weights.loraName, strength: 1 } }),
       id,
       displayName: `${job.name} v${job.version} (fine-tune of ${base.id})`,
       description: `${job.category} fine-tune of ${base.id} on ${job.backend}: "${job.trigger} ${job.classNoun}"`,

@@ -30,6 +30,17 @@ export type Weights =
       weightsUrl?: string;
     }
   | {
+      /**
+       * A LoRA trained on fal: its safetensors URL, run through fal's LoRA endpoint for the base
+       * (`fal-ai/flux-lora` or `fal-ai/flux-2/lora`) as `loras: [{ path: url, scale }]`.
+       */
+      kind: 'fal-lora';
+      endpoint: string;
+      url: string;
+      scale: number;
+      configUrl?: string;
+    }
+  | {
       /** A LoRA file on a self-hosted box, loaded by name (AUTOMATIC1111 `<lora:name:1>`). */
       kind: 'lora-file';
       loraName: string;

@@ -6,6 +6,7 @@ import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { createInspectJudge } from '../quality/inspect/inspect.ts';
 import type { BlobStore } from '../storage/types.ts';
+import { falTrainingFromEnv } from './backends/fal.ts';
 import { replicateTrainingFromEnv } from './backends/replicate.ts';
 import { selfHostedTrainingFromEnv } from './backends/self-hosted.ts';
 import { createSketchTuneBackend } from './backends/sketch.ts';
@@ -36,11 +37,13 @@ export function withFinetuneAdapters(
   return out;
 }
 
-/** The training backends this host has: the offline one always; Replicate when its token and owner are set; the self-hosted contract when its URL is set. */
+/** The training backends this host has: the offline one always; Replicate when its token and owner are set; fal when FAL_KEY is set; the self-hosted contract when its URL is set. */
 export function finetuneBackendsFromEnv(env: NodeJS.ProcessEnv): Map<BackendName, TrainingBackend> {
   const backends = new Map<BackendName, TrainingBackend>([['sketch', createSketchTuneBackend()]]);
   const replicate = replicateTrainingFromEnv(env);
   if (replicate) backends.set('replicate', replicate);
+  const fal = falTrainingFromEnv(env);
+  if (fal) backends.set('fal', fal);
   const selfHosted = selfHostedTrainingFromEnv(env);
   if (selfHosted) backends.set('self-hosted', selfHosted);
   return backends;

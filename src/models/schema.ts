@@ -259,6 +259,15 @@ export const ModelEntrySchema = z
       .object({ field: z.string().min(1), default: z.boolean() })
       .strict()
       .optional(),
+    /**
+     * A LoRA every call applies: a fine-tune's weights, set by the fine-tune registry (src/finetune);
+     * shipped entries leave it out. `name` is a LoRA file name on a ComfyUI host, or the weights URL for
+     * fal's LoRA endpoints (`loras[].path`).
+     */
+    lora: z
+      .object({ name: z.string().min(1), strength: z.number() })
+      .strict()
+      .optional(),
     /** Where the ranges, sizes and limits of this entry come from, in a sentence or two. */
     source: z.string().min(1).optional(),
     /** Free-form facts for `pixel models` (e.g. "seed ignored unless addWatermark=false"). */

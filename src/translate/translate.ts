@@ -182,6 +182,8 @@ export function translateFor(
     ...(seed !== undefined && { seed }),
     ...(style !== undefined && { style }),
     ...(background !== undefined && { background }),
+    // A fine-tune's LoRA (ComfyUI's LoraLoader, fal's `loras`).
+    ...(model.lora && { lora: model.lora }),
   };
   for (let done = 0; done < request.n; done += perCall) {
     const count = Math.min(perCall, request.n - done);

@@ -34,7 +34,7 @@ export interface NativeInputs {
   count: number;
   format: ImageFormat;
   background?: 'transparent' | 'opaque';
-  /** A LoRA to apply (self-hosted fine-tunes): ComfyUI inserts a LoraLoader, A1111 adds `<lora:name:strength>`. */
+  /** A LoRA to apply (fine-tunes): ComfyUI inserts a LoraLoader, A1111 adds `<lora:name:strength>`, fal sends `loras` (name = URL). */
   lora?: { name: string; strength?: number };
 }
 

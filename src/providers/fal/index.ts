@@ -19,6 +19,11 @@ export const provider: ProviderModule = {
       description: `fal synchronous endpoint base URL (default ${DEFAULT_FAL_RUN_BASE_URL})`,
     },
     { name: 'FAL_MODE', secret: false, description: '`queue` (default: poll, cancel on abort) or `sync`' },
+    {
+      name: 'FAL_REST_BASE_URL',
+      secret: false,
+      description: 'fal REST base URL for storage uploads (fine-tune datasets; default https://rest.fal.ai)',
+    },
   ],
   fromEnv(env) {
     const apiKey = env.FAL_KEY?.trim();

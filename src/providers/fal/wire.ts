@@ -54,10 +54,47 @@ export const FluxProInputSchema = z.object({
   enhance_prompt: z.boolean().optional(),
 });
 
+/** A LoRA a LoRA endpoint applies: a URL (or Hugging Face repo) of safetensors weights, and its scale. */
+const loraWeight = z.object({ path: z.string().min(1), scale: z.number().min(-4).max(4).optional() });
+
+/** `fal-ai/flux-lora`: FLUX.1 [dev] with LoRAs (guidance 0–35, any number of LoRAs merged). */
+export const FluxLoraInputSchema = z.object({
+  ...common,
+  num_inference_steps: z.number().int().min(1).max(50).optional(),
+  guidance_scale: z.number().min(0).max(35).optional(),
+  loras: z.array(loraWeight).optional(),
+  acceleration: z.enum(['none', 'regular']).optional(),
+});
+
+/** FLUX.2 [dev] sides are 512–2048. */
+const flux2Size = z.union([
+  z.enum(Object.keys(IMAGE_SIZE_PRESETS) as [ImageSizePreset, ...ImageSizePreset[]]),
+  z.object({ width: z.number().int().min(512).max(2048), height: z.number().int().min(512).max(2048) }),
+]);
+
+/** `fal-ai/flux-2`: FLUX.2 [dev] (steps 4–50, guidance 0–20). */
+export const Flux2InputSchema = z.object({
+  ...common,
+  image_size: flux2Size.optional(),
+  output_format: z.enum(['jpeg', 'png', 'webp']).optional(),
+  num_inference_steps: z.number().int().min(4).max(50).optional(),
+  guidance_scale: z.number().min(0).max(20).optional(),
+  acceleration: z.enum(['none', 'regular', 'high']).optional(),
+  enable_prompt_expansion: z.boolean().optional(),
+});
+
+/** `fal-ai/flux-2/lora`: FLUX.2 [dev] with at most 3 LoRAs. */
+export const Flux2LoraInputSchema = Flux2InputSchema.extend({
+  loras: z.array(loraWeight).max(3).optional(),
+});
+
 export const FAL_INPUT_SCHEMAS: Record<string, z.ZodType<Record<string, unknown>>> = {
   'fal-ai/flux/dev': FluxDevInputSchema,
   'fal-ai/flux/schnell': FluxSchnellInputSchema,
   'fal-ai/flux-pro/v1.1': FluxProInputSchema,
+  'fal-ai/flux-lora': FluxLoraInputSchema,
+  'fal-ai/flux-2': Flux2InputSchema,
+  'fal-ai/flux-2/lora': Flux2LoraInputSchema,
 };
 
 export const QueueSubmitSchema = z.object({

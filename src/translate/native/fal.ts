@@ -32,6 +32,8 @@ export const fal: BodyBuilder = {
       num_inference_steps: s.steps,
       seed: s.seed,
       output_format: inputs.format,
+      // fal's LoRA endpoints (fal-ai/flux-lora, fal-ai/flux-2/lora): the weights URL and its scale.
+      loras: inputs.lora ? [{ path: inputs.lora.name, scale: inputs.lora.strength ?? 1 }] : undefined,
       // fal's own default, stated so the stored native request says what was asked; callers may
       // turn it off through providerOptions.fal.enable_safety_checker.
       enable_safety_checker: true,

@@ -1,0 +1,190 @@
+import { rmSync } from 'node:fs';
+import { unzipSync } from 'fflate';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generate } from '../../generate/generate.ts';
+import { tempPlatform } from '../../jobs/testing.ts';
+import { createFalAdapter } from '../../providers/fal/adapter.ts';
+import { startFalFake } from '../../providers/fal/fake.ts';
+import { startFalTrainingsFake } from '../../providers/fal/fake-trainings.ts';
+import { LOCAL_TEAM } from '../../server/auth.ts';
+import { readDatasetFolder } from '../folder.ts';
+import { datasetFolder } from '../testing.ts';
+import type { Finetune } from '../types.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const TRAINERS = [
+  {
+    base: 'fal/fal-ai/flux/dev',
+    app: 'fal-ai/flux-lora-fast-training',
+    zipField: 'images_data_url',
+    lora: 'fal-ai/flux-lora',
+  },
+  {
+    base: 'fal/fal-ai/flux-2',
+    app: 'fal-ai/flux-2-trainer',
+    zipField: 'image_data_url',
+    lora: 'fal-ai/flux-2/lora',
+  },
+] as const;
+
+async function setup(base: string, fakeKey = 'fal-test-key:secret') {
+  const fake = await startFalTrainingsFake({ apiKey: fakeKey });
+  cleanups.push(() => fake.close());
+  const env = await tempPlatform({
+    FAL_KEY: 'fal-test-key:secret',
+    FAL_QUEUE_BASE_URL: fake.url,
+    FAL_REST_BASE_URL: fake.url,
+  });
+  cleanups.push(() => env.close());
+  const dir = await datasetFolder(4);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const { datasets, service } = env.platform.finetunes;
+  await datasets.createFromFiles({
+    team: LOCAL_TEAM,
+    name: 'beef-cuts',
+    category: 'beef',
+    source: 'test',
+    files: await readDatasetFolder(dir),
+  });
+  const start = () =>
+    service.start({
+      team: LOCAL_TEAM,
+      dataset: 'beef-cuts',
+      backend: 'fal',
+      base,
+      trigger: 'TOK',
+      classNoun: 'ribeye steak',
+      steps: 600,
+    });
+  /** Steps the job until it reaches one of `states` (bounded). */
+  const until = async (job: Finetune, states: string[]) => {
+    let current = job;
+    for (let i = 0; i < 20 && !states.includes(current.state); i++) {
+      current = (await service.step(current)) ?? (await service.get(job.id));
+    }
+    return current;
+  };
+  return { fake, env, service, start, until };
+}
+
+describe.each(TRAINERS)(
+  'fal training backend: $app (against a fake of fal’s queue and storage)',
+  (trainer) => {
+    it('uploads the zip to fal storage, submits the trainer, follows the queue with progress, and serves the LoRA', async () => {
+      const { fake, env, service, start, until } = await setup(trainer.base);
+      const training = await until(await start(), ['training']);
+      expect(training.external).toMatchObject({ app: trainer.app, loraEndpoint: trainer.lora });
+      const sent = fake.trainings.get(String(training.external!.requestId))!;
+      expect(sent.app).toBe(trainer.app);
+      if (trainer.app === 'fal-ai/flux-lora-fast-training') {
+        expect(sent.input).toMatchObject({ trigger_word: 'TOK', is_style: false, steps: 600 });
+      } else {
+        expect(sent.input).toMatchObject({ default_caption: 'a photo of TOK ribeye steak', steps: 600 });
+        expect(sent.input.trigger_word).toBeUndefined();
+      }
+      // The zip went through fal's storage (keyed initiate, then a PUT without the key) and is what the trainer got.
+      const zipUrl = String(sent.input[trainer.zipField]);
+      expect(zipUrl.startsWith(`${fake.url}/files/`)).toBe(true);
+      const zip = unzipSync(fake.files.get(zipUrl.slice(`${fake.url}/files/`.length))!);
+      expect(Object.keys(zip).sort()).toEqual(['01.png', '01.txt', '02.png', '03.png', '04.png']);
+      const put = fake.requests.find((r) => r.method === 'PUT' && r.path.startsWith('/uploads/'))!;
+      expect(put.headers.authorization).toBeUndefined();
+      expect(
+        fake.requests.find((r) => r.path.startsWith('/storage/upload/initiate'))!.headers.authorization,
+      ).toBe('Key fal-test-key:secret');
+
+      const seen: number[] = [];
+      let current = training;
+      for (let i = 0; i < 10 && current.state === 'training'; i++) {
+        current = (await service.step(current))!;
+        seen.push(current.progress);
+      }
+      expect(current.state).toBe('evaluating');
+      // IN_QUEUE, then the log's 0%, 33%, 67% (kept under 1 until it is done), then done.
+      expect(seen).toEqual([0, 0, 0.33 * 0.99, 0.67 * 0.99, 1]);
+      expect(current.weights).toMatchObject({
+        kind: 'fal-lora',
+        endpoint: trainer.lora,
+        url: expect.stringMatching(/\/files\/[0-9a-f]+\/pytorch_lora_weights\.safetensors$/),
+        scale: 1,
+      });
+      const weightsUrl = (current.weights as { url: string }).url;
+
+      // The trained version generates through the LoRA endpoint with `loras`, trigger phrase inserted and reported.
+      const images = await startFalFake();
+      cleanups.push(() => images.close());
+      const adapter = createFalAdapter({
+        apiKey: images.apiKey,
+        queueBaseURL: images.url,
+        runBaseURL: images.runUrl,
+        pollIntervalMs: 5,
+      });
+      const outcome = await generate(
+        { model: 'ft/beef-cuts/v1', prompt: 'a ribeye steak on slate', seed: 7 },
+        { catalog: env.platform.catalog, adapter: (p) => (p === 'fal' ? adapter : undefined) },
+      );
+      expect(outcome.images).toHaveLength(1);
+      const submit = images.requests.find((r) => r.method === 'POST')!;
+      expect(submit.path).toBe(`/${trainer.lora}`);
+      expect(submit.body).toMatchObject({
+        prompt: 'a TOK ribeye steak on slate',
+        loras: [{ path: weightsUrl, scale: 1 }],
+        seed: 7,
+      });
+      const line = outcome.translation.report.find((l) => l.param === 'prompt')!;
+      expect(line).toMatchObject({ status: 'adjusted', sent: 'a TOK ribeye steak on slate' });
+      expect(line.note).toBe(
+        `fine-tune ft/beef-cuts/v1: trigger phrase "TOK ribeye steak" inserted; served by ${trainer.lora} with loras [{ path: ${weightsUrl}, scale: 1 }]`,
+      );
+    }, 120_000);
+
+    it('a failed training ends failed with fal’s error detail', async () => {
+      const { fake, start, until } = await setup(trainer.base);
+      fake.failNext('The archive holds no images');
+      const done = await until(await start(), ['failed', 'evaluating']);
+      expect(done.state).toBe('failed');
+      expect(done.error).toBe(`fal training failed: ${trainer.zipField}: The archive holds no images`);
+    }, 120_000);
+
+    it('cancel stops the training through its cancel_url', async () => {
+      const { fake, service, start, until } = await setup(trainer.base);
+      const training = await until(await start(), ['training']);
+      await service.cancel(training.id);
+      const done = await until(await service.get(training.id), ['cancelled']);
+      expect(done.state).toBe('cancelled');
+      const id = String(training.external!.requestId);
+      expect(fake.trainings.get(id)!.cancelled).toBe(true);
+      const cancel = fake.requests.find((r) => r.method === 'PUT' && r.path.endsWith('/cancel'))!;
+      expect(cancel.path).toBe(`/${trainer.app}/requests/${id}/cancel`);
+    }, 120_000);
+
+    it('a key fal refuses fails the job at submit, naming the answer and not the key', async () => {
+      const { start, until } = await setup(trainer.base, 'someone-else:secret');
+      const done = await until(await start(), ['failed', 'training']);
+      expect(done.state).toBe('failed');
+      expect(done.error).toBe(
+        'fal storage upload answered 401: Authentication is required to access this application.',
+      );
+      expect(done.error).not.toContain('fal-test-key');
+    }, 120_000);
+  },
+);
+
+describe('fal training backend: bases', () => {
+  it('refuses a base it has no trainer for, naming it', async () => {
+    const { service } = await setup('fal/fal-ai/flux/dev');
+    await expect(
+      service.start({
+        team: LOCAL_TEAM,
+        dataset: 'beef-cuts',
+        backend: 'fal',
+        base: 'fal/fal-ai/flux/schnell',
+        trigger: 'TOK',
+      }),
+    ).rejects.toThrow('the fal backend cannot fine-tune fal/fal-ai/flux/schnell');
+  }, 120_000);
+});
