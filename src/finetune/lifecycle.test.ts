@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempPlatform } from '../jobs/testing.ts';
+import { tempPlatform, waitFor } from '../jobs/testing.ts';
 import { SKETCH_TUNE_NOTE } from '../providers/pixel/adapter.ts';
 import { LOCAL_TEAM } from '../server/auth.ts';
 import { readDatasetFolder } from './folder.ts';
-import { datasetFolder } from './testing.ts';
+import { datasetFolder, startTestQueue } from './testing.ts';
+import type { Finetune } from './types.ts';
 
 const caller = { team: LOCAL_TEAM, role: 'member' as const };
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -14,6 +15,8 @@ afterEach(async () => {
 
 async function platformWithDataset(name = 'ube-cakes', category = 'bakery') {
   const env = await tempPlatform();
+  const queue = await startTestQueue(env.platform);
+  cleanups.push(() => queue.stop());
   cleanups.push(() => env.close());
   const dir = await datasetFolder(5);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,12 +28,42 @@ async function platformWithDataset(name = 'ube-cakes', category = 'bakery') {
     source: 'folder:test',
     files: await readDatasetFolder(dir),
   });
-  return { env, dataset, datasets, service };
+  return { env, dataset, datasets, service, queue };
 }
 
+/** Waits until the job is succeeded, failed or cancelled (the queue's worker runs it). */
+const finished = (service: { get(id: string): Promise<Finetune> }, id: string) =>
+  waitFor(
+    `fine-tune ${id} to finish`,
+    async () => {
+      const job = await service.get(id);
+      return ['succeeded', 'failed', 'cancelled'].includes(job.state) ? job : undefined;
+    },
+    { timeoutMs: 60_000, everyMs: 100 },
+  );
+
 describe('fine-tune lifecycle on pixel/sketch-tune', () => {
-  it('trains, evaluates against pixel/sketch, promotes, and serves ft/<name> with the trigger phrase', async () => {
-    const { env, dataset, service } = await platformWithDataset();
+  it('runs on the queue: trains with progress, evaluates against pixel/sketch, promotes, serves ft/<name> with the trigger phrase', async () => {
+    const env = await tempPlatform();
+    cleanups.push(() => env.close());
+    const seen: Array<{ state: string; progress: number }> = [];
+    const queue = await startTestQueue(env.platform, {
+      onStep: async (id) => {
+        const row = await env.platform.finetunes.service.get(id);
+        seen.push({ state: row.state, progress: row.progress });
+      },
+    });
+    cleanups.push(() => queue.stop());
+    const dir = await datasetFolder(5);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { datasets, service } = env.platform.finetunes;
+    const dataset = await datasets.createFromFiles({
+      team: LOCAL_TEAM,
+      name: 'ube-cakes',
+      category: 'bakery',
+      source: 'folder:test',
+      files: await readDatasetFolder(dir),
+    });
     expect(dataset.images).toHaveLength(5);
     expect(dataset.images[0]!.caption).toBe('a ube cake on a grey counter');
     const job = await service.start({
@@ -42,18 +75,17 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
       classNoun: 'ube cake',
     });
     expect(job).toMatchObject({ state: 'queued', version: 1, name: 'ube-cakes', progress: 0 });
-
-    const seen: string[] = [];
-    const progress: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const current = await service.get(job.id);
-      seen.push(current.state);
-      progress.push(current.progress);
-      if (current.state === 'succeeded') break;
-      await service.step(current);
-    }
-    expect([...new Set(seen)]).toEqual(['queued', 'training', 'evaluating', 'succeeded']);
-    expect(progress.filter((_p, i) => seen[i] === 'training')).toEqual([0, 0.25, 0.5, 0.75]);
+    await finished(service, job.id);
+    // One queue step per transition: submit, four looks at the training, the evaluation.
+    expect(seen).toEqual([
+      { state: 'training', progress: 0 },
+      { state: 'training', progress: 0.25 },
+      { state: 'training', progress: 0.5 },
+      { state: 'training', progress: 0.75 },
+      { state: 'evaluating', progress: 1 },
+      { state: 'succeeded', progress: 1 },
+    ]);
+    expect(queue.steps).toEqual(Array(6).fill(job.id));
 
     const done = await service.get(job.id);
     expect(done.weights?.kind).toBe('sketch-tune');
@@ -98,8 +130,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
       classNoun: 'ube cake',
       steps: 25,
     });
-    expect(await service.runUntilIdle({ maxTicks: 10 })).toBe(0);
-    const done = await service.get(job.id);
+    const done = await finished(service, job.id);
     expect(done.state).toBe('succeeded');
     expect(done.evaluation?.passed).toBe(false);
     expect(done.evaluation?.verdict).toMatch(/does not beat it by 20%, so it is not promoted/);
@@ -113,54 +144,41 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
     expect(env.platform.catalog.get('ft/ube-cakes')).toBeDefined();
   });
 
-  it('cancels a training in progress', async () => {
-    const { service } = await platformWithDataset();
-    const job = await service.start({
+  it('cancels a queued job at once; a job started where no queue was is queued by the next worker', async () => {
+    const env = await tempPlatform();
+    cleanups.push(() => env.close());
+    const dir = await datasetFolder(3);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { datasets, service } = env.platform.finetunes;
+    await datasets.createFromFiles({
       team: LOCAL_TEAM,
-      dataset: 'ube-cakes',
-      backend: 'sketch',
-      base: 'pixel/sketch',
-      trigger: 'TOK',
+      name: 'ube-cakes',
+      category: 'bakery',
+      source: 'folder:test',
+      files: await readDatasetFolder(dir),
     });
-    await service.tick();
-    await service.tick();
-    expect((await service.get(job.id)).state).toBe('training');
-    await service.cancel(job.id);
-    await service.tick();
-    const cancelled = await service.get(job.id);
-    expect(cancelled.state).toBe('cancelled');
-    expect(cancelled.weights).toBeNull();
-    await expect(service.cancel(job.id)).rejects.toThrow(/already cancelled/);
-    await expect(service.promote(job.id)).rejects.toThrow(/only a succeeded one can be promoted/);
-  });
+    // No job system in this process yet: both wait in the table.
+    const start = () =>
+      service.start({
+        team: LOCAL_TEAM,
+        dataset: 'ube-cakes',
+        backend: 'sketch',
+        base: 'pixel/sketch',
+        trigger: 'TOK',
+      });
+    const dropped = await start();
+    const kept = await start();
+    const cancelled = await service.cancel(dropped.id);
+    expect(cancelled).toMatchObject({ state: 'cancelled', cancelRequested: true, weights: null });
+    await expect(service.cancel(dropped.id)).rejects.toThrow(/already cancelled/);
+    await expect(service.promote(dropped.id)).rejects.toThrow(/only a succeeded one can be promoted/);
 
-  it('a restart during training loses nothing: a new platform on the same data carries on', async () => {
-    const first = await platformWithDataset();
-    const job = await first.service.start({
-      team: LOCAL_TEAM,
-      dataset: 'ube-cakes',
-      backend: 'sketch',
-      base: 'pixel/sketch',
-      trigger: 'TOK',
-      classNoun: 'ube cake',
-    });
-    await first.service.tick();
-    await first.service.tick();
-    expect(await first.service.get(job.id)).toMatchObject({ state: 'training', progress: 0.25 });
-    await first.env.platform.close();
-
-    const { composePlatform } = await import('../platform/compose.ts');
-    const { platformConfigFromEnv } = await import('../platform/config.ts');
-    const env = { PIXEL_DATA_DIR: first.env.dir };
-    const again = await composePlatform(platformConfigFromEnv(env), { env });
-    cleanups.push(() => again.close());
-    expect(await again.finetunes.service.get(job.id)).toMatchObject({ state: 'training', progress: 0.25 });
-    expect(await again.finetunes.service.runUntilIdle({ maxTicks: 10 })).toBe(0);
-    const done = await again.finetunes.service.get(job.id);
-    expect(done).toMatchObject({ state: 'succeeded', promoted: true, progress: 1 });
-    expect(done.external).toMatchObject({ stepsDone: 1000 });
-    expect(again.catalog.get('ft/ube-cakes')).toBeDefined();
-  });
+    const queue = await startTestQueue(env.platform);
+    cleanups.push(() => queue.stop());
+    expect(await finished(service, kept.id)).toMatchObject({ state: 'succeeded', version: 2 });
+    expect(queue.steps).not.toContain(dropped.id);
+    expect(await service.get(dropped.id)).toMatchObject({ state: 'cancelled', progress: 0, external: null });
+  }, 60_000);
 
   it('application routing uses the promoted fine-tune for the item category, else falls back with a report line', async () => {
     const { env, service } = await platformWithDataset('beef-cuts', 'beef');
@@ -179,7 +197,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
       trigger: 'TOK',
       classNoun: 'ribeye steak',
     });
-    expect(await service.runUntilIdle({ maxTicks: 10 })).toBe(0);
+    await finished(service, (await service.list())[0]!.id);
     const after = await env.platform.images.generateAndStore(request, caller);
     expect(after.model).toBe('ft/beef-cuts');
     expect(after.report.find((l) => l.param === 'app.model' && l.sent === 'ft/beef-cuts')?.note).toBe(

@@ -120,7 +120,7 @@ export class FinetuneRepo {
     return rows.map(fromRow);
   }
 
-  /** Jobs not yet finished (what a runner picks up again after a restart). */
+  /** Jobs not yet finished (what a fine-tune worker puts back on the queue when it starts). */
   async unfinished(): Promise<Finetune[]> {
     const rows = await this.#db.query<Row>(
       `SELECT * FROM finetunes WHERE state IN ('queued', 'training', 'evaluating') ORDER BY created_ms, id`,
@@ -163,6 +163,46 @@ export class FinetuneRepo {
       params,
     );
     return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  /**
+   * Takes the row's step lease for `owner` while the job is still in `state` and the lease is free, lapsed
+   * or already `owner`'s: `{ taken: true }`, or who holds it until when.
+   */
+  async takeLease(
+    id: string,
+    state: FinetuneState,
+    owner: string,
+    now: number,
+    untilMs: number,
+  ): Promise<{ taken: true } | { taken: false; untilMs: number }> {
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE finetunes SET lease_owner = $3, lease_until_ms = $5
+       WHERE id = $1 AND state = $2 AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until_ms < $4)
+       RETURNING id`,
+      [id, state, owner, now, untilMs],
+    );
+    if (rows.length > 0) return { taken: true };
+    const held = await this.#db.query<{ lease_until_ms: string | number | null }>(
+      'SELECT lease_until_ms FROM finetunes WHERE id = $1',
+      [id],
+    );
+    return { taken: false, untilMs: Number(held[0]?.lease_until_ms ?? now) };
+  }
+
+  async renewLease(id: string, owner: string, untilMs: number): Promise<void> {
+    await this.#db.query('UPDATE finetunes SET lease_until_ms = $3 WHERE id = $1 AND lease_owner = $2', [
+      id,
+      owner,
+      untilMs,
+    ]);
+  }
+
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await this.#db.query(
+      'UPDATE finetunes SET lease_owner = NULL, lease_until_ms = NULL WHERE id = $1 AND lease_owner = $2',
+      [id, owner],
+    );
   }
 
   async requestCancel(id: string, now: number): Promise<Finetune | undefined> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
@@ -28,7 +29,22 @@ export interface FinetuneServiceDeps {
   margin?: number;
   /** Promote a version that passes its evaluation (default true). */
   autoPromote?: boolean;
+  /** Wait between looks at a running training, by backend (default 15 s; the offline sketch backend 0). */
+  pollMs?: (backend: BackendName) => number;
+  /** Wait before a step that met a provider hiccup (network, 429, 5xx) runs again (default 10 s). */
+  retryMs?: number;
 }
+
+/** Where a job's next step goes: the durable queue (src/finetune/queue.ts). */
+export interface FinetuneScheduler {
+  /** Schedules the job's next step `afterMs` from now (one waiting step per job: a second is dropped). */
+  schedule(id: string, afterMs: number): Promise<void>;
+}
+
+type StepOutcome = { job: Finetune | undefined; retry?: undefined } | { retry: true; job?: undefined };
+
+/** How long a step's lease on its row lasts without renewal (renewed every quarter while the step runs). */
+const LEASE_MS = 120_000;
 
 export interface StartInput {
   team: string;
@@ -47,20 +63,38 @@ export interface StartInput {
 const TRIGGER_RE = /^[A-Za-z][A-Za-z0-9_]{1,31}$/;
 
 /**
- * Fine-tune jobs: queued → training → evaluating → succeeded / failed / cancelled. Every transition is a
- * row update guarded by the state it was read in, so the table is the whole truth: a runner that stops
- * (a restart, a crash) loses nothing, and the next one carries on from the row (a polling loop over the
- * table, not the pg-boss queue).
+ * Fine-tune jobs: queued → training → evaluating → succeeded / failed / cancelled, each step a job on the
+ * durable queue (submit; poll, rescheduled after the backend's poll interval while training; evaluate).
+ * Every transition is a row update guarded by the state it was read in, and the next step is on the queue
+ * before the current one is marked done, so a worker that stops (a restart, a crash) loses nothing: the
+ * queue hands the step to the next worker, which carries on from the row.
  */
 export class FinetuneService {
   readonly #deps: FinetuneServiceDeps;
   readonly #repo: FinetuneRepo;
   readonly #clock: Clock;
+  readonly #owner = `ftw_${randomUUID()}`;
+  readonly #retryMs: number;
+  #scheduler: FinetuneScheduler | undefined;
 
   constructor(deps: FinetuneServiceDeps) {
     this.#deps = deps;
     this.#repo = new FinetuneRepo(deps.db);
     this.#clock = deps.clock ?? systemClock;
+    this.#retryMs = deps.retryMs ?? 10_000;
+  }
+
+  /** The queue new jobs and cancels go to (set by the job system when it starts; undefined detaches it). */
+  attachScheduler(scheduler: FinetuneScheduler | undefined): void {
+    this.#scheduler = scheduler;
+  }
+
+  get scheduler(): FinetuneScheduler | undefined {
+    return this.#scheduler;
+  }
+
+  #pollMs(backend: BackendName): number {
+    return this.#deps.pollMs?.(backend) ?? (backend === 'sketch' ? 0 : 15_000);
   }
 
   get repo(): FinetuneRepo {
@@ -124,7 +158,7 @@ export class FinetuneService {
         message: `classNoun must be 1–49 letters, digits, spaces, "'" or "-", got ${JSON.stringify(classNoun)}`,
       });
     }
-    return this.#repo.insert(
+    const job = await this.#repo.insert(
       {
         team: input.team,
         name,
@@ -138,6 +172,9 @@ export class FinetuneService {
       },
       this.#clock.now(),
     );
+    // Without a queue here (no job system in this process), the next fine-tune worker to start queues it.
+    await this.#scheduler?.schedule(job.id, 0);
+    return job;
   }
 
   async get(id: string, team?: string): Promise<Finetune> {
@@ -152,8 +189,12 @@ export class FinetuneService {
     return this.#repo.list(team === undefined ? {} : { team });
   }
 
-  /** Asks a job to stop; the runner's next look cancels it at the backend and marks it cancelled. */
-  async cancel(id: string, team?: string): Promise<Finetune> {
+  /**
+   * Stops a job: marks it cancel-requested, then cancels it here and now (at the backend when it is
+   * training). A step running elsewhere at that moment loses its transition (every transition is guarded by
+   * the state it was read in), and a submission that lands after the cancel is cancelled at the backend.
+   */
+  async cancel(id: string, team?: string, signal?: AbortSignal): Promise<Finetune> {
     const job = await this.get(id, team);
     if (TERMINAL_STATES.has(job.state)) {
       throw new PixelError({
@@ -162,7 +203,13 @@ export class FinetuneService {
         message: `fine-tune job ${id} is already ${job.state}`,
       });
     }
-    return (await this.#repo.requestCancel(id, this.#clock.now())) ?? (await this.#repo.mustGet(id));
+    const requested = await this.#repo.requestCancel(id, this.#clock.now());
+    if (requested) {
+      const outcome = await this.#stepOnce(requested, signal);
+      // A provider hiccup: the job's next queue step cancels it.
+      if (outcome.retry) await this.#scheduler?.schedule(id, 0).catch(() => {});
+    }
+    return this.#repo.mustGet(id);
   }
 
   /**
@@ -191,72 +238,93 @@ export class FinetuneService {
     return this.#repo.mustGet(id);
   }
 
-  /** Reloads the registry, then one look at every unfinished job; returns how many are still unfinished. */
-  async tick(signal?: AbortSignal): Promise<number> {
-    // Promotions made by other processes (the CLI, another server) are picked up here.
-    await this.#deps.registry.refresh(this.#repo);
-    let open = 0;
-    for (const job of await this.#repo.unfinished()) {
-      signal?.throwIfAborted();
-      const after = await this.step(job, signal);
-      if (after && !TERMINAL_STATES.has(after.state)) open++;
+  /**
+   * One step of a job, as a queue job runs it: reads the row, takes the row's lease for a step that calls
+   * out and must not run twice at once (submit, evaluate), moves the job one transition on, and says when
+   * its next step is due (ms from now), or undefined when it is finished or gone.
+   */
+  async advance(id: string, signal?: AbortSignal): Promise<number | undefined> {
+    const job = await this.#repo.get(id);
+    if (!job || TERMINAL_STATES.has(job.state)) return undefined;
+    const leased = !job.cancelRequested && (job.state === 'queued' || job.state === 'evaluating');
+    let outcome: StepOutcome;
+    if (leased) {
+      const now = this.#clock.now();
+      const lease = await this.#repo.takeLease(id, job.state, this.#owner, now, now + LEASE_MS);
+      // Another worker is on it: look again when its lease would lapse (it schedules the next step itself).
+      if (!lease.taken) return Math.max(1000, lease.untilMs - now);
+      const renew = setInterval(
+        () => void this.#repo.renewLease(id, this.#owner, this.#clock.now() + LEASE_MS).catch(() => {}),
+        LEASE_MS / 4,
+      );
+      renew.unref();
+      try {
+        outcome = await this.#stepOnce(job, signal);
+      } finally {
+        clearInterval(renew);
+        await this.#repo.releaseLease(id, this.#owner).catch(() => {});
+      }
+    } else {
+      outcome = await this.#stepOnce(job, signal);
     }
-    return open;
+    if (outcome.retry) return this.#retryMs;
+    const after = outcome.job ?? (await this.#repo.get(id));
+    if (!after || TERMINAL_STATES.has(after.state)) return undefined;
+    // The state changed under this step (a cancel, another worker): look again at once.
+    if (!outcome.job) return 0;
+    return after.state === 'training' ? this.#pollMs(after.backend) : 0;
   }
 
-  /** Runs `tick` every `everyMs` (on the injected clock) until the signal aborts. */
-  async run(options: { everyMs?: number; signal: AbortSignal }): Promise<void> {
-    const everyMs = options.everyMs ?? 5000;
-    while (!options.signal.aborted) {
-      await this.tick(options.signal).catch(() => {});
-      await this.#clock.sleep(everyMs, options.signal).catch(() => {});
-    }
-  }
-
-  /** Looks until no job is unfinished, at most `maxTicks` looks; returns how many are still open. */
-  async runUntilIdle(
-    options: { maxTicks?: number; everyMs?: number; signal?: AbortSignal } = {},
-  ): Promise<number> {
-    let open = 0;
-    for (let i = 0; i < (options.maxTicks ?? 1000); i++) {
-      open = await this.tick(options.signal);
-      if (open === 0) return 0;
-      if (options.everyMs) await this.#clock.sleep(options.everyMs, options.signal);
-    }
-    return open;
-  }
-
-  /** Moves one job one transition on. */
+  /** Moves one job one transition on (what a queue step does, without the lease). */
   async step(job: Finetune, signal?: AbortSignal): Promise<Finetune | undefined> {
+    const outcome = await this.#stepOnce(job, signal);
+    return outcome.retry ? job : outcome.job;
+  }
+
+  async #stepOnce(job: Finetune, signal?: AbortSignal): Promise<StepOutcome> {
     const now = () => this.#clock.now();
     const backend = this.#deps.backends.get(job.backend);
     if (!backend) {
-      return this.#repo.advance(
-        job.id,
-        job.state,
-        { state: 'failed', error: `the ${job.backend} backend is not available on this server` },
-        now(),
-      );
+      return {
+        job: await this.#repo.advance(
+          job.id,
+          job.state,
+          { state: 'failed', error: `the ${job.backend} backend is not available on this server` },
+          now(),
+        ),
+      };
     }
-    const context = await this.#context(job, signal);
     try {
+      const context = await this.#context(job, signal);
       if (job.cancelRequested) {
         if (job.state === 'training' && job.external) await backend.cancel(context, job.external);
-        return this.#repo.advance(job.id, job.state, { state: 'cancelled' }, now());
+        const cancelled = await this.#repo.advance(job.id, job.state, { state: 'cancelled' }, now());
+        if (cancelled) await this.#deps.registry.refresh(this.#repo);
+        return { job: cancelled };
       }
       if (job.state === 'queued') {
         const external = await backend.submit(context);
-        return this.#repo.advance(job.id, 'queued', { state: 'training', external, progress: 0 }, now());
+        const next = await this.#repo.advance(
+          job.id,
+          'queued',
+          { state: 'training', external, progress: 0 },
+          now(),
+        );
+        // Cancelled while the submission was on its way: stop the training it started.
+        if (!next) await backend.cancel(context, external).catch(() => {});
+        return { job: next };
       }
       if (job.state === 'training') {
         const status: TrainingStatus = await backend.poll(context, job.external ?? {});
         if (status.state === 'running') {
-          return this.#repo.advance(
-            job.id,
-            'training',
-            { progress: status.progress, external: status.external },
-            now(),
-          );
+          return {
+            job: await this.#repo.advance(
+              job.id,
+              'training',
+              { progress: status.progress, external: status.external },
+              now(),
+            ),
+          };
         }
         if (status.state === 'succeeded') {
           const next = await this.#repo.advance(
@@ -266,31 +334,35 @@ export class FinetuneService {
             now(),
           );
           await this.#deps.registry.refresh(this.#repo);
-          return next;
+          return { job: next };
         }
         if (status.state === 'failed') {
-          return this.#repo.advance(
+          return {
+            job: await this.#repo.advance(
+              job.id,
+              'training',
+              { state: 'failed', external: status.external, error: status.error },
+              now(),
+            ),
+          };
+        }
+        return {
+          job: await this.#repo.advance(
             job.id,
             'training',
-            { state: 'failed', external: status.external, error: status.error },
+            { state: 'cancelled', external: status.external },
             now(),
-          );
-        }
-        return this.#repo.advance(
-          job.id,
-          'training',
-          { state: 'cancelled', external: status.external },
-          now(),
-        );
+          ),
+        };
       }
-      if (job.state === 'evaluating') return await this.#evaluate(job, signal);
-      return job;
+      if (job.state === 'evaluating') return { job: await this.#evaluate(job, signal) };
+      return { job };
     } catch (error) {
       if (signal?.aborted) throw error;
-      const retryable = PixelError.isInstance(error) && error.retryable;
-      if (retryable) return job; // a provider hiccup: the next look tries again
+      // A provider hiccup (network, 429, 5xx): the next step tries again.
+      if (PixelError.isInstance(error) && error.retryable) return { retry: true };
       const message = error instanceof Error ? error.message : String(error);
-      return this.#repo.advance(job.id, job.state, { state: 'failed', error: message }, now());
+      return { job: await this.#repo.advance(job.id, job.state, { state: 'failed', error: message }, now()) };
     }
   }
 

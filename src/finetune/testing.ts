@@ -2,6 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { startBoss } from '../jobs/boss.ts';
+import type { Platform } from '../platform/compose.ts';
+import { startFinetuneJobs } from './worker.ts';
 
 /**
  * A synthetic product photo for dataset tests: a subject of `colour` on a plain `background`, its shape,
@@ -51,4 +54,36 @@ export async function datasetFolder(
   }
   writeFileSync(join(dir, '01.txt'), 'a ube cake on a grey counter');
   return dir;
+}
+
+/**
+ * The fine-tune queue and a worker on a platform's database (pg-boss as the job system starts it), for
+ * tests: `steps` lists every step's job id in order; `stop` stops the worker and pg-boss.
+ */
+export async function startTestQueue(
+  platform: Platform,
+  options: { onStep?: (finetuneId: string) => void | Promise<void> } = {},
+): Promise<{ steps: string[]; stop(): Promise<void> }> {
+  const boss = await startBoss({ db: platform.db, superviseSeconds: 1 });
+  const steps: string[] = [];
+  const jobs = await startFinetuneJobs({
+    boss,
+    service: platform.finetunes.service,
+    worker: true,
+    pollMs: 100,
+    onStep: async (id) => {
+      steps.push(id);
+      await options.onStep?.(id);
+    },
+  });
+  let stopped = false;
+  return {
+    steps,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await jobs.stop(10_000);
+      await boss.stop({ graceful: false, close: true, timeout: 5_000 }).catch(() => {});
+    },
+  };
 }

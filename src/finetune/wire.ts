@@ -69,6 +69,8 @@ export async function composeFinetunes(deps: {
   await deps.registry.refresh(new FinetuneRepo(deps.db));
   const datasets = new FinetuneDatasets({ db: deps.db, store: deps.store });
   const margin = Number(deps.env.PIXEL_FINETUNE_MARGIN);
+  // How often a running training is looked at (ms; the offline sketch backend is looked at at once).
+  const pollMs = Number(deps.env.PIXEL_FINETUNE_POLL_MS);
   const service = new FinetuneService({
     db: deps.db,
     datasets,
@@ -79,6 +81,11 @@ export async function composeFinetunes(deps: {
     judge: createInspectJudge(),
     ...(deps.clock && { clock: deps.clock }),
     ...(Number.isFinite(margin) && deps.env.PIXEL_FINETUNE_MARGIN?.trim() && { margin }),
+    ...(Number.isFinite(pollMs) &&
+      pollMs >= 0 &&
+      deps.env.PIXEL_FINETUNE_POLL_MS?.trim() && {
+        pollMs: (backend: BackendName) => (backend === 'sketch' ? 0 : pollMs),
+      }),
   });
   return { registry: deps.registry, datasets, service };
 }

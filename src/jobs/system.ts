@@ -1,4 +1,5 @@
 import type { PgBoss } from 'pg-boss';
+import { startFinetuneJobs } from '../finetune/worker.ts';
 import type { Platform } from '../platform/compose.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import { systemClock } from '../providers/reliability/clock.ts';
@@ -37,6 +38,12 @@ export async function startJobSystem(platform: Platform, options: JobSystemOptio
     ...(platform.config.databaseUrl !== undefined && { databaseUrl: platform.config.databaseUrl }),
     leaseSeconds,
     superviseSeconds: options.superviseSeconds ?? positive(env.PIXEL_JOB_SUPERVISE_SECONDS) ?? 5,
+  });
+  // Fine-tune steps share this pg-boss (their own queue), run where batch cells run.
+  const finetunes = await startFinetuneJobs({
+    boss,
+    service: platform.finetunes.service,
+    worker: options.worker === true,
   });
   const batches = new BatchService({
     db: platform.db,
@@ -77,7 +84,7 @@ export async function startJobSystem(platform: Platform, options: JobSystemOptio
     batches,
     ...(worker && { worker }),
     async stop(graceMs = 30_000) {
-      await worker?.stop(graceMs);
+      await Promise.all([worker?.stop(graceMs), finetunes.stop(graceMs)]);
       await boss.stop({ graceful: false, close: true, timeout: 5_000 }).catch(() => {});
     },
   };

@@ -36,7 +36,7 @@ import type { ImageService } from './image-service.ts';
 import { ServerMetrics } from './metrics.ts';
 import { applicationServiceImpl } from './rpc-apps.ts';
 import { type BatchRpc, startBatchRpc } from './rpc-batches.ts';
-import { FinetuneServiceDesc, finetuneServiceImpl } from './rpc-finetunes.ts';
+import { startFinetuneRpc } from './rpc-finetunes.ts';
 import { imageServiceImpl } from './rpc-images.ts';
 import { modelServiceImpl } from './rpc-models.ts';
 import { observeInterceptor, REQUEST_ID_KEY } from './rpc-observe.ts';
@@ -175,12 +175,9 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     // Batches: an in-process worker in the embedded profile; `pixel worker` processes otherwise.
     const batches = startBatchRpc(platform, { worker: db.kind === 'pglite' });
     batchRpc = batches;
-    // Fine-tune jobs: a polling loop over their table in every server (PIXEL_FINETUNE_RUNNER=false turns it off).
-    const finetuneRunner = new AbortController();
-    if (env.PIXEL_FINETUNE_RUNNER !== 'false') {
-      void platform.finetunes.service.run({ signal: finetuneRunner.signal, everyMs: 2000 });
-    }
-    stopFinetunes = () => finetuneRunner.abort();
+    // Fine-tune jobs: steps on the job system's queue, run by its worker (as batch cells are).
+    const finetunes = startFinetuneRpc(platform, batches.jobs);
+    stopFinetunes = () => finetunes.stop();
     const ctx: ServerContext = {
       config,
       db,
@@ -214,10 +211,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
         applicationServiceImpl({ applications, caller: (c) => callerOf(c.values) }),
       );
       batches.register(router, (c) => callerOf(c.values));
-      router.service(
-        FinetuneServiceDesc,
-        finetuneServiceImpl({ platform: platform!, caller: (c) => callerOf(c.values) }),
-      );
+      finetunes.register(router, (c) => callerOf(c.values));
       router.service(
         ReviewServiceDesc,
         reviewServiceImpl({

@@ -1,6 +1,6 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ConnectRouter, HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { FinetuneDataset as DatasetRecord } from '../finetune/datasets.ts';
 import { type Finetune as FinetuneRecord, finetuneModelId } from '../finetune/types.ts';
 import {
@@ -19,10 +19,50 @@ const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 
 export { FinetuneServiceDesc };
 
+export interface FinetuneRpc {
+  register(router: ConnectRouter, caller: (ctx: HandlerContext) => Caller): void;
+  stop(): void;
+}
+
+/**
+ * The fine-tunes of a server: jobs run on the job system's queue (`jobs()` starts it: at once when an
+ * unfinished job is waiting, else on the first StartFinetune), and the registry is reloaded every
+ * `registryEveryMs` (default 5 s), so a promotion or a training finished in another process (the CLI, a
+ * `pixel worker`) is served here.
+ */
+export function startFinetuneRpc(
+  platform: Platform,
+  jobs: () => Promise<unknown>,
+  options: { registryEveryMs?: number } = {},
+): FinetuneRpc {
+  const { service, registry } = platform.finetunes;
+  void service.repo
+    .unfinished()
+    .then((open) => {
+      if (open.length > 0) void jobs().catch(() => {});
+    })
+    .catch(() => {});
+  const timer = setInterval(
+    () => void registry.refresh(service.repo).catch(() => {}),
+    options.registryEveryMs ?? 5000,
+  );
+  timer.unref();
+  return {
+    register(router, caller) {
+      router.service(FinetuneServiceDesc, finetuneServiceImpl({ platform, caller, jobs }));
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
 /** `pixel.v1.FinetuneService` on a platform's fine-tunes. Teams see and change only their own jobs (admins all). */
 export function finetuneServiceImpl(deps: {
   platform: Platform;
   caller: (ctx: HandlerContext) => Caller;
+  /** Starts the job system (its queue), before a job is started. */
+  jobs?: () => Promise<unknown>;
 }): ServiceImpl<typeof FinetuneServiceDesc> {
   const { datasets, service } = deps.platform.finetunes;
   const scope = (caller: Caller) => (caller.role === 'admin' ? undefined : caller.team);
@@ -70,6 +110,7 @@ export function finetuneServiceImpl(deps: {
     async startFinetune(req, ctx) {
       const caller = deps.caller(ctx);
       requireRole(caller, 'member');
+      await deps.jobs?.();
       return toFinetune(
         await service.start({
           team: caller.team,

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import type { FinetuneDataset } from '../../finetune/datasets.ts';
 import { readDatasetFolder } from '../../finetune/folder.ts';
-import { type Finetune, finetuneModelId } from '../../finetune/types.ts';
+import type { FinetuneService } from '../../finetune/service.ts';
+import { type Finetune, finetuneModelId, TERMINAL_STATES } from '../../finetune/types.ts';
+import { startJobSystem } from '../../jobs/system.ts';
+import type { Platform } from '../../platform/compose.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
 import { LOCAL_TEAM } from '../../server/auth.ts';
 import { failWith, printJson } from '../output.ts';
@@ -116,7 +119,10 @@ export function registerFinetune(program: Command): void {
     .option('--class <noun>', 'the class noun after the token (default: the dataset category)')
     .option('--name <name>', 'served as ft/<name> (default: the dataset name)')
     .option('--steps <n>', 'training steps', (v) => Number(v))
-    .option('--wait', 'run the job here until it finishes (otherwise a server or `pixel finetune run` does)')
+    .option(
+      '--wait',
+      'wait until it finishes (on embedded PGlite this process works it; otherwise a server or `pixel worker` does)',
+    )
     .option('--team <team>', 'the team', LOCAL_TEAM)
     .option('--json', 'machine-readable output')
     .action(
@@ -133,25 +139,25 @@ export function registerFinetune(program: Command): void {
         json?: boolean;
       }) => {
         try {
-          const job = await withPlatform(async (platform) => {
-            const service = platform.finetunes.service;
-            const started = await service.start({
-              team: flags.team,
-              dataset: flags.dataset,
-              backend: flags.backend,
-              base: flags.base,
-              trigger: flags.trigger,
-              ...(flags.class !== undefined && { classNoun: flags.class }),
-              ...(flags.name !== undefined && { name: flags.name }),
-              ...(flags.steps !== undefined && { steps: flags.steps }),
-            });
-            if (!flags.wait) return started;
-            await service.runUntilIdle({
-              maxTicks: 10_000,
-              everyMs: started.backend === 'sketch' ? 0 : 5000,
-            });
-            return service.get(started.id);
-          });
+          const job = await withPlatform((platform) =>
+            // The job goes on the queue; with --wait on embedded PGlite this process also works it.
+            withJobs(platform, Boolean(flags.wait) && platform.db.kind === 'pglite', async () => {
+              const service = platform.finetunes.service;
+              const started = await service.start({
+                team: flags.team,
+                dataset: flags.dataset,
+                backend: flags.backend,
+                base: flags.base,
+                trigger: flags.trigger,
+                ...(flags.class !== undefined && { classNoun: flags.class }),
+                ...(flags.name !== undefined && { name: flags.name }),
+                ...(flags.steps !== undefined && { steps: flags.steps }),
+              });
+              if (!flags.wait) return started;
+              await untilFinished(service, [started.id]);
+              return service.get(started.id);
+            }),
+          );
           if (flags.json) printJson({ finetune: job });
           else console.log(describe(job));
         } catch (error) {
@@ -204,12 +210,8 @@ export function registerFinetune(program: Command): void {
   byId('cancel', 'stop a queued or running job').action(
     async (id: string, flags: { team: string; json?: boolean }) => {
       try {
-        const job = await withPlatform(async (platform) => {
-          await platform.finetunes.service.cancel(id, flags.team);
-          // The next look cancels it at the backend; do it now rather than wait for a runner.
-          const current = await platform.finetunes.service.get(id, flags.team);
-          return (await platform.finetunes.service.step(current)) ?? current;
-        });
+        // Cancelled here and now (at the backend too); the job's waiting queue step then finds it done.
+        const job = await withPlatform((platform) => platform.finetunes.service.cancel(id, flags.team));
         if (flags.json) printJson({ finetune: job });
         else console.log(describe(job));
       } catch (error) {
@@ -233,18 +235,46 @@ export function registerFinetune(program: Command): void {
 
   finetune
     .command('run')
-    .description('move every unfinished job on until none is left (what the server does in the background)')
-    .option('--every <ms>', 'wait between looks', (v) => Number(v), 5000)
+    .description(
+      'work the fine-tune queue in this process until no job is unfinished (a server or `pixel worker` does it in the background)',
+    )
     .option('--json', 'machine-readable output')
-    .action(async (flags: { every: number; json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
       try {
-        const open = await withPlatform((platform) =>
-          platform.finetunes.service.runUntilIdle({ maxTicks: 100_000, everyMs: flags.every }),
+        const finished = await withPlatform((platform) =>
+          withJobs(platform, true, async () => {
+            const open = await platform.finetunes.service.repo.unfinished();
+            await untilFinished(
+              platform.finetunes.service,
+              open.map((job) => job.id),
+            );
+            return Promise.all(open.map((job) => platform.finetunes.service.get(job.id)));
+          }),
         );
-        if (flags.json) printJson({ unfinished: open });
-        else console.log(open === 0 ? 'no unfinished fine-tune jobs' : `${open} job(s) still unfinished`);
+        if (flags.json) printJson({ finetunes: finished });
+        else if (finished.length === 0) console.log('no unfinished fine-tune jobs');
+        else for (const job of finished) console.log(describe(job));
       } catch (error) {
         failWith(error, Boolean(flags.json));
       }
     });
+}
+
+/** Runs `fn` with the job system (the fine-tune queue) started on the platform, a worker in it if asked. */
+async function withJobs<T>(platform: Platform, worker: boolean, fn: () => Promise<T>): Promise<T> {
+  const jobs = await startJobSystem(platform, { worker });
+  try {
+    return await fn();
+  } finally {
+    await jobs.stop(10_000);
+  }
+}
+
+/** Waits (watching the table every 500 ms) until every job named is succeeded, failed or cancelled. */
+async function untilFinished(service: FinetuneService, ids: readonly string[]): Promise<void> {
+  for (;;) {
+    const jobs = await Promise.all(ids.map((id) => service.get(id)));
+    if (jobs.every((job) => TERMINAL_STATES.has(job.state))) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

@@ -1,0 +1,113 @@
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
+import { ensureFinetuneQueue, FINETUNE_QUEUE, FinetuneQueue, type FinetuneStepJob } from './queue.ts';
+import type { FinetuneService } from './service.ts';
+
+export interface FinetuneJobsOptions {
+  boss: PgBoss;
+  service: FinetuneService;
+  /** Run fine-tune steps in this process (a worker); otherwise only schedule them. */
+  worker: boolean;
+  /** Steps this process runs at once (default 4). */
+  concurrency?: number;
+  /** Idle wait between fetches of an empty queue (ms, default 500). */
+  pollMs?: number;
+  /** Called after every step with the job's id, before its next step is queued (logs and tests). */
+  onStep?: (finetuneId: string) => void | Promise<void>;
+}
+
+export interface FinetuneJobs {
+  /** Stops taking steps, lets the ones running finish (bounded by `graceMs`), and detaches the queue. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Fine-tune jobs on a job system's pg-boss: the queue is created, the service schedules on it, and with
+ * `worker` this process runs steps: each one is `service.advance` (one transition), then its next step is
+ * sent (after the backend's poll interval while training) before this one is completed, so a crash between
+ * the two leaves a step on the queue, never none. On start the worker queues every unfinished job (a job
+ * started where no queue was, or one whose step was lost): the queue drops it where a step already waits.
+ */
+export async function startFinetuneJobs(options: FinetuneJobsOptions): Promise<FinetuneJobs> {
+  const { boss, service } = options;
+  await ensureFinetuneQueue(boss);
+  const queue = new FinetuneQueue(boss);
+  service.attachScheduler(queue);
+  if (!options.worker) {
+    return {
+      async stop() {
+        if (service.scheduler === queue) service.attachScheduler(undefined);
+      },
+    };
+  }
+  for (const job of await service.repo.unfinished()) await queue.schedule(job.id, 0);
+
+  const concurrency = options.concurrency ?? 4;
+  const pollMs = options.pollMs ?? 500;
+  const abort = new AbortController();
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
+  let wake: (() => void) | undefined;
+
+  const runOne = async (job: JobWithMetadata<FinetuneStepJob>) => {
+    const id = job.data.finetuneId;
+    const heartbeat = setInterval(() => void boss.touch(FINETUNE_QUEUE, [job.id]).catch(() => {}), 10_000);
+    heartbeat.unref();
+    try {
+      const nextMs = await service.advance(id, abort.signal);
+      await options.onStep?.(id);
+      if (nextMs !== undefined) await queue.schedule(id, nextMs);
+      await boss.complete(FINETUNE_QUEUE, job.id);
+    } catch (error) {
+      // The database failed, or this worker is stopping mid-step: pg-boss retries the step.
+      await boss
+        .fail(FINETUNE_QUEUE, job.id, { reason: String((error as Error).message).slice(0, 300) })
+        .catch(() => {});
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  const loop = async () => {
+    while (!stopping) {
+      const free = concurrency - inflight.size;
+      if (free <= 0) {
+        await Promise.race(inflight);
+        continue;
+      }
+      let jobs: JobWithMetadata<FinetuneStepJob>[] = [];
+      try {
+        jobs = await boss.fetch<FinetuneStepJob>(FINETUNE_QUEUE, { batchSize: free, includeMetadata: true });
+      } catch {
+        jobs = [];
+      }
+      for (const job of jobs) {
+        const p: Promise<void> = runOne(job).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      if (jobs.length === 0 && !stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+  };
+  const looping = loop();
+
+  return {
+    async stop(graceMs = 30_000) {
+      stopping = true;
+      wake?.();
+      await looping;
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([Promise.allSettled([...inflight]), grace]);
+      abort.abort();
+      await Promise.allSettled([...inflight]);
+      if (service.scheduler === queue) service.attachScheduler(undefined);
+    },
+  };
+}
