@@ -62,7 +62,7 @@ export function registerReview(program: Command): void {
         if (items.length === 0) return console.log('nothing to review');
         for (const i of items)
           console.log(
-            `${i.imageId}  ${i.app}  ${i.reason}  score ${i.score === null ? '-' : i.score.toFixed(2)}  ${i.model ?? ''}  ${i.reviews} review(s)`,
+            `${i.imageId}  ${i.app}  ${i.reason}  score ${i.score === null ? '-' : i.score.toFixed(2)}  ${i.model ?? ''}  ${i.reviews} review(s)${i.disagreements.length > 0 ? `  disagreement: ${i.disagreements.join(', ')}` : ''}`,
           );
       } catch (error) {
         failWith(error, Boolean(flags.json));

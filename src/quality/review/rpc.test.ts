@@ -161,6 +161,15 @@ describe('ReviewService over Connect (in-memory transport)', () => {
     const left = await client.listReviewQueue({}, as('growth', 'member', 'ana'));
     expect(left.items).toEqual([]);
 
+    const listed = await client.listImageReviews({ imageId: 'img_r2' }, as('growth', 'viewer', 'v'));
+    expect(listed.reviews.map((r) => [r.reviewer, r.verdict, r.reasons, r.rating])).toEqual([
+      ['ana', 'reject', ['wrong-count'], undefined],
+    ]);
+    expect(listed.reviews[0]!.createdAt).toBeDefined();
+    expect((await client.listImageReviews({ imageId: 'img_r2' }, as('other', 'admin', 'o'))).reviews).toEqual(
+      [],
+    );
+
     const stats = await client.getReviewStats(
       { by: 'application', period: 'week' },
       as('growth', 'viewer', 'v'),

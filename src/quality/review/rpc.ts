@@ -48,6 +48,21 @@ export function reviewServiceImpl(deps: ReviewRpcDeps): ServiceImpl<typeof Revie
           ...(i.score !== null ? { score: i.score } : {}),
           ...(i.passed !== null ? { passed: i.passed } : {}),
           reviews: i.reviews,
+          disagreements: i.disagreements,
+        })),
+      };
+    },
+    async listImageReviews(req, ctx) {
+      const reviews = await deps.reviews.imageReviews(deps.caller(ctx), req.imageId);
+      return {
+        reviews: reviews.map((r) => ({
+          reviewer: r.reviewer,
+          ...(r.verdict !== null ? { verdict: r.verdict } : {}),
+          reasons: r.reasons,
+          ...(r.rating !== null ? { rating: r.rating } : {}),
+          ...(r.note !== null ? { note: r.note } : {}),
+          createdAt: timestampFromDate(r.createdAt),
+          updatedAt: timestampFromDate(r.updatedAt),
         })),
       };
     },

@@ -6,6 +6,29 @@ import { binaryAgreement } from '../metrics.ts';
 export type QueueReason = 'passed' | 'failed-sample' | 'all';
 export type ReviewVerdict = 'approve' | 'reject';
 
+/**
+ * Why a queued image goes ahead of the rest, strongest first: the gate and a reviewer disagree (either
+ * way), two judges answered one of its questions differently, or its reviewers gave different verdicts.
+ */
+export const DISAGREEMENTS = [
+  'judge-passed-people-rejected',
+  'judge-failed-people-approved',
+  'judges-split',
+  'people-split',
+] as const;
+export type Disagreement = (typeof DISAGREEMENTS)[number];
+
+/** One reviewer's review of an image. */
+export interface ImageReview {
+  reviewer: string;
+  verdict: ReviewVerdict | null;
+  reasons: string[];
+  rating: number | null;
+  note: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export interface QueueItem {
   imageId: string;
   app: string;
@@ -16,6 +39,8 @@ export interface QueueItem {
   score: number | null;
   passed: boolean | null;
   reviews: number;
+  /** Empty when judges and people agree (or nobody reviewed it yet). */
+  disagreements: Disagreement[];
 }
 
 export interface ReviewInput {
@@ -45,6 +70,16 @@ export interface ApprovalRate {
   approved: number;
   rate: number;
 }
+
+/** The queue query's column that says whether each disagreement holds. */
+const DISAGREEMENT_COLUMN: Record<Disagreement, string> = {
+  'judge-passed-people-rejected': 'passed_rejected',
+  'judge-failed-people-approved': 'failed_approved',
+  'judges-split': 'judges_split',
+  'people-split': 'people_split',
+};
+
+const dateOf = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
 const REASON_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
 type Row = Record<string, unknown>;
@@ -78,21 +113,38 @@ export class ReviewService {
     );
   }
 
-  /** The caller's team queue (optionally one application), oldest first, without the images this caller already reviewed. */
+  /**
+   * The caller's team queue (optionally one application), without the images this caller already
+   * reviewed: first the images where the gate and a reviewer disagree, then those where judges or
+   * reviewers disagree among themselves, then the rest; oldest first within each.
+   */
   async queue(actor: Actor, options: { app?: string; limit?: number } = {}): Promise<QueueItem[]> {
     const asked = options.limit ?? 50;
     if (!Number.isInteger(asked) || asked < 1)
       throw invalidArgument('limit', `limit must be a positive integer, got ${asked}`);
     const limit = Math.min(500, asked);
     const rows = await this.#db.query<Row>(
-      `SELECT q.image_id, q.application, q.reason, q.created_at, i.model, i.prompt, v.score, v.passed,
-              (SELECT count(*) FROM quality_reviews r WHERE r.image_id = q.image_id) AS reviews
-       FROM quality_review_queue q
-       LEFT JOIN images i ON i.id = q.image_id
-       LEFT JOIN quality_verdicts v ON v.image_id = q.image_id
-       WHERE q.team = $1 AND ($2::text IS NULL OR q.application = $2)
-         AND NOT EXISTS (SELECT 1 FROM quality_reviews r WHERE r.image_id = q.image_id AND r.reviewer = $3)
-       ORDER BY q.created_at, q.image_id LIMIT $4`,
+      `WITH queued AS (
+         SELECT q.image_id, q.application, q.reason, q.created_at, i.model, i.prompt, v.score, v.passed,
+                (SELECT count(*) FROM quality_reviews r WHERE r.image_id = q.image_id) AS reviews,
+                (v.passed AND EXISTS (SELECT 1 FROM quality_reviews r
+                   WHERE r.image_id = q.image_id AND r.team = q.team AND r.verdict = 'reject')) AS passed_rejected,
+                (NOT v.passed AND EXISTS (SELECT 1 FROM quality_reviews r
+                   WHERE r.image_id = q.image_id AND r.team = q.team AND r.verdict = 'approve')) AS failed_approved,
+                EXISTS (SELECT 1 FROM quality_answers a
+                   WHERE a.image_id = q.image_id AND a.path <> 'ensemble' AND a.answer <> 'unsure'
+                   GROUP BY a.question_id HAVING count(DISTINCT a.answer) > 1) AS judges_split,
+                ((SELECT count(DISTINCT r.verdict) FROM quality_reviews r
+                   WHERE r.image_id = q.image_id AND r.team = q.team) > 1) AS people_split
+         FROM quality_review_queue q
+         LEFT JOIN images i ON i.id = q.image_id
+         LEFT JOIN quality_verdicts v ON v.image_id = q.image_id
+         WHERE q.team = $1 AND ($2::text IS NULL OR q.application = $2)
+           AND NOT EXISTS (SELECT 1 FROM quality_reviews r WHERE r.image_id = q.image_id AND r.reviewer = $3))
+       SELECT * FROM queued
+       ORDER BY CASE WHEN passed_rejected OR failed_approved THEN 0 WHEN judges_split OR people_split THEN 1
+                ELSE 2 END, created_at, image_id
+       LIMIT $4`,
       [actor.team, options.app ?? null, actorName(actor), limit],
     );
     return rows.map((r) => ({
@@ -105,6 +157,26 @@ export class ReviewService {
       score: r.score === null || r.score === undefined ? null : Number(r.score),
       passed: r.passed === null || r.passed === undefined ? null : Boolean(r.passed),
       reviews: Number(r.reviews),
+      disagreements: DISAGREEMENTS.filter((d) => r[DISAGREEMENT_COLUMN[d]] === true),
+    }));
+  }
+
+  /** Every review of one of the caller's team's images, oldest first (another team's image has none). */
+  async imageReviews(actor: Actor, imageId: string): Promise<ImageReview[]> {
+    if (!imageId) throw invalidArgument('imageId', 'give the image ID whose reviews to list');
+    const rows = await this.#db.query<Row>(
+      `SELECT reviewer, verdict, reasons, rating, note, created_at, updated_at FROM quality_reviews
+       WHERE image_id = $1 AND team = $2 ORDER BY created_at, reviewer`,
+      [imageId, actor.team],
+    );
+    return rows.map((r) => ({
+      reviewer: String(r.reviewer),
+      verdict: r.verdict === null || r.verdict === undefined ? null : (r.verdict as ReviewVerdict),
+      reasons: (typeof r.reasons === 'string' ? JSON.parse(r.reasons) : (r.reasons ?? [])) as string[],
+      rating: r.rating === null || r.rating === undefined ? null : Number(r.rating),
+      note: r.note === null || r.note === undefined ? null : String(r.note),
+      createdAt: dateOf(r.created_at),
+      updatedAt: dateOf(r.updated_at),
     }));
   }
 

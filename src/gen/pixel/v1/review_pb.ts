@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/review.proto.
  */
 export const file_pixel_v1_review: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9yZXZpZXcucHJvdG8SCHBpeGVsLnYxIqgBCgxHYXRlUXVlc3Rpb24SCgoCaWQYASABKAkSDAoEdGV4dBgCIAEoCRIQCghleHBlY3RlZBgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRIQCghjcml0aWNhbBgFIAEoCBIXCgpkZXBlbmRzX29uGAYgASgJSACIAQESEAoIZml4X2hpbnQYByABKAkSDgoGc291cmNlGAggASgJQg0KC19kZXBlbmRzX29uIoYBChNHZXRRdWVzdGlvbnNSZXF1ZXN0EgsKA2FwcBgBIAEoCRI1CgR2YXJzGAIgAygLMicucGl4ZWwudjEuR2V0UXVlc3Rpb25zUmVxdWVzdC5WYXJzRW50cnkaKwoJVmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKFEVkaXRRdWVzdGlvbnNSZXF1ZXN0EgsKA2FwcBgBIAEoCRI2CgR2YXJzGAIgAygLMigucGl4ZWwudjEuRWRpdFF1ZXN0aW9uc1JlcXVlc3QuVmFyc0VudHJ5EikKCXF1ZXN0aW9ucxgDIAMoCzIWLnBpeGVsLnYxLkdhdGVRdWVzdGlvbhorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ6CgtRdWVzdGlvblNldBILCgNhcHAYASABKAkSEwoLYXBwX3ZlcnNpb24YAiABKAUSDgoGd3JpdGVyGAMgASgJEg4KBmNhY2hlZBgEIAEoCBIpCglxdWVzdGlvbnMYBSADKAsyFi5waXhlbC52MS5HYXRlUXVlc3Rpb24i/gEKD1Jldmlld1F1ZXVlSXRlbRIQCghpbWFnZV9pZBgBIAEoCRILCgNhcHAYAiABKAkSDgoGcmVhc29uGAMgASgJEi8KC2VucXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgVtb2RlbBgFIAEoCUgAiAEBEhMKBnByb21wdBgGIAEoCUgBiAEBEhIKBXNjb3JlGAcgASgBSAKIAQESEwoGcGFzc2VkGAggASgISAOIAQESDwoHcmV2aWV3cxgJIAEoBUIICgZfbW9kZWxCCQoHX3Byb21wdEIICgZfc2NvcmVCCQoHX3Bhc3NlZCJQChZMaXN0UmV2aWV3UXVldWVSZXF1ZXN0EhAKA2FwcBgBIAEoCUgAiAEBEhIKBWxpbWl0GAIgASgFSAGIAQFCBgoEX2FwcEIICgZfbGltaXQiQwoXTGlzdFJldmlld1F1ZXVlUmVzcG9uc2USKAoFaXRlbXMYASADKAsyGS5waXhlbC52MS5SZXZpZXdRdWV1ZUl0ZW0ihQEKE1N1Ym1pdFJldmlld1JlcXVlc3QSEAoIaW1hZ2VfaWQYASABKAkSDwoHdmVyZGljdBgCIAEoCRIPCgdyZWFzb25zGAMgAygJEhMKBnJhdGluZxgEIAEoBUgAiAEBEhEKBG5vdGUYBSABKAlIAYgBAUIJCgdfcmF0aW5nQgcKBV9ub3RlIhYKFFN1Ym1pdFJldmlld1Jlc3BvbnNlIk4KF1N1Ym1pdFByZWZlcmVuY2VSZXF1ZXN0Eg8KB2ltYWdlX2EYASABKAkSDwoHaW1hZ2VfYhgCIAEoCRIRCglwcmVmZXJyZWQYAyABKAkiGgoYU3VibWl0UHJlZmVyZW5jZVJlc3BvbnNlIk0KFUdldFJldmlld1N0YXRzUmVxdWVzdBIQCgNhcHAYASABKAlIAIgBARIKCgJieRgCIAEoCRIOCgZwZXJpb2QYAyABKAlCBgoEX2FwcCJdCgxBcHByb3ZhbFJhdGUSCwoDa2V5GAEgASgJEg4KBnBlcmlvZBgCIAEoCRIQCghyZXZpZXdlZBgDIAEoBRIQCghhcHByb3ZlZBgEIAEoBRIMCgRyYXRlGAUgASgBItMBChZHZXRSZXZpZXdTdGF0c1Jlc3BvbnNlEiMKG2ltYWdlc193aXRoX3NldmVyYWxfcmV2aWV3cxgBIAEoBRIWCg5yZXZpZXdlcl9wYWlycxgCIAEoBRIeChFwZXJjZW50X2FncmVlbWVudBgDIAEoAUgAiAEBEhIKBWthcHBhGAQgASgBSAGIAQESKAoIYXBwcm92YWwYBSADKAsyFi5waXhlbC52MS5BcHByb3ZhbFJhdGVCFAoSX3BlcmNlbnRfYWdyZWVtZW50QggKBl9rYXBwYSJYChZHZXRKdWRnZXNSZXBvcnRSZXF1ZXN0EhAKA2FwcBgBIAEoCUgAiAEBEhYKCW1pbl9rYXBwYRgCIAEoAUgBiAEBQgYKBF9hcHBCDAoKX21pbl9rYXBwYSJCChdHZXRKdWRnZXNSZXBvcnRSZXNwb25zZRInCgZyZXBvcnQYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0MswECg1SZXZpZXdTZXJ2aWNlElYKD0xpc3RSZXZpZXdRdWV1ZRIgLnBpeGVsLnYxLkxpc3RSZXZpZXdRdWV1ZVJlcXVlc3QaIS5waXhlbC52MS5MaXN0UmV2aWV3UXVldWVSZXNwb25zZRJNCgxTdWJtaXRSZXZpZXcSHS5waXhlbC52MS5TdWJtaXRSZXZpZXdSZXF1ZXN0Gh4ucGl4ZWwudjEuU3VibWl0UmV2aWV3UmVzcG9uc2USWQoQU3VibWl0UHJlZmVyZW5jZRIhLnBpeGVsLnYxLlN1Ym1pdFByZWZlcmVuY2VSZXF1ZXN0GiIucGl4ZWwudjEuU3VibWl0UHJlZmVyZW5jZVJlc3BvbnNlElMKDkdldFJldmlld1N0YXRzEh8ucGl4ZWwudjEuR2V0UmV2aWV3U3RhdHNSZXF1ZXN0GiAucGl4ZWwudjEuR2V0UmV2aWV3U3RhdHNSZXNwb25zZRJWCg9HZXRKdWRnZXNSZXBvcnQSIC5waXhlbC52MS5HZXRKdWRnZXNSZXBvcnRSZXF1ZXN0GiEucGl4ZWwudjEuR2V0SnVkZ2VzUmVwb3J0UmVzcG9uc2USRAoMR2V0UXVlc3Rpb25zEh0ucGl4ZWwudjEuR2V0UXVlc3Rpb25zUmVxdWVzdBoVLnBpeGVsLnYxLlF1ZXN0aW9uU2V0EkYKDUVkaXRRdWVzdGlvbnMSHi5waXhlbC52MS5FZGl0UXVlc3Rpb25zUmVxdWVzdBoVLnBpeGVsLnYxLlF1ZXN0aW9uU2V0YgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChVwaXhlbC92MS9yZXZpZXcucHJvdG8SCHBpeGVsLnYxIqgBCgxHYXRlUXVlc3Rpb24SCgoCaWQYASABKAkSDAoEdGV4dBgCIAEoCRIQCghleHBlY3RlZBgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRIQCghjcml0aWNhbBgFIAEoCBIXCgpkZXBlbmRzX29uGAYgASgJSACIAQESEAoIZml4X2hpbnQYByABKAkSDgoGc291cmNlGAggASgJQg0KC19kZXBlbmRzX29uIoYBChNHZXRRdWVzdGlvbnNSZXF1ZXN0EgsKA2FwcBgBIAEoCRI1CgR2YXJzGAIgAygLMicucGl4ZWwudjEuR2V0UXVlc3Rpb25zUmVxdWVzdC5WYXJzRW50cnkaKwoJVmFyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKFEVkaXRRdWVzdGlvbnNSZXF1ZXN0EgsKA2FwcBgBIAEoCRI2CgR2YXJzGAIgAygLMigucGl4ZWwudjEuRWRpdFF1ZXN0aW9uc1JlcXVlc3QuVmFyc0VudHJ5EikKCXF1ZXN0aW9ucxgDIAMoCzIWLnBpeGVsLnYxLkdhdGVRdWVzdGlvbhorCglWYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ6CgtRdWVzdGlvblNldBILCgNhcHAYASABKAkSEwoLYXBwX3ZlcnNpb24YAiABKAUSDgoGd3JpdGVyGAMgASgJEg4KBmNhY2hlZBgEIAEoCBIpCglxdWVzdGlvbnMYBSADKAsyFi5waXhlbC52MS5HYXRlUXVlc3Rpb24ilQIKD1Jldmlld1F1ZXVlSXRlbRIQCghpbWFnZV9pZBgBIAEoCRILCgNhcHAYAiABKAkSDgoGcmVhc29uGAMgASgJEi8KC2VucXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgVtb2RlbBgFIAEoCUgAiAEBEhMKBnByb21wdBgGIAEoCUgBiAEBEhIKBXNjb3JlGAcgASgBSAKIAQESEwoGcGFzc2VkGAggASgISAOIAQESDwoHcmV2aWV3cxgJIAEoBRIVCg1kaXNhZ3JlZW1lbnRzGAogAygJQggKBl9tb2RlbEIJCgdfcHJvbXB0QggKBl9zY29yZUIJCgdfcGFzc2VkIlAKFkxpc3RSZXZpZXdRdWV1ZVJlcXVlc3QSEAoDYXBwGAEgASgJSACIAQESEgoFbGltaXQYAiABKAVIAYgBAUIGCgRfYXBwQggKBl9saW1pdCJDChdMaXN0UmV2aWV3UXVldWVSZXNwb25zZRIoCgVpdGVtcxgBIAMoCzIZLnBpeGVsLnYxLlJldmlld1F1ZXVlSXRlbSIrChdMaXN0SW1hZ2VSZXZpZXdzUmVxdWVzdBIQCghpbWFnZV9pZBgBIAEoCSLuAQoLSW1hZ2VSZXZpZXcSEAoIcmV2aWV3ZXIYASABKAkSFAoHdmVyZGljdBgCIAEoCUgAiAEBEg8KB3JlYXNvbnMYAyADKAkSEwoGcmF0aW5nGAQgASgFSAGIAQESEQoEbm90ZRgFIAEoCUgCiAEBEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgoKCF92ZXJkaWN0QgkKB19yYXRpbmdCBwoFX25vdGUiQgoYTGlzdEltYWdlUmV2aWV3c1Jlc3BvbnNlEiYKB3Jldmlld3MYASADKAsyFS5waXhlbC52MS5JbWFnZVJldmlldyKFAQoTU3VibWl0UmV2aWV3UmVxdWVzdBIQCghpbWFnZV9pZBgBIAEoCRIPCgd2ZXJkaWN0GAIgASgJEg8KB3JlYXNvbnMYAyADKAkSEwoGcmF0aW5nGAQgASgFSACIAQESEQoEbm90ZRgFIAEoCUgBiAEBQgkKB19yYXRpbmdCBwoFX25vdGUiFgoUU3VibWl0UmV2aWV3UmVzcG9uc2UiTgoXU3VibWl0UHJlZmVyZW5jZVJlcXVlc3QSDwoHaW1hZ2VfYRgBIAEoCRIPCgdpbWFnZV9iGAIgASgJEhEKCXByZWZlcnJlZBgDIAEoCSIaChhTdWJtaXRQcmVmZXJlbmNlUmVzcG9uc2UiTQoVR2V0UmV2aWV3U3RhdHNSZXF1ZXN0EhAKA2FwcBgBIAEoCUgAiAEBEgoKAmJ5GAIgASgJEg4KBnBlcmlvZBgDIAEoCUIGCgRfYXBwIl0KDEFwcHJvdmFsUmF0ZRILCgNrZXkYASABKAkSDgoGcGVyaW9kGAIgASgJEhAKCHJldmlld2VkGAMgASgFEhAKCGFwcHJvdmVkGAQgASgFEgwKBHJhdGUYBSABKAEi0wEKFkdldFJldmlld1N0YXRzUmVzcG9uc2USIwobaW1hZ2VzX3dpdGhfc2V2ZXJhbF9yZXZpZXdzGAEgASgFEhYKDnJldmlld2VyX3BhaXJzGAIgASgFEh4KEXBlcmNlbnRfYWdyZWVtZW50GAMgASgBSACIAQESEgoFa2FwcGEYBCABKAFIAYgBARIoCghhcHByb3ZhbBgFIAMoCzIWLnBpeGVsLnYxLkFwcHJvdmFsUmF0ZUIUChJfcGVyY2VudF9hZ3JlZW1lbnRCCAoGX2thcHBhIlgKFkdldEp1ZGdlc1JlcG9ydFJlcXVlc3QSEAoDYXBwGAEgASgJSACIAQESFgoJbWluX2thcHBhGAIgASgBSAGIAQFCBgoEX2FwcEIMCgpfbWluX2thcHBhIkIKF0dldEp1ZGdlc1JlcG9ydFJlc3BvbnNlEicKBnJlcG9ydBgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QypwUKDVJldmlld1NlcnZpY2USVgoPTGlzdFJldmlld1F1ZXVlEiAucGl4ZWwudjEuTGlzdFJldmlld1F1ZXVlUmVxdWVzdBohLnBpeGVsLnYxLkxpc3RSZXZpZXdRdWV1ZVJlc3BvbnNlElkKEExpc3RJbWFnZVJldmlld3MSIS5waXhlbC52MS5MaXN0SW1hZ2VSZXZpZXdzUmVxdWVzdBoiLnBpeGVsLnYxLkxpc3RJbWFnZVJldmlld3NSZXNwb25zZRJNCgxTdWJtaXRSZXZpZXcSHS5waXhlbC52MS5TdWJtaXRSZXZpZXdSZXF1ZXN0Gh4ucGl4ZWwudjEuU3VibWl0UmV2aWV3UmVzcG9uc2USWQoQU3VibWl0UHJlZmVyZW5jZRIhLnBpeGVsLnYxLlN1Ym1pdFByZWZlcmVuY2VSZXF1ZXN0GiIucGl4ZWwudjEuU3VibWl0UHJlZmVyZW5jZVJlc3BvbnNlElMKDkdldFJldmlld1N0YXRzEh8ucGl4ZWwudjEuR2V0UmV2aWV3U3RhdHNSZXF1ZXN0GiAucGl4ZWwudjEuR2V0UmV2aWV3U3RhdHNSZXNwb25zZRJWCg9HZXRKdWRnZXNSZXBvcnQSIC5waXhlbC52MS5HZXRKdWRnZXNSZXBvcnRSZXF1ZXN0GiEucGl4ZWwudjEuR2V0SnVkZ2VzUmVwb3J0UmVzcG9uc2USRAoMR2V0UXVlc3Rpb25zEh0ucGl4ZWwudjEuR2V0UXVlc3Rpb25zUmVxdWVzdBoVLnBpeGVsLnYxLlF1ZXN0aW9uU2V0EkYKDUVkaXRRdWVzdGlvbnMSHi5waXhlbC52MS5FZGl0UXVlc3Rpb25zUmVxdWVzdBoVLnBpeGVsLnYxLlF1ZXN0aW9uU2V0YgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message pixel.v1.GateQuestion
@@ -210,6 +210,16 @@ export type ReviewQueueItem = Message<"pixel.v1.ReviewQueueItem"> & {
    * @generated from field: int32 reviews = 9;
    */
   reviews: number;
+
+  /**
+   * Why this item is ahead of the rest, strongest first: judge-passed-people-rejected,
+   * judge-failed-people-approved (the gate and a reviewer disagree), judges-split (two judges answered
+   * a question differently), people-split (reviewers gave different verdicts). Empty when nobody
+   * disagrees.
+   *
+   * @generated from field: repeated string disagreements = 10;
+   */
+  disagreements: string[];
 };
 
 /**
@@ -259,6 +269,91 @@ export const ListReviewQueueResponseSchema: GenMessage<ListReviewQueueResponse> 
   messageDesc(file_pixel_v1_review, 6);
 
 /**
+ * @generated from message pixel.v1.ListImageReviewsRequest
+ */
+export type ListImageReviewsRequest = Message<"pixel.v1.ListImageReviewsRequest"> & {
+  /**
+   * @generated from field: string image_id = 1;
+   */
+  imageId: string;
+};
+
+/**
+ * Describes the message pixel.v1.ListImageReviewsRequest.
+ * Use `create(ListImageReviewsRequestSchema)` to create a new message.
+ */
+export const ListImageReviewsRequestSchema: GenMessage<ListImageReviewsRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 7);
+
+/**
+ * @generated from message pixel.v1.ImageReview
+ */
+export type ImageReview = Message<"pixel.v1.ImageReview"> & {
+  /**
+   * @generated from field: string reviewer = 1;
+   */
+  reviewer: string;
+
+  /**
+   * approve | reject; absent when the reviewer only rated
+   *
+   * @generated from field: optional string verdict = 2;
+   */
+  verdict?: string | undefined;
+
+  /**
+   * @generated from field: repeated string reasons = 3;
+   */
+  reasons: string[];
+
+  /**
+   * @generated from field: optional int32 rating = 4;
+   */
+  rating?: number | undefined;
+
+  /**
+   * @generated from field: optional string note = 5;
+   */
+  note?: string | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 7;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message pixel.v1.ImageReview.
+ * Use `create(ImageReviewSchema)` to create a new message.
+ */
+export const ImageReviewSchema: GenMessage<ImageReview> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 8);
+
+/**
+ * @generated from message pixel.v1.ListImageReviewsResponse
+ */
+export type ListImageReviewsResponse = Message<"pixel.v1.ListImageReviewsResponse"> & {
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated pixel.v1.ImageReview reviews = 1;
+   */
+  reviews: ImageReview[];
+};
+
+/**
+ * Describes the message pixel.v1.ListImageReviewsResponse.
+ * Use `create(ListImageReviewsResponseSchema)` to create a new message.
+ */
+export const ListImageReviewsResponseSchema: GenMessage<ListImageReviewsResponse> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_review, 9);
+
+/**
  * @generated from message pixel.v1.SubmitReviewRequest
  */
 export type SubmitReviewRequest = Message<"pixel.v1.SubmitReviewRequest"> & {
@@ -295,7 +390,7 @@ export type SubmitReviewRequest = Message<"pixel.v1.SubmitReviewRequest"> & {
  * Use `create(SubmitReviewRequestSchema)` to create a new message.
  */
 export const SubmitReviewRequestSchema: GenMessage<SubmitReviewRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 7);
+  messageDesc(file_pixel_v1_review, 10);
 
 /**
  * @generated from message pixel.v1.SubmitReviewResponse
@@ -308,7 +403,7 @@ export type SubmitReviewResponse = Message<"pixel.v1.SubmitReviewResponse"> & {
  * Use `create(SubmitReviewResponseSchema)` to create a new message.
  */
 export const SubmitReviewResponseSchema: GenMessage<SubmitReviewResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 8);
+  messageDesc(file_pixel_v1_review, 11);
 
 /**
  * @generated from message pixel.v1.SubmitPreferenceRequest
@@ -337,7 +432,7 @@ export type SubmitPreferenceRequest = Message<"pixel.v1.SubmitPreferenceRequest"
  * Use `create(SubmitPreferenceRequestSchema)` to create a new message.
  */
 export const SubmitPreferenceRequestSchema: GenMessage<SubmitPreferenceRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 9);
+  messageDesc(file_pixel_v1_review, 12);
 
 /**
  * @generated from message pixel.v1.SubmitPreferenceResponse
@@ -350,7 +445,7 @@ export type SubmitPreferenceResponse = Message<"pixel.v1.SubmitPreferenceRespons
  * Use `create(SubmitPreferenceResponseSchema)` to create a new message.
  */
 export const SubmitPreferenceResponseSchema: GenMessage<SubmitPreferenceResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 10);
+  messageDesc(file_pixel_v1_review, 13);
 
 /**
  * @generated from message pixel.v1.GetReviewStatsRequest
@@ -381,7 +476,7 @@ export type GetReviewStatsRequest = Message<"pixel.v1.GetReviewStatsRequest"> & 
  * Use `create(GetReviewStatsRequestSchema)` to create a new message.
  */
 export const GetReviewStatsRequestSchema: GenMessage<GetReviewStatsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 11);
+  messageDesc(file_pixel_v1_review, 14);
 
 /**
  * @generated from message pixel.v1.ApprovalRate
@@ -418,7 +513,7 @@ export type ApprovalRate = Message<"pixel.v1.ApprovalRate"> & {
  * Use `create(ApprovalRateSchema)` to create a new message.
  */
 export const ApprovalRateSchema: GenMessage<ApprovalRate> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 12);
+  messageDesc(file_pixel_v1_review, 15);
 
 /**
  * @generated from message pixel.v1.GetReviewStatsResponse
@@ -455,7 +550,7 @@ export type GetReviewStatsResponse = Message<"pixel.v1.GetReviewStatsResponse"> 
  * Use `create(GetReviewStatsResponseSchema)` to create a new message.
  */
 export const GetReviewStatsResponseSchema: GenMessage<GetReviewStatsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 13);
+  messageDesc(file_pixel_v1_review, 16);
 
 /**
  * @generated from message pixel.v1.GetJudgesReportRequest
@@ -477,7 +572,7 @@ export type GetJudgesReportRequest = Message<"pixel.v1.GetJudgesReportRequest"> 
  * Use `create(GetJudgesReportRequestSchema)` to create a new message.
  */
 export const GetJudgesReportRequestSchema: GenMessage<GetJudgesReportRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 14);
+  messageDesc(file_pixel_v1_review, 17);
 
 /**
  * @generated from message pixel.v1.GetJudgesReportResponse
@@ -496,7 +591,7 @@ export type GetJudgesReportResponse = Message<"pixel.v1.GetJudgesReportResponse"
  * Use `create(GetJudgesReportResponseSchema)` to create a new message.
  */
 export const GetJudgesReportResponseSchema: GenMessage<GetJudgesReportResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_review, 15);
+  messageDesc(file_pixel_v1_review, 18);
 
 /**
  * Human review of what the quality gate produced, and how well the judges agree with people.
@@ -507,8 +602,9 @@ export const GetJudgesReportResponseSchema: GenMessage<GetJudgesReportResponse> 
  */
 export const ReviewService: GenService<{
   /**
-   * The caller's team queue (what the gate passed, a sample of what it failed, or all), oldest
-   * first, without the images this caller already reviewed.
+   * The caller's team queue (what the gate passed, a sample of what it failed, or all), without the
+   * images this caller already reviewed: the items where judges and people disagree first (see
+   * ReviewQueueItem.disagreements), then oldest first.
    *
    * @generated from rpc pixel.v1.ReviewService.ListReviewQueue
    */
@@ -516,6 +612,16 @@ export const ReviewService: GenService<{
     methodKind: "unary";
     input: typeof ListReviewQueueRequestSchema;
     output: typeof ListReviewQueueResponseSchema;
+  },
+  /**
+   * Every review of one of the caller's team's images: who, verdict, reason tags, rating, note, when.
+   *
+   * @generated from rpc pixel.v1.ReviewService.ListImageReviews
+   */
+  listImageReviews: {
+    methodKind: "unary";
+    input: typeof ListImageReviewsRequestSchema;
+    output: typeof ListImageReviewsResponseSchema;
   },
   /**
    * Approve or reject (with reason tags), and/or rate 1–5. One review per reviewer and image.
