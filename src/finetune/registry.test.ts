@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../models/catalog.ts';
+import { parseGenerateRequest } from '../protocol/request.ts';
+import { translateFor } from '../translate/translate.ts';
 import { FinetuneRegistry, insertTrigger } from './registry.ts';
 import type { FinetuneRepo } from './repo.ts';
 import type { Finetune } from './types.ts';
@@ -86,6 +88,53 @@ describe('FinetuneRegistry', () => {
     expect(() => catalog.resolve('ft/beef-cuts/v9')).toThrow(/no such trained version/);
     expect(() => catalog.resolve('ft/lamb')).toThrow(
       'unknown fine-tune "ft/lamb" (pixel finetune list shows the trained ones)',
+    );
+  });
+});
+
+describe('FinetuneRegistry inference routes', () => {
+  it('a fal LoRA runs on its LoRA endpoint with the weights in the entry, priced as that endpoint', async () => {
+    const registry = new FinetuneRegistry(loadCatalog());
+    const url = 'https://v3.fal.media/files/abc/pytorch_lora_weights.safetensors';
+    await registry.refresh(
+      repoOf([
+        job({
+          backend: 'fal',
+          baseModel: 'fal/fal-ai/flux-2',
+          weights: { kind: 'fal-lora', endpoint: 'fal-ai/flux-2/lora', url, scale: 1 },
+        }),
+      ]),
+    );
+    const entry = registry.catalog().get('ft/beef-cuts/v1')!;
+    expect(entry).toMatchObject({
+      provider: 'fal',
+      providerModelId: 'fal-ai/flux-2/lora',
+      lora: { name: url, strength: 1 },
+      price: { kind: 'per_megapixel', usd: 0.021 },
+    });
+    const body = translateFor(
+      parseGenerateRequest({ model: 'ft/beef-cuts/v1', prompt: 'x' }),
+      entry,
+      'ft/beef-cuts/v1',
+    ).calls[0]!.body;
+    expect(body.loras).toEqual([{ path: url, scale: 1 }]);
+  });
+
+  it('a LoRA file is a LoraLoader on ComfyUI and a <lora:…> tag on AUTOMATIC1111', async () => {
+    const registry = new FinetuneRegistry(loadCatalog());
+    const weights = { kind: 'lora-file' as const, loraName: 'beef-cuts-1a2b3c' };
+    await registry.refresh(
+      repoOf([
+        job({ backend: 'self-hosted', baseModel: 'comfyui/sdxl', weights }),
+        job({ id: 'ftj_2', name: 'pork', backend: 'self-hosted', baseModel: 'a1111/sdxl', weights }),
+      ]),
+    );
+    const catalog = registry.catalog();
+    expect(catalog.get('ft/beef-cuts/v1')?.lora).toEqual({ name: 'beef-cuts-1a2b3c', strength: 1 });
+    expect(catalog.adjustPrompt?.('ft/beef-cuts/v1', 'a ribeye steak')?.prompt).toBe('a TOK ribeye steak');
+    expect(catalog.get('ft/pork/v1')?.lora).toBeUndefined();
+    expect(catalog.adjustPrompt?.('ft/pork/v1', 'a ribeye steak')?.prompt).toBe(
+      'a TOK ribeye steak <lora:beef-cuts-1a2b3c:1>',
     );
   });
 });

@@ -12,8 +12,8 @@ import type { TrainingBackend, TrainingContext, TrainingStatus } from './types.t
  * - `POST /trainings/{id}/cancel` → 200 { id, status }
  * - errors: any non-2xx with { error: text }
  *
- * The result is a LoRA the box's AUTOMATIC1111/Forge loads by name: Pixel runs it on `a1111/sdxl` with
- * `<lora:lora_name:1>` added to the prompt.
+ * The result is a LoRA the box's AUTOMATIC1111/Forge or ComfyUI loads by name: Pixel runs it on `a1111/sdxl`
+ * with `<lora:lora_name:1>` added to the prompt, or on `comfyui/sdxl` with a LoraLoader node in the graph.
  */
 export interface SelfHostedTrainingConfig {
   baseUrl: string;
@@ -21,7 +21,7 @@ export interface SelfHostedTrainingConfig {
   fetch?: typeof fetch;
 }
 
-const BASES = new Set(['a1111/sdxl']);
+const BASES = new Set(['a1111/sdxl', 'comfyui/sdxl']);
 const STATES = new Set(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 
 export function createSelfHostedTrainingBackend(config: SelfHostedTrainingConfig): TrainingBackend {
