@@ -16,6 +16,7 @@ import { checkPut } from '../storage/keys.ts';
 import { embedLineage } from '../storage/lineage/index.ts';
 import type { BlobStore, StoredBlob } from '../storage/types.ts';
 import type { ReportLine } from '../translate/types.ts';
+import { type PartialPlan, partialPlan } from './partial-plan.ts';
 
 /** Who is asking: resolved from the API key (or the local anonymous caller of the embedded profile). */
 export interface Caller {
@@ -311,6 +312,11 @@ export class ImageService {
       if (record) images.push(await this.#withUrl(record));
     }
     return { ...saved, images, replayed: true };
+  }
+
+  /** What a stream asking for `asked` partial images of `model` (default: the server's) gets, with its report line. */
+  partialPlan(asked: number, model: string | undefined): PartialPlan | undefined {
+    return partialPlan(asked, model ?? this.#deps.defaultModel, this.#deps.catalog);
   }
 
   async get(id: string, caller: Caller): Promise<StoredImage> {

@@ -39,9 +39,20 @@ export function imageServiceImpl(service: ImageService): ServiceImpl<typeof Imag
     async generate(req, ctx) {
       const caller = callerOf(ctx.values);
       observe(ctx, undefined, req.model || undefined);
+      const asked = partialImagesOf(req);
       const result = await service.generateAndStore(fromWireRequest(req), caller, {
         idempotencyKey: req.idempotencyKey,
         signal: ctx.signal,
+        ...(asked > 0 && {
+          report: [
+            {
+              param: 'partial_images',
+              status: 'dropped',
+              requested: asked,
+              note: 'partial images are sent only by GenerateStream',
+            },
+          ],
+        }),
       });
       observe(ctx, result, req.model || undefined);
       return toGenerateResponse(result);
@@ -123,24 +134,39 @@ async function* streamGeneration(
   let failure: unknown;
   const push = (event: GenerateEvent) => {
     if (queue.length >= MAX_QUEUED_EVENTS) {
+      // A tick that carries a partial image is kept: it is content, not a heartbeat.
       const tick = queue.findIndex(
-        (e) => e.event.case === 'progress' && e.event.value.stage === 'generating',
+        (e) =>
+          e.event.case === 'progress' &&
+          e.event.value.stage === 'generating' &&
+          e.event.value.partialImage === undefined,
       );
       if (tick >= 0) queue.splice(tick, 1);
     }
     queue.push(event);
     wake?.();
   };
+  const plan = service.partialPlan(partialImagesOf(req), req.model || undefined);
+  // A provider call retried after a failure mid-stream starts its partials again: indices only go up.
+  let lastPartial = -1;
   const running = service
     .generateAndStore(fromWireRequest(req), caller, {
       idempotencyKey: req.idempotencyKey,
       signal: ctx.signal,
-      onProgress: (event) =>
+      ...(plan && { report: [plan.line] }),
+      ...(plan?.count && { partialImages: plan.count }),
+      onProgress: (event) => {
+        const partial = event.stage === 'generating' ? event.provider?.partial : undefined;
+        if (partial) {
+          if (partial.index <= lastPartial) return;
+          lastPartial = partial.index;
+        }
         push(
           create(GenerateEventSchema, {
             event: { case: 'progress', value: create(GenerateProgressSchema, progressOf(event)) },
           }),
-        ),
+        );
+      },
     })
     .then(
       (result) => {
@@ -176,6 +202,15 @@ async function* streamGeneration(
   if (failure !== undefined) throw failure;
 }
 
+/** The request's partial_images, checked (0 when absent). */
+function partialImagesOf(req: WireGenerateRequest): number {
+  const asked = req.partialImages ?? 0;
+  if (!Number.isInteger(asked) || asked < 0 || asked > 3) {
+    throw invalidArgument('partial_images', `must be an integer from 0 to 3, got ${asked}`);
+  }
+  return asked;
+}
+
 function progressOf(event: ServiceProgress): MessageInitShape<typeof GenerateProgressSchema> {
   switch (event.stage) {
     case 'queued':
@@ -184,12 +219,24 @@ function progressOf(event: ServiceProgress): MessageInitShape<typeof GeneratePro
       return { stage: 'translating', message: 'translating the request for the model' };
     case 'generating': {
       const provider = event.provider;
+      const partial = provider?.partial;
       return {
         stage: 'generating',
-        message: `call ${event.call} of ${event.calls} on ${event.route}`,
+        message: partial
+          ? `partial image ${partial.index + 1} of the first image on ${event.route}`
+          : `call ${event.call} of ${event.calls} on ${event.route}`,
         route: event.route,
         ...(provider?.fraction !== undefined && { fraction: provider.fraction }),
         ...(provider !== undefined && { providerStatus: provider.status }),
+        ...(partial && {
+          partialImage: {
+            index: partial.index,
+            data: partial.bytes,
+            mediaType: partial.mediaType,
+            width: partial.width,
+            height: partial.height,
+          },
+        }),
       };
     }
     case 'post-processing':

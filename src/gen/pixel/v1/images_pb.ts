@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/images.proto.
  */
 export const file_pixel_v1_images: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9pbWFnZXMucHJvdG8SCHBpeGVsLnYxIuoFCgVJbWFnZRIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSCwoDa2V5GAMgASgJEg4KBnNoYTI1NhgEIAEoCRIRCglieXRlX3NpemUYBSABKAMSEgoKbWVkaWFfdHlwZRgGIAEoCRINCgV3aWR0aBgHIAEoBRIOCgZoZWlnaHQYCCABKAUSDQoFbW9kZWwYCSABKAkSDQoFcm91dGUYCiABKAkSEAoIcHJvdmlkZXIYCyABKAkSLwoObmF0aXZlX3JlcXVlc3QYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnByb21wdBgNIAEoCRIcCg9uZWdhdGl2ZV9wcm9tcHQYDiABKAlIAIgBARIRCgRzZWVkGA8gASgNSAGIAQESJwoGcGFyYW1zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIkCgZyZXBvcnQYESADKAsyFC5waXhlbC52MS5SZXBvcnRMaW5lEhUKCGNvc3RfdXNkGBIgASgBSAKIAQESEgoKbGF0ZW5jeV9tcxgTIAEoBRIMCgR0ZWFtGBQgASgJEhYKCXBhcmVudF9pZBgVIAEoCUgDiAEBEi4KCmNyZWF0ZWRfYXQYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnN0YXR1cxgXIAEoCRIYCgthcHBsaWNhdGlvbhgYIAEoCUgEiAEBEhgKC2FwcF92ZXJzaW9uGBkgASgJSAWIAQESLwoLYWNjZXB0ZWRfYXQYGiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBWp1ZGdlGBsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEISChBfbmVnYXRpdmVfcHJvbXB0QgcKBV9zZWVkQgsKCV9jb3N0X3VzZEIMCgpfcGFyZW50X2lkQg4KDF9hcHBsaWNhdGlvbkIOCgxfYXBwX3ZlcnNpb24igAIKEEdlbmVyYXRlUmVzcG9uc2USHwoGaW1hZ2VzGAEgAygLMg8ucGl4ZWwudjEuSW1hZ2USJAoGcmVwb3J0GAIgAygLMhQucGl4ZWwudjEuUmVwb3J0TGluZRINCgVtb2RlbBgDIAEoCRINCgVyb3V0ZRgEIAEoCRIeChFjb3N0X2VzdGltYXRlX3VzZBgFIAEoAUgAiAEBEg0KBW5vdGVzGAYgAygJEhAKCHJlcGxheWVkGAcgASgIEicKBGdhdGUYCCABKAsyFC5waXhlbC52MS5HYXRlUmVzdWx0SAGIAQFCFAoSX2Nvc3RfZXN0aW1hdGVfdXNkQgcKBV9nYXRlIqYBChBHZW5lcmF0ZVByb2dyZXNzEg0KBXN0YWdlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSFQoIZnJhY3Rpb24YAyABKAFIAIgBARISCgVyb3V0ZRgEIAEoCUgBiAEBEhwKD3Byb3ZpZGVyX3N0YXR1cxgFIAEoCUgCiAEBQgsKCV9mcmFjdGlvbkIICgZfcm91dGVCEgoQX3Byb3ZpZGVyX3N0YXR1cyJ2Cg1HZW5lcmF0ZUV2ZW50Ei4KCHByb2dyZXNzGAEgASgLMhoucGl4ZWwudjEuR2VuZXJhdGVQcm9ncmVzc0gAEiwKBnJlc3VsdBgCIAEoCzIaLnBpeGVsLnYxLkdlbmVyYXRlUmVzcG9uc2VIAEIHCgVldmVudCIdCg9HZXRJbWFnZVJlcXVlc3QSCgoCaWQYASABKAkioQMKEUxpc3RJbWFnZXNSZXF1ZXN0EhgKC2FwcGxpY2F0aW9uGAEgASgJSACIAQESEgoFbW9kZWwYAiABKAlIAYgBARIRCgR0ZWFtGAMgASgJSAKIAQESEwoGc3RhdHVzGAQgASgJSAOIAQESMQoNY3JlYXRlZF9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOY3JlYXRlZF9iZWZvcmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgHIAEoBRISCgpwYWdlX3Rva2VuGAggASgJEhwKD3Byb21wdF9jb250YWlucxgJIAEoCUgEiAEBEhUKCGFjY2VwdGVkGAogASgISAWIAQESFgoJcGFyZW50X2lkGAsgASgJSAaIAQFCDgoMX2FwcGxpY2F0aW9uQggKBl9tb2RlbEIHCgVfdGVhbUIJCgdfc3RhdHVzQhIKEF9wcm9tcHRfY29udGFpbnNCCwoJX2FjY2VwdGVkQgwKCl9wYXJlbnRfaWQiTgoSTGlzdEltYWdlc1Jlc3BvbnNlEh8KBmltYWdlcxgBIAMoCzIPLnBpeGVsLnYxLkltYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIgChJEZWxldGVJbWFnZVJlcXVlc3QSCgoCaWQYASABKAkiMgoTRGVsZXRlSW1hZ2VSZXNwb25zZRIKCgJpZBgBIAEoCRIPCgdkZWxldGVkGAIgASgIIiAKEkFjY2VwdEltYWdlUmVxdWVzdBIKCgJpZBgBIAEoCTKkAwoMSW1hZ2VTZXJ2aWNlEkEKCEdlbmVyYXRlEhkucGl4ZWwudjEuR2VuZXJhdGVSZXF1ZXN0GhoucGl4ZWwudjEuR2VuZXJhdGVSZXNwb25zZRJGCg5HZW5lcmF0ZVN0cmVhbRIZLnBpeGVsLnYxLkdlbmVyYXRlUmVxdWVzdBoXLnBpeGVsLnYxLkdlbmVyYXRlRXZlbnQwARI2CghHZXRJbWFnZRIZLnBpeGVsLnYxLkdldEltYWdlUmVxdWVzdBoPLnBpeGVsLnYxLkltYWdlEkcKCkxpc3RJbWFnZXMSGy5waXhlbC52MS5MaXN0SW1hZ2VzUmVxdWVzdBocLnBpeGVsLnYxLkxpc3RJbWFnZXNSZXNwb25zZRJKCgtEZWxldGVJbWFnZRIcLnBpeGVsLnYxLkRlbGV0ZUltYWdlUmVxdWVzdBodLnBpeGVsLnYxLkRlbGV0ZUltYWdlUmVzcG9uc2USPAoLQWNjZXB0SW1hZ2USHC5waXhlbC52MS5BY2NlcHRJbWFnZVJlcXVlc3QaDy5waXhlbC52MS5JbWFnZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_pixel_v1_common, file_pixel_v1_quality]);
+  fileDesc("ChVwaXhlbC92MS9pbWFnZXMucHJvdG8SCHBpeGVsLnYxIuoFCgVJbWFnZRIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSCwoDa2V5GAMgASgJEg4KBnNoYTI1NhgEIAEoCRIRCglieXRlX3NpemUYBSABKAMSEgoKbWVkaWFfdHlwZRgGIAEoCRINCgV3aWR0aBgHIAEoBRIOCgZoZWlnaHQYCCABKAUSDQoFbW9kZWwYCSABKAkSDQoFcm91dGUYCiABKAkSEAoIcHJvdmlkZXIYCyABKAkSLwoObmF0aXZlX3JlcXVlc3QYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnByb21wdBgNIAEoCRIcCg9uZWdhdGl2ZV9wcm9tcHQYDiABKAlIAIgBARIRCgRzZWVkGA8gASgNSAGIAQESJwoGcGFyYW1zGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIkCgZyZXBvcnQYESADKAsyFC5waXhlbC52MS5SZXBvcnRMaW5lEhUKCGNvc3RfdXNkGBIgASgBSAKIAQESEgoKbGF0ZW5jeV9tcxgTIAEoBRIMCgR0ZWFtGBQgASgJEhYKCXBhcmVudF9pZBgVIAEoCUgDiAEBEi4KCmNyZWF0ZWRfYXQYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnN0YXR1cxgXIAEoCRIYCgthcHBsaWNhdGlvbhgYIAEoCUgEiAEBEhgKC2FwcF92ZXJzaW9uGBkgASgJSAWIAQESLwoLYWNjZXB0ZWRfYXQYGiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBWp1ZGdlGBsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEISChBfbmVnYXRpdmVfcHJvbXB0QgcKBV9zZWVkQgsKCV9jb3N0X3VzZEIMCgpfcGFyZW50X2lkQg4KDF9hcHBsaWNhdGlvbkIOCgxfYXBwX3ZlcnNpb24igAIKEEdlbmVyYXRlUmVzcG9uc2USHwoGaW1hZ2VzGAEgAygLMg8ucGl4ZWwudjEuSW1hZ2USJAoGcmVwb3J0GAIgAygLMhQucGl4ZWwudjEuUmVwb3J0TGluZRINCgVtb2RlbBgDIAEoCRINCgVyb3V0ZRgEIAEoCRIeChFjb3N0X2VzdGltYXRlX3VzZBgFIAEoAUgAiAEBEg0KBW5vdGVzGAYgAygJEhAKCHJlcGxheWVkGAcgASgIEicKBGdhdGUYCCABKAsyFC5waXhlbC52MS5HYXRlUmVzdWx0SAGIAQFCFAoSX2Nvc3RfZXN0aW1hdGVfdXNkQgcKBV9nYXRlIuwBChBHZW5lcmF0ZVByb2dyZXNzEg0KBXN0YWdlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSFQoIZnJhY3Rpb24YAyABKAFIAIgBARISCgVyb3V0ZRgEIAEoCUgBiAEBEhwKD3Byb3ZpZGVyX3N0YXR1cxgFIAEoCUgCiAEBEjIKDXBhcnRpYWxfaW1hZ2UYBiABKAsyFi5waXhlbC52MS5QYXJ0aWFsSW1hZ2VIA4gBAUILCglfZnJhY3Rpb25CCAoGX3JvdXRlQhIKEF9wcm92aWRlcl9zdGF0dXNCEAoOX3BhcnRpYWxfaW1hZ2UiXgoMUGFydGlhbEltYWdlEg0KBWluZGV4GAEgASgFEgwKBGRhdGEYAiABKAwSEgoKbWVkaWFfdHlwZRgDIAEoCRINCgV3aWR0aBgEIAEoBRIOCgZoZWlnaHQYBSABKAUidgoNR2VuZXJhdGVFdmVudBIuCghwcm9ncmVzcxgBIAEoCzIaLnBpeGVsLnYxLkdlbmVyYXRlUHJvZ3Jlc3NIABIsCgZyZXN1bHQYAiABKAsyGi5waXhlbC52MS5HZW5lcmF0ZVJlc3BvbnNlSABCBwoFZXZlbnQiHQoPR2V0SW1hZ2VSZXF1ZXN0EgoKAmlkGAEgASgJIqEDChFMaXN0SW1hZ2VzUmVxdWVzdBIYCgthcHBsaWNhdGlvbhgBIAEoCUgAiAEBEhIKBW1vZGVsGAIgASgJSAGIAQESEQoEdGVhbRgDIAEoCUgCiAEBEhMKBnN0YXR1cxgEIAEoCUgDiAEBEjEKDWNyZWF0ZWRfYWZ0ZXIYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYByABKAUSEgoKcGFnZV90b2tlbhgIIAEoCRIcCg9wcm9tcHRfY29udGFpbnMYCSABKAlIBIgBARIVCghhY2NlcHRlZBgKIAEoCEgFiAEBEhYKCXBhcmVudF9pZBgLIAEoCUgGiAEBQg4KDF9hcHBsaWNhdGlvbkIICgZfbW9kZWxCBwoFX3RlYW1CCQoHX3N0YXR1c0ISChBfcHJvbXB0X2NvbnRhaW5zQgsKCV9hY2NlcHRlZEIMCgpfcGFyZW50X2lkIk4KEkxpc3RJbWFnZXNSZXNwb25zZRIfCgZpbWFnZXMYASADKAsyDy5waXhlbC52MS5JbWFnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIAoSRGVsZXRlSW1hZ2VSZXF1ZXN0EgoKAmlkGAEgASgJIjIKE0RlbGV0ZUltYWdlUmVzcG9uc2USCgoCaWQYASABKAkSDwoHZGVsZXRlZBgCIAEoCCIgChJBY2NlcHRJbWFnZVJlcXVlc3QSCgoCaWQYASABKAkypAMKDEltYWdlU2VydmljZRJBCghHZW5lcmF0ZRIZLnBpeGVsLnYxLkdlbmVyYXRlUmVxdWVzdBoaLnBpeGVsLnYxLkdlbmVyYXRlUmVzcG9uc2USRgoOR2VuZXJhdGVTdHJlYW0SGS5waXhlbC52MS5HZW5lcmF0ZVJlcXVlc3QaFy5waXhlbC52MS5HZW5lcmF0ZUV2ZW50MAESNgoIR2V0SW1hZ2USGS5waXhlbC52MS5HZXRJbWFnZVJlcXVlc3QaDy5waXhlbC52MS5JbWFnZRJHCgpMaXN0SW1hZ2VzEhsucGl4ZWwudjEuTGlzdEltYWdlc1JlcXVlc3QaHC5waXhlbC52MS5MaXN0SW1hZ2VzUmVzcG9uc2USSgoLRGVsZXRlSW1hZ2USHC5waXhlbC52MS5EZWxldGVJbWFnZVJlcXVlc3QaHS5waXhlbC52MS5EZWxldGVJbWFnZVJlc3BvbnNlEjwKC0FjY2VwdEltYWdlEhwucGl4ZWwudjEuQWNjZXB0SW1hZ2VSZXF1ZXN0Gg8ucGl4ZWwudjEuSW1hZ2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_pixel_v1_common, file_pixel_v1_quality]);
 
 /**
  * A stored image with its full lineage.
@@ -266,6 +266,13 @@ export type GenerateProgress = Message<"pixel.v1.GenerateProgress"> & {
    * @generated from field: optional string provider_status = 5;
    */
   providerStatus?: string | undefined;
+
+  /**
+   * A partial image of the first image (stage `generating`), when the request asked for partial_images.
+   *
+   * @generated from field: optional pixel.v1.PartialImage partial_image = 6;
+   */
+  partialImage?: PartialImage | undefined;
 };
 
 /**
@@ -274,6 +281,47 @@ export type GenerateProgress = Message<"pixel.v1.GenerateProgress"> & {
  */
 export const GenerateProgressSchema: GenMessage<GenerateProgress> = /*@__PURE__*/
   messageDesc(file_pixel_v1_images, 2);
+
+/**
+ * A picture of an image on its way, as the provider sent it; not stored (the final image is).
+ *
+ * @generated from message pixel.v1.PartialImage
+ */
+export type PartialImage = Message<"pixel.v1.PartialImage"> & {
+  /**
+   * 0-based; partial images of one request only go up.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+
+  /**
+   * @generated from field: string media_type = 3;
+   */
+  mediaType: string;
+
+  /**
+   * @generated from field: int32 width = 4;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 5;
+   */
+  height: number;
+};
+
+/**
+ * Describes the message pixel.v1.PartialImage.
+ * Use `create(PartialImageSchema)` to create a new message.
+ */
+export const PartialImageSchema: GenMessage<PartialImage> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_images, 3);
 
 /**
  * @generated from message pixel.v1.GenerateEvent
@@ -302,7 +350,7 @@ export type GenerateEvent = Message<"pixel.v1.GenerateEvent"> & {
  * Use `create(GenerateEventSchema)` to create a new message.
  */
 export const GenerateEventSchema: GenMessage<GenerateEvent> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 3);
+  messageDesc(file_pixel_v1_images, 4);
 
 /**
  * @generated from message pixel.v1.GetImageRequest
@@ -319,7 +367,7 @@ export type GetImageRequest = Message<"pixel.v1.GetImageRequest"> & {
  * Use `create(GetImageRequestSchema)` to create a new message.
  */
 export const GetImageRequestSchema: GenMessage<GetImageRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 4);
+  messageDesc(file_pixel_v1_images, 5);
 
 /**
  * @generated from message pixel.v1.ListImagesRequest
@@ -394,7 +442,7 @@ export type ListImagesRequest = Message<"pixel.v1.ListImagesRequest"> & {
  * Use `create(ListImagesRequestSchema)` to create a new message.
  */
 export const ListImagesRequestSchema: GenMessage<ListImagesRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 5);
+  messageDesc(file_pixel_v1_images, 6);
 
 /**
  * @generated from message pixel.v1.ListImagesResponse
@@ -416,7 +464,7 @@ export type ListImagesResponse = Message<"pixel.v1.ListImagesResponse"> & {
  * Use `create(ListImagesResponseSchema)` to create a new message.
  */
 export const ListImagesResponseSchema: GenMessage<ListImagesResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 6);
+  messageDesc(file_pixel_v1_images, 7);
 
 /**
  * @generated from message pixel.v1.DeleteImageRequest
@@ -433,7 +481,7 @@ export type DeleteImageRequest = Message<"pixel.v1.DeleteImageRequest"> & {
  * Use `create(DeleteImageRequestSchema)` to create a new message.
  */
 export const DeleteImageRequestSchema: GenMessage<DeleteImageRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 7);
+  messageDesc(file_pixel_v1_images, 8);
 
 /**
  * @generated from message pixel.v1.DeleteImageResponse
@@ -455,7 +503,7 @@ export type DeleteImageResponse = Message<"pixel.v1.DeleteImageResponse"> & {
  * Use `create(DeleteImageResponseSchema)` to create a new message.
  */
 export const DeleteImageResponseSchema: GenMessage<DeleteImageResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 8);
+  messageDesc(file_pixel_v1_images, 9);
 
 /**
  * @generated from message pixel.v1.AcceptImageRequest
@@ -472,7 +520,7 @@ export type AcceptImageRequest = Message<"pixel.v1.AcceptImageRequest"> & {
  * Use `create(AcceptImageRequestSchema)` to create a new message.
  */
 export const AcceptImageRequestSchema: GenMessage<AcceptImageRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_images, 9);
+  messageDesc(file_pixel_v1_images, 10);
 
 /**
  * @generated from service pixel.v1.ImageService
