@@ -42,7 +42,18 @@ export interface FakeFalTraining {
 /** Status reads spent IN_PROGRESS before a training completes. */
 const PROGRESS_READS = 3;
 
-export async function startFalTrainingsFake(options: { apiKey?: string } = {}): Promise<FalTrainingsFake> {
+export interface FalTrainingsFakeOptions {
+  apiKey?: string;
+  /**
+   * The base URL of a fal image fake (`startFalFake`) to hand every other app to, so one host serves the
+   * trainers and the image apps their results run on, as queue.fal.run does.
+   */
+  otherApps?: string;
+}
+
+export async function startFalTrainingsFake(
+  options: FalTrainingsFakeOptions = {},
+): Promise<FalTrainingsFake> {
   const apiKey = options.apiKey ?? 'fal-fake-key:secret';
   const state = new FakeState();
   const trainings = new Map<string, FakeFalTraining>();
@@ -154,10 +165,29 @@ export async function startFalTrainingsFake(options: { apiKey?: string } = {}): 
     return { response_url: at, status_url: `${at}/status`, cancel_url: `${at}/cancel` };
   };
 
+  /** Hands the request to the image fake, as it is. */
+  async function forward(request: ParsedRequest, res: ServerResponse): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const name of ['authorization', 'content-type', 'accept']) {
+      if (request.headers[name]) headers[name] = request.headers[name]!;
+    }
+    const answer = await fetch(`${options.otherApps}${request.url.pathname}${request.url.search}`, {
+      method: request.method,
+      headers,
+      ...(request.raw.length > 0 && { body: new Uint8Array(request.raw) }),
+    });
+    const type = answer.headers.get('content-type') ?? 'application/octet-stream';
+    const id = answer.headers.get('x-fal-request-id');
+    sendBytes(res, answer.status, new Uint8Array(await answer.arrayBuffer()), type, {
+      ...(id && { 'x-fal-request-id': id }),
+    });
+  }
+
   async function handle(request: ParsedRequest, res: ServerResponse): Promise<void> {
     const path = request.url.pathname;
     if (request.method === 'GET' && path.startsWith('/files/')) {
       const file = files.get(path.slice('/files/'.length));
+      if (!file && options.otherApps) return forward(request, res);
       return file
         ? sendBytes(res, 200, file, 'application/octet-stream')
         : sendJson(res, 404, { detail: 'Not found' });
@@ -189,8 +219,10 @@ export async function startFalTrainingsFake(options: { apiKey?: string } = {}): 
       });
     }
     const m = /^\/([^/]+)\/([^/]+)\/requests\/([^/]+)(\/status|\/cancel)?$/.exec(path);
+    if (m && !trainings.has(m[3]!) && options.otherApps) return forward(request, res);
     if (m) return requestRoute(res, request, m);
     const app = path.slice(1);
+    if (!FAL_TRAINER_INPUT_SCHEMAS[app] && options.otherApps) return forward(request, res);
     if (request.method !== 'POST' || !FAL_TRAINER_INPUT_SCHEMAS[app])
       return sendJson(res, 404, { detail: `Application ${app} not found` });
     const input = request.body && typeof request.body === 'object' ? request.body : {};
