@@ -53,7 +53,7 @@ export async function startTrainedLookProxy(options: {
       const answer = await fetch(`${options.route(method, url.pathname)}${url.pathname}${url.search}`, {
         method,
         headers,
-        ...(body && { body }),
+        ...(body && { body: new Uint8Array(body) }),
       });
       const out = Buffer.from(await answer.arrayBuffer());
       const kept: Record<string, string> = {};
