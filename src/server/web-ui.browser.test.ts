@@ -192,7 +192,6 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     expect(await lineage.textContent()).toContain('pixel/sketch');
     expect(await page.getByRole('region', { name: 'Prompt' }).textContent()).toContain(marker);
     expect(await seriousViolations(page)).toEqual([]);
-    await shoot('image-detail');
 
     // A URL per image: a fresh load of it opens the same page.
     await page.goto(`${server.url}/images/${acceptedId}`);
@@ -344,14 +343,38 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     const reviews = new ReviewService(db!);
     await reviews.enqueue(made[0]!, { app: 'produce', team: 'local', reason: 'passed' });
     await reviews.enqueue(made[2]!, { app: 'produce', team: 'local', reason: 'failed-sample' });
+    // The gated image of the application run, and another reviewer who disagrees with the gate about it.
+    const [gated] = await db!.query<{ image_id: string; passed: boolean }>(
+      "SELECT image_id, passed FROM quality_verdicts WHERE team = 'local' ORDER BY created_at LIMIT 1",
+    );
+    expect(gated).toBeDefined();
+    await reviews.enqueue(gated!.image_id, { app: 'produce', team: 'local', reason: 'all' });
+    await reviews.review(
+      { team: 'local', role: 'member', name: 'dana' },
+      { imageId: gated!.image_id, verdict: gated!.passed ? 'reject' : 'approve', reasons: ['wrong-item'] },
+    );
     await nav('Review');
-    // The queue holds these two and whatever the gated run above queued, oldest first.
+    // The queue holds these, whatever the gated run above queued; the disagreement first, then oldest first.
     const position = page.locator('figcaption', { hasText: /^\d+ of \d+ ·/ });
     await poll(() => position.count()).toBe(1);
     const total = Number(/of (\d+)/.exec((await position.textContent()) ?? '')![1]);
-    expect(total).toBeGreaterThanOrEqual(2);
+    expect(total).toBeGreaterThanOrEqual(3);
     const currentId = async () => (await position.getByRole('link').textContent()) ?? '';
     const first = await currentId();
+    expect(first).toBe(gated!.image_id);
+    expect(await position.textContent()).toContain('disagreement');
+    expect(await page.getByRole('note', { name: 'Disagreement' }).textContent()).toContain(
+      gated!.passed
+        ? 'the gate passed it, a reviewer rejected it'
+        : 'the gate failed it, a reviewer approved it',
+    );
+    expect(await page.getByTestId('disputed').textContent()).toBe(
+      `1 of ${total} waiting item has a disagreement.`,
+    );
+    // The judge's answer per question next to the image.
+    await poll(() =>
+      page.getByRole('region', { name: 'Judge answers' }).locator('tbody tr').count(),
+    ).toBeGreaterThan(0);
     await page.getByLabel('background').check();
     await page.keyboard.press('4');
     await poll(() => page.getByRole('radio', { name: '4' }).isChecked()).toBe(true);
@@ -374,11 +397,27 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       verdict: string;
       rating: number | null;
       reasons: string[];
-    }>('SELECT image_id, verdict, rating, reasons FROM quality_reviews ORDER BY created_at');
+    }>(
+      "SELECT image_id, verdict, rating, reasons FROM quality_reviews WHERE reviewer <> 'dana' ORDER BY created_at",
+    );
     expect(rows.map((r) => [r.image_id, r.verdict, r.rating, r.reasons])).toEqual([
       [first, 'approve', 4, ['background']],
       ...rejected.map((id) => [id, 'reject', null, []]),
     ]);
+
+    // The image's page shows both review verdicts next to the gate's rounds.
+    await page.goto(`${server.url}/images/${first}`);
+    const verdicts = page.getByRole('region', { name: 'Verdicts by reviewer' });
+    await poll(() => verdicts.locator('tbody tr').count()).toBe(2);
+    const dana = await verdicts.locator('tbody tr', { hasText: 'dana' }).textContent();
+    expect(dana).toContain(gated!.passed ? 'rejected' : 'approved');
+    expect(dana).toContain('wrong-item');
+    const mine = await verdicts.locator('tbody tr', { hasNotText: 'dana' }).textContent();
+    expect(mine).toContain('approved');
+    expect(mine).toContain('background');
+    expect(mine).toContain('4');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot('image-detail');
   });
 
   it('shows usage per team, application and model', async () => {
@@ -467,7 +506,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await poll(() => page.getByText('Started ft/ube-cakes/v3 (sketch).').isVisible()).toBe(true);
     await jobs.getByRole('button', { name: 'Cancel ft/ube-cakes/v3' }).click();
     await poll(() =>
-      page.getByText(/^Asked ft\/ube-cakes\/v3 to stop \(it was (queued|training)\)\.$/).isVisible(),
+      page
+        .getByText(
+          /^(Cancelled ft\/ube-cakes\/v3\.|Asked ft\/ube-cakes\/v3 to stop \(it is (queued|training|evaluating)\)\.)$/,
+        )
+        .isVisible(),
     ).toBe(true);
     const v3row = jobs.locator('tbody tr', { hasText: 'ft/ube-cakes/v3' });
     await poll(() => v3row.locator('.badge').textContent(), { timeout: 60_000 }).toBe('cancelled');

@@ -195,7 +195,10 @@ export function Finetunes() {
                           onClick={() =>
                             act(
                               () => clients.finetunes.cancelFinetune({ id: j.id }),
-                              (job) => `Asked ${job.model} to stop (it was ${job.state}).`,
+                              (job) =>
+                                job.state === 'cancelled'
+                                  ? `Cancelled ${job.model}.`
+                                  : `Asked ${job.model} to stop (it is ${job.state}).`,
                             )
                           }
                         >

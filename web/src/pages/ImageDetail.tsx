@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Image } from '../../../src/gen/pixel/v1/images_pb.ts';
 import { errorText } from '../api.ts';
 import { CopyButton } from '../components/Copy.tsx';
+import { ImageReviews } from '../components/ImageReviews.tsx';
 import { JsonBlock } from '../components/Json.tsx';
 import { JudgeRecord } from '../components/JudgeRecord.tsx';
 import { ReportTable } from '../components/Report.tsx';
@@ -191,10 +192,10 @@ export function ImageDetail({ id }: { id: string }) {
             ) : (
               <p className="muted">No quality gate judged this image.</p>
             )}
-            <p className="muted small-text">
-              People's review verdicts are kept by the review service, which has no call to list an image's
-              reviews yet, so they are not shown here.
-            </p>
+          </section>
+          <section className="panel" aria-labelledby="reviews-h">
+            <h2 id="reviews-h">Review verdicts</h2>
+            <ImageReviews imageId={img.id} />
           </section>
           <JsonBlock title="Parameters" value={img.params} open />
           <JsonBlock title="Native request sent to the provider" value={img.nativeRequest} />
