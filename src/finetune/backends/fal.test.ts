@@ -90,7 +90,18 @@ describe.each(TRAINERS)(
       const zipUrl = String(sent.input[trainer.zipField]);
       expect(zipUrl.startsWith(`${fake.url}/files/`)).toBe(true);
       const zip = unzipSync(fake.files.get(zipUrl.slice(`${fake.url}/files/`.length))!);
-      expect(Object.keys(zip).sort()).toEqual(['01.png', '01.txt', '02.png', '03.png', '04.png']);
+      const text = (name: string) => new TextDecoder().decode(zip[name]);
+      // Every caption carries the trigger phrase; fast training (which ignores trigger_word once captions
+      // exist) also gets one for each image without, FLUX.2 uses default_caption for those.
+      expect(text('01.txt')).toBe('a photo of TOK ribeye steak, a ube cake on a grey counter');
+      if (trainer.app === 'fal-ai/flux-lora-fast-training') {
+        expect(Object.keys(zip).sort()).toEqual(
+          ['01', '02', '03', '04'].flatMap((n) => [`${n}.png`, `${n}.txt`]),
+        );
+        expect(text('04.txt')).toBe('a photo of TOK ribeye steak');
+      } else {
+        expect(Object.keys(zip).sort()).toEqual(['01.png', '01.txt', '02.png', '03.png', '04.png']);
+      }
       const put = fake.requests.find((r) => r.method === 'PUT' && r.path.startsWith('/uploads/'))!;
       expect(put.headers.authorization).toBeUndefined();
       expect(

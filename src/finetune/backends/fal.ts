@@ -1,3 +1,4 @@
+import { unzipSync, zipSync } from 'fflate';
 import { PixelError } from '../../protocol/errors.ts';
 import { fastApiMessage } from '../../providers/common/fastapi.ts';
 import { DEFAULT_FAL_QUEUE_BASE_URL } from '../../providers/fal/index.ts';
@@ -7,6 +8,7 @@ import {
   FalUploadInitiateSchema,
 } from '../../providers/fal/trainings-wire.ts';
 import { QueueStatusSchema, QueueSubmitSchema } from '../../providers/fal/wire.ts';
+import { insertTrigger } from '../registry.ts';
 import type { Finetune } from '../types.ts';
 import type { TrainingBackend, TrainingContext, TrainingStatus } from './types.ts';
 
@@ -17,6 +19,8 @@ export interface FalTrainer {
   app: string;
   base: string;
   loraEndpoint: string;
+  /** Whether images without a caption file get one ("a photo of TOK <class>") once any image has one. */
+  fillCaptions: boolean;
   input(job: Finetune, zipUrl: string): Record<string, unknown>;
 }
 
@@ -26,6 +30,8 @@ export const FAL_TRAINERS: readonly FalTrainer[] = [
     app: 'fal-ai/flux-lora-fast-training',
     base: 'fal/fal-ai/flux/dev',
     loraEndpoint: 'fal-ai/flux-lora',
+    // With captions in the archive fal does not use trigger_word, so every caption must carry it.
+    fillCaptions: true,
     input: (job, zipUrl) => ({
       images_data_url: zipUrl,
       trigger_word: job.trigger,
@@ -38,6 +44,7 @@ export const FAL_TRAINERS: readonly FalTrainer[] = [
     app: 'fal-ai/flux-2-trainer',
     base: 'fal/fal-ai/flux-2',
     loraEndpoint: 'fal-ai/flux-2/lora',
+    fillCaptions: false,
     input: (job, zipUrl) => ({
       image_data_url: zipUrl,
       steps: job.params.steps,
@@ -125,7 +132,7 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
   const trainerFor = (base: string) => FAL_TRAINERS.find((t) => t.base === base);
 
   /** The zip on fal's storage: initiate (keyed), then PUT the bytes to the signed URL (no key). */
-  async function upload(context: TrainingContext): Promise<string> {
+  async function upload(context: TrainingContext, trainer: FalTrainer): Promise<string> {
     const initiated = await call(`${restBase}/storage/upload/initiate?storage_type=fal-cdn-v3`, {
       method: 'POST',
       ...json({ content_type: 'application/zip', file_name: `${context.job.name}.zip` }),
@@ -134,7 +141,7 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
     if (initiated.status !== 200 || !urls.success) throw fail('storage upload', initiated);
     const put = await call(urls.data.upload_url, {
       method: 'PUT',
-      body: new Uint8Array(await context.zip()),
+      body: triggerCaptions(await context.zip(), context.job, trainer.fillCaptions),
       type: 'application/zip',
       auth: false,
     });
@@ -154,7 +161,7 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
           message: `the fal backend cannot fine-tune ${context.job.baseModel}`,
         });
       }
-      const zipUrl = await upload(context);
+      const zipUrl = await upload(context, trainer);
       const submitted = await call(`${queueBase}/${trainer.app}`, {
         method: 'POST',
         ...json(trainer.input(context.job, zipUrl)),
@@ -216,6 +223,35 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
       throw fail('training cancel', r);
     },
   };
+}
+
+/**
+ * The dataset zip with the trigger phrase in every caption file ("a ube cake" → "a photo of TOK <class>, a ube
+ * cake"), so the LoRA learns the token; with `fill`, images without a caption get "a photo of TOK <class>"
+ * (only when some image has one: an archive without captions is left to the trainer's own captioning).
+ */
+export function triggerCaptions(zip: Uint8Array, job: Finetune, fill: boolean): Uint8Array {
+  const files = unzipSync(zip);
+  const names = Object.keys(files);
+  if (!names.some((n) => n.endsWith('.txt'))) return zip;
+  const mtime = new Date('2000-01-01T00:00:00Z');
+  const out: Record<string, [Uint8Array, { mtime: Date }]> = {};
+  for (const name of names) {
+    const stem = name.replace(/\.[^.]+$/, '');
+    if (name.endsWith('.txt')) {
+      const caption = new TextDecoder().decode(files[name]!).trim();
+      out[name] = [new TextEncoder().encode(insertTrigger(caption, job.trigger, job.classNoun)), { mtime }];
+      continue;
+    }
+    out[name] = [files[name]!, { mtime }];
+    if (fill && !files[`${stem}.txt`]) {
+      out[`${stem}.txt`] = [
+        new TextEncoder().encode(`a photo of ${job.trigger} ${job.classNoun}`),
+        { mtime },
+      ];
+    }
+  }
+  return zipSync(out, { level: 6 });
 }
 
 /** The training's percentage from its latest log line with one (`Training: 40%|…`), kept under 1. */
