@@ -324,6 +324,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
       '"style":"line-art"',
     );
     expect(await page.getByRole('note', { name: 'Recommendation' }).textContent()).toContain('Recommended');
+    // The grid: items × candidates, each cell with its image, state, verdict, cost and latency.
+    const grid = page.getByRole('region', { name: 'Experiment grid' });
+    await poll(() => grid.locator('tbody tr').count()).toBe(2);
+    expect(await grid.locator('thead th').count()).toBe(3);
+    await poll(() => grid.locator('tbody img').count()).toBe(4);
+    expect(await grid.locator('tbody tr').first().textContent()).toContain('item=pear');
+    expect(await grid.locator('tbody tr').nth(1).textContent()).toContain('count=two');
+    expect(await grid.getByText('done', { exact: true }).count()).toBe(4);
+    expect(await grid.textContent()).toMatch(/\d+ ms/);
+    // Two of its images into the A/B comparison.
+    const cellImage = (item: number, candidate: number) =>
+      grid.getByRole('img', { name: new RegExp(`^item ${item}, candidate ${candidate}: `) });
+    await page.getByRole('button', { name: 'Compare item 1, candidate 1 as A' }).click();
+    await page.getByRole('button', { name: 'Compare item 1, candidate 2 as B' }).click();
+    const pickedA = (await cellImage(1, 1).locator('..').getAttribute('href'))!.replace('/images/', '');
+    const pickedB = (await cellImage(1, 2).locator('..').getAttribute('href'))!.replace('/images/', '');
+    await poll(() => page.url()).toBe(`${server.url}/compare?a=${pickedA}&b=${pickedB}`);
+    await poll(() => page.getByRole('heading', { name: `B: ${pickedB}` }).isVisible()).toBe(true);
+    expect(await page.getByRole('heading', { name: `A: ${pickedA}` }).isVisible()).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('compare');
   });

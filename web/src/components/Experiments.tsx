@@ -3,13 +3,17 @@ import type { ExperimentReport } from '../../../src/gen/pixel/v1/batches_pb.ts';
 import { isUnimplemented } from '../api.ts';
 import { formatCost, formatDate } from '../format.ts';
 import { useApp, useLoad } from '../hooks.ts';
+import { ExperimentGrid, type PickSide } from './ExperimentGrid.tsx';
 import { ScrollBox } from './Scroll.tsx';
 
 const pct = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v * 100)}%`);
 const ms = (v: number | undefined) => (v === undefined ? '—' : `${v} ms`);
 
-/** An experiment's candidates side by side (pass rate, approval, cost, latency) and the recommendation. */
-export function Experiments() {
+/**
+ * An experiment's candidates side by side (pass rate, approval, cost, latency), the recommendation, and its
+ * items × candidates grid (any two of its images go to the A/B comparison through `onPick`).
+ */
+export function Experiments({ onPick }: { onPick?: PickSide }) {
   const { clients } = useApp();
   const runs = useLoad((signal) => clients.batches.listRuns({ kind: 'experiment' }, { signal }), [clients]);
   const [chosen, setChosen] = useState('');
@@ -66,12 +70,12 @@ export function Experiments() {
           {report.error}
         </p>
       )}
-      {report.data && <ReportView report={report.data} />}
+      {report.data && <ReportView report={report.data} onPick={onPick} />}
     </section>
   );
 }
 
-function ReportView({ report }: { report: ExperimentReport }) {
+function ReportView({ report, onPick }: { report: ExperimentReport; onPick?: PickSide }) {
   const rec = report.recommended;
   return (
     <div className="experiment">
@@ -163,10 +167,7 @@ function ReportView({ report }: { report: ExperimentReport }) {
           ))}
         </ul>
       )}
-      <p className="muted small-text">
-        The report gives each candidate's totals; the server does not list the per-item images of a run, so
-        the items × candidates grid of images is not shown.
-      </p>
+      <ExperimentGrid runId={report.runId} candidates={report.candidates} onPick={onPick} />
     </div>
   );
 }

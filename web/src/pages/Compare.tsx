@@ -103,7 +103,13 @@ export function Compare() {
         </>
       )}
       {(!a || !b) && <p className="muted">Enter two image IDs (the list suggests your latest images).</p>}
-      <Experiments />
+      <Experiments
+        onPick={(side, id) => {
+          const next = { a, b, [side]: id };
+          setDraft(next);
+          navigate(`/compare?a=${encodeURIComponent(next.a)}&b=${encodeURIComponent(next.b)}`);
+        }}
+      />
     </div>
   );
 }
