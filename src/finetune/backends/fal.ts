@@ -141,7 +141,7 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
     if (initiated.status !== 200 || !urls.success) throw fail('storage upload', initiated);
     const put = await call(urls.data.upload_url, {
       method: 'PUT',
-      body: triggerCaptions(await context.zip(), context.job, trainer.fillCaptions),
+      body: new Uint8Array(triggerCaptions(await context.zip(), context.job, trainer.fillCaptions)),
       type: 'application/zip',
       auth: false,
     });
