@@ -124,13 +124,29 @@ export class IdempotencyStore {
 
   /** Stores the response to replay. False when there was no pending record (expired or abandoned). */
   async complete(team: string, key: string, response: unknown): Promise<boolean> {
-    const rows = await this.#db.query(
+    const done = await this.completeIn(this.#db, team, key, response);
+    this.settled(team, key);
+    return done;
+  }
+
+  /**
+   * Stores the response to replay through `tx`, the transaction that also writes the request's results:
+   * they commit together, or neither does. Fenced: only while this store still owns the pending key, so
+   * an attempt whose key was taken over (its lease lapsed) or finished by another attempt gets false and
+   * must roll its results back. Call settled() once the transaction is over.
+   */
+  async completeIn(tx: Queryable, team: string, key: string, response: unknown): Promise<boolean> {
+    const rows = await tx.query(
       `UPDATE idempotency SET state = 'done', response = $3::jsonb, lease_expires_at = NULL
        WHERE team = $1 AND key = $2 AND state = 'pending' AND owner IS NOT DISTINCT FROM $4 RETURNING key`,
       [team, key, JSON.stringify(response ?? null), this.#owner],
     );
-    this.#release(team, key);
     return rows.length > 0;
+  }
+
+  /** This store no longer runs `key` (completed through completeIn, or given up): its lease is not renewed. */
+  settled(team: string, key: string): void {
+    this.#release(team, key);
   }
 
   /** The attempt failed: forget it, so a retry with the same key runs again. */

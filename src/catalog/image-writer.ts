@@ -1,5 +1,11 @@
-import type { Db } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 import { type ImageRecord, ImageRepo, type NewImageRecord } from './images.ts';
+
+/**
+ * A statement that must commit with a call's rows, or the rows not at all: it runs in their transaction
+ * and throws to refuse them (e.g. completing an idempotency key only while this attempt still owns it).
+ */
+export type Fence = (tx: Queryable) => Promise<void>;
 
 /** Rows in one statement at most (27 parameters each, far below PostgreSQL's 65,535). */
 const MAX_BATCH_ROWS = 64;
@@ -8,6 +14,8 @@ interface Pending {
   records: readonly NewImageRecord[];
   /** Resolves once the blobs these rows point at are stored; the rows are committed only after. Absent: stored already. */
   blobsStored?: Promise<unknown>;
+  /** Runs in the rows' transaction; throwing rolls the rows back (an idempotency key's completion). */
+  fence?: Fence;
   resolve: (records: ImageRecord[]) => void;
   reject: (error: unknown) => void;
 }
@@ -24,8 +32,9 @@ interface Pending {
  * When idle, a call's rows go out immediately; calls arriving while a transaction is open wait for it
  * and then go together, in one multi-row INSERT and one commit (one WAL flush on PostgreSQL).
  *
- * Guarantees per call: its rows are all committed or none. When a shared transaction fails, each call
- * is retried alone, so one bad request (a bad row, a failed blob) does not fail the others.
+ * Guarantees per call: its rows are all committed or none, and with a `fence`, committed together with
+ * the fence's own writes or not at all. When a shared transaction fails, each call is retried alone, so
+ * one bad request (a bad row, a failed blob, a refused fence) does not fail the others.
  */
 export class ImageWriter {
   readonly #db: Db;
@@ -41,13 +50,18 @@ export class ImageWriter {
   /**
    * `blobsStored`: the promise that the rows' blobs are being stored, when they are not yet; the rows are
    * then inserted in a transaction that waits for it. Without it (blobs already stored), a plain INSERT.
+   * `fence`: runs in the same transaction; when it throws, the rows are not committed and the call fails.
    */
-  write(records: readonly NewImageRecord[], blobsStored?: Promise<unknown>): Promise<ImageRecord[]> {
+  write(
+    records: readonly NewImageRecord[],
+    blobsStored?: Promise<unknown>,
+    fence?: Fence,
+  ): Promise<ImageRecord[]> {
     if (records.length === 0) return (blobsStored ?? Promise.resolve()).then(() => []);
     // Observed now, judged when the batch commits: a blob may fail while its rows wait in the queue.
     blobsStored?.catch(() => {});
     const written = new Promise<ImageRecord[]>((resolve, reject) => {
-      this.#queue.push({ records, blobsStored, resolve, reject });
+      this.#queue.push({ records, blobsStored, ...(fence && { fence }), resolve, reject });
     });
     if (!this.#writing) void this.#drain();
     return written;
@@ -101,12 +115,21 @@ export class ImageWriter {
   async #commit(batch: Pending[]): Promise<ImageRecord[]> {
     const records = batch.flatMap((p) => p.records);
     const gates = batch.flatMap((p) => (p.blobsStored ? [p.blobsStored] : []));
-    // Every blob already stored: one statement is atomic on its own, no transaction needed.
-    if (gates.length === 0) return this.#repo.insertMany(records);
+    const fences = batch.flatMap((p) => (p.fence ? [p.fence] : []));
+    // Every blob already stored and nothing to commit with the rows: one statement is atomic on its own.
+    if (gates.length === 0 && fences.length === 0) return this.#repo.insertMany(records);
     let inserting: Promise<ImageRecord[]> | undefined;
     const committed = this.#db.transaction(async (tx) => {
       inserting = new ImageRepo(tx).insertMany(records);
       inserting.catch(() => {}); // judged once the transaction is over
+      // The fences queue behind the insert on the transaction's connection; a refused one rolls it all back.
+      const fenced = (await Promise.allSettled(fences.map((f) => f(tx)))).find(
+        (r) => r.status === 'rejected',
+      );
+      if (fenced) {
+        await inserting.catch(() => {});
+        throw fenced.reason;
+      }
       const failed = (await Promise.allSettled(gates)).find((r) => r.status === 'rejected');
       if (failed) {
         await inserting.catch(() => {}); // no rollback while the insert runs

@@ -1,11 +1,15 @@
 import { BatchRunRepo, type Candidate, type CellKey, type RunRecord } from '../catalog/batch-runs.ts';
 import { DatasetRepo } from '../catalog/datasets.ts';
 import type { Db } from '../catalog/db.ts';
+import { IdempotencyStore } from '../catalog/idempotency.ts';
+import { ImageRepo } from '../catalog/images.ts';
 import { PixelError, redactSecrets, toPixelError } from '../protocol/errors.ts';
+import { parseGenerateRequest } from '../protocol/request.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
-import type { ImageService } from '../server/image-service.ts';
+import { hashRequest, type ImageService } from '../server/image-service.ts';
 import { createBudgetCheck } from './budget-gate.ts';
 import { type BucketLimit, ProviderBucket } from './provider-bucket.ts';
+import { ProviderSlots } from './provider-slots.ts';
 
 /** How long a worker trusts a run's state it read (pause, cancel and budget stops reach it within this). */
 export const RUN_CACHE_MS = 1_000;
@@ -46,6 +50,20 @@ export interface CellRunnerDeps {
   leaseMs: number;
   /** Requests per minute per provider, shared by every worker. */
   limit(provider: string): BucketLimit;
+  /** Provider calls at once per provider, across every worker (default: no shared limit). */
+  concurrency?(provider: string): number;
+  /** How long a provider slot stays this worker's without a renewal (default max(leaseMs, 10 s)). */
+  slotLeaseMs?: number;
+  /** Longest wait for a provider slot before the job is retried later (default 5 min). */
+  slotWaitMs?: number;
+}
+
+/** What a gated cell's idempotency record keeps: its answer, replayed by a retry instead of judging again. */
+interface GatedAnswer {
+  imageIds: string[];
+  costUsd: number | null;
+  latencyMs: number;
+  judgePass: boolean;
 }
 
 /** The generate request of a cell: the candidate's model and overrides, the run's application, the item's vars. */
@@ -76,6 +94,10 @@ export class CellRunner {
   /** Runs as last read, for RUN_CACHE_MS: a pause or cancel reaches every worker within that time. */
   readonly #runCache = new Map<string, { at: number; run: RunRecord }>();
   readonly bucket: ProviderBucket;
+  /** Per-provider concurrency slots shared by every worker. */
+  readonly slots: ProviderSlots;
+  /** Gated cells' answers, one per (run, item, candidate): a retried gated cell replays, never stores a second. */
+  readonly #gatedAnswers: IdempotencyStore;
 
   constructor(deps: CellRunnerDeps) {
     this.#deps = deps;
@@ -83,6 +105,11 @@ export class CellRunner {
     this.#datasets = new DatasetRepo(deps.db);
     this.#teamBudget = createBudgetCheck(deps.db, deps.clock);
     this.bucket = new ProviderBucket(deps.db, deps.clock);
+    this.slots = new ProviderSlots(deps.db, deps.clock, {
+      owner: deps.owner,
+      leaseMs: deps.slotLeaseMs ?? Math.max(deps.leaseMs, 10_000),
+    });
+    this.#gatedAnswers = new IdempotencyStore(deps.db, { clock: deps.clock });
   }
 
   async run(job: CellJob, attempt: { final: boolean }, signal?: AbortSignal): Promise<CellOutcome> {
@@ -121,50 +148,44 @@ export class CellRunner {
       return { kind: 'dead', error };
     }
     try {
-      const limit = this.#deps.limit(claimed.provider);
-      const got = await this.bucket.take(claimed.provider, limit, { maxWaits: 200, signal });
-      if (!got) {
+      // A slot of the provider's concurrency (shared by every worker) for the call, then a token of its rate.
+      const slots = this.#deps.concurrency?.(claimed.provider);
+      const slot =
+        slots === undefined
+          ? undefined
+          : await this.slots.acquire(claimed.provider, slots, cellKey(key), {
+              maxWaitMs: this.#deps.slotWaitMs ?? 300_000,
+              ...(signal && { signal }),
+            });
+      if (slots !== undefined && !slot) {
         throw new PixelError({
           code: 'resource_exhausted',
           reason: 'rate_limited',
-          message: `no ${claimed.provider} request slot came free; the job will be retried`,
+          message: `all ${slots} ${claimed.provider} slots stayed taken; the job will be retried`,
         });
       }
       const started = clock.now();
-      const request = cellRequest(run, candidate, item);
-      // The quality gate takes no idempotency key yet: a gated cell relies on its claim alone (a worker
-      // dying mid-cell can make a gated cell generate again; an ungated one never pays twice).
-      const result = (await this.#deps.images.generateAndStore(
-        run.gate ? { ...request, gate: true } : request,
-        { team: run.team, role: 'member' },
-        { ...(!run.gate && { idempotencyKey: cellKey(key) }), ...(signal && { signal }) },
-      )) as Awaited<ReturnType<ImageService['generateAndStore']>> & { gate?: GateOutcome };
-      let cost = result.images.reduce<number | null>(
-        (sum, image) => (image.costUsd === null ? sum : (sum ?? 0) + image.costUsd),
-        null,
-      );
-      let imageIds = result.images.map((i) => i.id);
-      let judgePass: boolean | null = null;
-      if (run.gate && result.gate) {
-        judgePass = result.gate.verdict.status === 'passed';
-        cost = result.gate.spentUsd;
-        // The answer (best round) first, then every other round's stored attempt.
-        imageIds = [...new Set([...imageIds, ...result.gate.rounds.map((r) => r.imageId)])];
+      let outcome: CellResult;
+      try {
+        const limit = this.#deps.limit(claimed.provider);
+        const got = await this.bucket.take(claimed.provider, limit, { maxWaits: 200, signal });
+        if (!got) {
+          throw new PixelError({
+            code: 'resource_exhausted',
+            reason: 'rate_limited',
+            message: `no ${claimed.provider} request slot came free; the job will be retried`,
+          });
+        }
+        const request = cellRequest(run, candidate, item);
+        outcome = run.gate
+          ? await this.#gated(run, key, request, started, signal)
+          : await this.#direct(run, key, request, started, signal);
+      } finally {
+        await slot?.release().catch(() => {});
       }
-      await this.runs.complete(
-        key,
-        owner,
-        {
-          imageIds,
-          costUsd: cost,
-          latencyMs: result.replayed ? (result.images[0]?.latencyMs ?? 0) : clock.now() - started,
-          judgePass,
-          via: 'direct',
-        },
-        clock.now(),
-      );
+      await this.runs.complete(key, owner, { ...outcome.result, via: 'direct' }, clock.now());
       await this.runs.finishIfComplete(run.id, clock.now());
-      return { kind: 'done', replayed: result.replayed };
+      return { kind: 'done', replayed: outcome.replayed };
     } catch (thrown) {
       const error = toPixelError(thrown);
       if (
@@ -178,6 +199,101 @@ export class CellRunner {
       await this.runs.release(key, owner, retry ? 'pending' : 'failed', errorJson(error), clock.now());
       if (!retry) await this.runs.finishIfComplete(run.id, clock.now());
       return retry ? { kind: 'retry', error } : { kind: 'dead', error };
+    }
+  }
+
+  /** An ungated cell: one generate-and-store under the cell's idempotency key (its rows commit with the key). */
+  async #direct(
+    run: RunRecord,
+    key: CellKey,
+    request: Record<string, unknown>,
+    started: number,
+    signal?: AbortSignal,
+  ): Promise<CellResult> {
+    const result = await this.#deps.images.generateAndStore(
+      request,
+      { team: run.team, role: 'member' },
+      { idempotencyKey: cellKey(key), ...(signal && { signal }) },
+    );
+    const cost = result.images.reduce<number | null>(
+      (sum, image) => (image.costUsd === null ? sum : (sum ?? 0) + image.costUsd),
+      null,
+    );
+    return {
+      replayed: result.replayed,
+      result: {
+        imageIds: result.images.map((i) => i.id),
+        costUsd: cost,
+        latencyMs: result.replayed ? (result.images[0]?.latencyMs ?? 0) : this.#deps.clock.now() - started,
+        judgePass: null,
+      },
+    };
+  }
+
+  /**
+   * A gated cell: the quality gate's rounds (each a stored image), under the cell's idempotency key. The
+   * answer counts only if the key's completion commits, fenced to this attempt: a retry after a lapsed
+   * lease that took the key over wins or loses as a whole, and the loser's round images are deleted, so a
+   * cell never has two answers. A retry of a finished cell replays its answer without generating.
+   */
+  async #gated(
+    run: RunRecord,
+    key: CellKey,
+    request: Record<string, unknown>,
+    started: number,
+    signal?: AbortSignal,
+  ): Promise<CellResult> {
+    const team = run.team;
+    const idempotencyKey = cellKey(key);
+    const begun = await this.#gatedAnswers.begin({
+      team,
+      key: idempotencyKey,
+      requestHash: `gate:${hashRequest(parseGenerateRequest(request))}`,
+    });
+    if (begun.state === 'replay') return { replayed: true, result: gatedAnswerOf(begun.response) };
+    if (begun.state === 'in_progress') {
+      throw new PixelError({
+        code: 'aborted',
+        reason: 'idempotency_in_progress',
+        message: `another attempt of gated cell ${idempotencyKey} is still running`,
+      });
+    }
+    let stored: string[] = [];
+    try {
+      const result = (await this.#deps.images.generateAndStore(
+        { ...request, gate: true },
+        { team, role: 'member' },
+        signal ? { signal } : {},
+      )) as Awaited<ReturnType<ImageService['generateAndStore']>> & { gate?: GateOutcome };
+      // The answer (best round) first, then every other round's stored attempt.
+      stored = [
+        ...new Set([...result.images.map((i) => i.id), ...(result.gate?.rounds ?? []).map((r) => r.imageId)]),
+      ];
+      const answer: GatedAnswer = {
+        imageIds: stored,
+        costUsd: result.gate ? result.gate.spentUsd : (result.images[0]?.costUsd ?? null),
+        latencyMs: this.#deps.clock.now() - started,
+        judgePass: result.gate?.verdict.status === 'passed',
+      };
+      const kept = await this.#deps.db.transaction((tx) =>
+        this.#gatedAnswers.completeIn(tx, team, idempotencyKey, answer),
+      );
+      this.#gatedAnswers.settled(team, idempotencyKey);
+      if (!kept) {
+        throw new PixelError({
+          code: 'aborted',
+          reason: 'idempotency_in_progress',
+          message: `another attempt of gated cell ${idempotencyKey} took it over; its answer stands`,
+        });
+      }
+      stored = [];
+      return { replayed: false, result: answer };
+    } catch (error) {
+      // Not the cell's answer: this attempt's rounds go (the sweeper takes their blobs), the key is free again.
+      const images = new ImageRepo(this.#deps.db);
+      for (const id of stored) await images.delete(id, { team }).catch(() => {});
+      await this.#gatedAnswers.abandon(team, idempotencyKey).catch(() => {});
+      throw error;
     }
   }
 
@@ -217,6 +333,22 @@ export class CellRunner {
     }
     return undefined;
   }
+}
+
+/** A cell's result, to record on it. */
+interface CellResult {
+  replayed: boolean;
+  result: { imageIds: string[]; costUsd: number | null; latencyMs: number; judgePass: boolean | null };
+}
+
+function gatedAnswerOf(raw: unknown): GatedAnswer {
+  const value = (typeof raw === 'string' ? JSON.parse(raw) : raw) as GatedAnswer;
+  return {
+    imageIds: value.imageIds,
+    costUsd: value.costUsd,
+    latencyMs: value.latencyMs,
+    judgePass: value.judgePass,
+  };
 }
 
 function internal(message: string): PixelError {

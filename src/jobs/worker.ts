@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JobWithMetadata, PgBoss } from 'pg-boss';
+import type { JobAttempt, JobWithMetadata, PgBoss } from 'pg-boss';
 import type { Db } from '../catalog/db.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import { systemClock } from '../providers/reliability/clock.ts';
@@ -72,6 +72,7 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     owner,
     leaseMs,
     limit: (provider) => limits(provider),
+    concurrency: (provider) => limits(provider).concurrency,
   });
   const boss = options.boss;
   const inflight = new Set<Promise<void>>();
@@ -80,19 +81,22 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
   let processed = 0;
   let wake: (() => void) | undefined;
 
-  // Jobs in flight, touched (pg-boss heartbeats) with the cells' lease renewals.
-  const active = new Set<string>();
+  // Jobs in flight, touched (pg-boss heartbeats) with the cells' and provider slots' lease renewals. Every
+  // settle and touch names the attempt it fetched ({ id, retryCount }): pg-boss fences it to that attempt,
+  // so a worker whose job was handed to another (its heartbeat lapsed) cannot complete or fail the new one.
+  const active = new Map<string, JobAttempt>();
   const renewTimer = setInterval(
     () => {
       void runner.runs.renew(owner, clock.now() + leaseMs).catch(() => {});
-      if (active.size > 0) void boss.touch(CELL_QUEUE, [...active]).catch(() => {});
+      void runner.slots.renew().catch(() => {});
+      if (active.size > 0) void boss.touch(CELL_QUEUE, [...active.values()]).catch(() => {});
     },
     Math.max(50, Math.floor(Math.min(leaseMs, 10_000) / 3)),
   );
   renewTimer.unref();
 
   // Completions go to pg-boss in batches (one statement for many jobs), at most COMPLETE_DELAY_MS late.
-  let toComplete: string[] = [];
+  let toComplete: JobAttempt[] = [];
   let completeTimer: NodeJS.Timeout | undefined;
   const flushCompletes = async () => {
     if (completeTimer) clearTimeout(completeTimer);
@@ -101,8 +105,8 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     toComplete = [];
     if (ids.length > 0) await boss.complete(CELL_QUEUE, ids).catch(() => {});
   };
-  const complete = (id: string) => {
-    toComplete.push(id);
+  const complete = (job: JobAttempt) => {
+    toComplete.push({ id: job.id, retryCount: job.retryCount });
     if (toComplete.length >= COMPLETE_BATCH) void flushCompletes();
     else completeTimer ??= setTimeout(() => void flushCompletes(), COMPLETE_DELAY_MS);
   };
@@ -111,14 +115,14 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     switch (outcome.kind) {
       case 'done':
       case 'held':
-        complete(job.id);
+        complete(job);
         return;
       case 'busy':
         // Another live worker holds the cell: look again later (the retry finds it done, or takes it over).
-        await boss.fail(CELL_QUEUE, job.id, { reason: 'cell held by another worker' });
+        await boss.fail(CELL_QUEUE, attemptOf(job), { reason: 'cell held by another worker' });
         return;
       case 'retry':
-        await boss.fail(CELL_QUEUE, job.id, errorJson(outcome.error));
+        await boss.fail(CELL_QUEUE, attemptOf(job), errorJson(outcome.error));
         return;
       case 'dead':
         await boss.send(DEAD_QUEUE, {
@@ -126,13 +130,16 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
           reason: errorJson(outcome.error),
           attempts: job.retryCount + 1,
         });
-        await boss.complete(CELL_QUEUE, job.id, { outcome: 'dead', reason: errorJson(outcome.error) });
+        await boss.complete(CELL_QUEUE, attemptOf(job), {
+          outcome: 'dead',
+          reason: errorJson(outcome.error),
+        });
         return;
     }
   };
 
   const runOne = async (job: JobWithMetadata<CellJob>) => {
-    active.add(job.id);
+    active.set(job.id, attemptOf(job));
     try {
       await runAndSettle(job);
     } finally {
@@ -148,7 +155,7 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
       // The database itself failed: leave the job to pg-boss (its lease lapses and it is retried).
       options.onOutcome?.(job.data, { kind: 'retry', error: error as never });
       await boss
-        .fail(CELL_QUEUE, job.id, { reason: String((error as Error).message).slice(0, 300) })
+        .fail(CELL_QUEUE, attemptOf(job), { reason: String((error as Error).message).slice(0, 300) })
         .catch(() => {});
       return;
     }
@@ -249,6 +256,8 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     },
   };
 }
+
+const attemptOf = (job: JobWithMetadata<unknown>): JobAttempt => ({ id: job.id, retryCount: job.retryCount });
 
 const COMPLETE_BATCH = 50;
 const COMPLETE_DELAY_MS = 25;

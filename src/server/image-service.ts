@@ -3,7 +3,7 @@ import type { ApplicationResolver } from '../apps/apply.ts';
 import type { Db } from '../catalog/db.ts';
 import { IdempotencyStore } from '../catalog/idempotency.ts';
 import { newImageId } from '../catalog/ids.ts';
-import { ImageWriter } from '../catalog/image-writer.ts';
+import { type Fence, ImageWriter } from '../catalog/image-writer.ts';
 import { type ImageRecord, ImageRepo, type ListImagesOptions } from '../catalog/images.ts';
 import { type GenerateOutcome, generate, type ProgressEvent } from '../generate/generate.ts';
 import type { InputImages } from '../generate/input-images.ts';
@@ -169,12 +169,31 @@ export class ImageService {
             },
           }
         : generated;
+      // With a key, the rows commit only together with the key's completion, and only while this attempt
+      // still owns the key: a retry that took it over (this attempt's lease lapsed) cannot get a second
+      // set of images committed next to the first, whichever of the two finishes first.
+      const fence =
+        key === undefined
+          ? undefined
+          : (imageIds: string[]): Fence =>
+              async (tx) => {
+                const saved: IdempotentResponse = {
+                  imageIds,
+                  report: outcome.translation.report,
+                  model: outcome.translation.requestedModel,
+                  route: outcome.route,
+                  costEstimateUsd: outcome.translation.costEstimateUsd,
+                  notes: outcome.notes,
+                };
+                if (!(await this.#idempotency.completeIn(tx, caller.team, key, saved))) throw takenOver();
+              };
       const { images, bytes } = await this.#store(
         outcome,
         outcome.application ? outcome.translation.request : request,
         caller,
         key,
         options.edit?.imageIds,
+        fence,
       );
       options.onProgress?.({ stage: 'stored', count: images.length });
       const result: GenerateAndStoreResult = {
@@ -187,17 +206,7 @@ export class ImageService {
         replayed: false,
         bytes,
       };
-      if (key !== undefined) {
-        const saved: IdempotentResponse = {
-          imageIds: images.map((i) => i.id),
-          report: result.report,
-          model: result.model,
-          route: result.route,
-          costEstimateUsd: result.costEstimateUsd,
-          notes: result.notes,
-        };
-        await this.#idempotency.complete(caller.team, key, saved);
-      }
+      if (key !== undefined) this.#idempotency.settled(caller.team, key);
       const ms = performance.now() - started;
       for (const image of images) {
         this.#deps.observe?.({
@@ -234,6 +243,7 @@ export class ImageService {
     caller: Caller,
     key?: string,
     inputImageIds?: string[],
+    fence?: (imageIds: string[]) => Fence,
   ): Promise<{ images: StoredImage[]; bytes: Uint8Array[] }> {
     const t = outcome.translation;
     const createdAt = new Date();
@@ -294,6 +304,7 @@ export class ImageService {
         createdAt,
       })),
       stored.promise,
+      fence?.(prepared.map((p) => p.id)),
     );
     stored.resolve(
       Promise.all(prepared.map((p) => this.#deps.store.put(p.bytes, { mediaType: p.address.mediaType }))),
@@ -413,6 +424,17 @@ function callIndexOf(imageIndex: number, calls: ReadonlyArray<{ count: number }>
     if (imageIndex < seen) return i;
   }
   return calls.length - 1;
+}
+
+/** The attempt lost its idempotency key to another attempt (its lease had lapsed): that one's result stands. */
+function takenOver(): PixelError {
+  return new PixelError({
+    code: 'aborted',
+    reason: 'idempotency_in_progress',
+    field: 'idempotency_key',
+    message:
+      'another attempt with this idempotency key took it over while this one ran; retry later to get its result',
+  });
 }
 
 /** A stable hash of the validated request: the same body in another key order is the same request. */
