@@ -4,7 +4,7 @@ import { SERVER_NODE_FLAGS } from '../src/server/node-flags.ts';
 import { type ChildUsage, usageDelta } from './service/child.ts';
 import { keepAliveAgent, type LoadResult, merge, runLoad, type Target } from './service/load.ts';
 import { type Probe, probe } from './service/probe.ts';
-import { setUp } from './service/setup.ts';
+import { type PixelInfo, setUp } from './service/setup.ts';
 import { countStored } from './service/stored.ts';
 import { type BenchSection, percentile, round } from './types.ts';
 
@@ -33,7 +33,7 @@ const FLOOR_STORED_PER_S = 200;
 
 interface Live {
   target: Target;
-  pixel?: { profile: string; dataDir: string; databaseUrl?: string };
+  pixel?: PixelInfo;
   probe: Probe;
   /** Successful requests in total, warm-ups and probe included (to check against what was stored). */
   served: number;
@@ -182,7 +182,10 @@ function floorNotes(live: Live[], direct: Live): string[] {
     const r = l.results.get(c)!;
     return r.ok / r.seconds;
   };
-  const embedded = live.find((l) => l.pixel?.profile === 'embedded' && l.probe.via === 'b64_json');
+  const embedded = live.find(
+    (l) => l.pixel?.profile === 'embedded' && !l.pixel.baseline && l.probe.via === 'b64_json',
+  );
+  const baseline = live.find((l) => l.pixel?.baseline !== undefined);
   const portkey = live.find((l) => l.target.name.startsWith('Portkey'));
   if (embedded) {
     const a = added(embedded, 1);
@@ -191,6 +194,13 @@ function floorNotes(live: Live[], direct: Live): string[] {
       `floor, added p50 at c=1 (embedded, b64_json) ≤ ${FLOOR_ADDED_P50_MS} ms: ${ms(a)} ms, ${a <= FLOOR_ADDED_P50_MS ? 'met' : 'MISSED'}`,
       `floor, stored images/s at c=32 (embedded, b64_json) ≥ ${FLOOR_STORED_PER_S}: ${round(s, 1)}, ${s >= FLOOR_STORED_PER_S ? 'met' : 'MISSED'}`,
     );
+    if (baseline) {
+      const b = added(baseline, 1);
+      const bs = rate(baseline, 32);
+      notes.push(
+        `this code vs baseline ${baseline.pixel!.baseline} (embedded, b64_json, same run): added p50 at c=1 ${ms(a)} vs ${ms(b)} ms; stored images/s at c=32 ${round(s, 1)} vs ${round(bs, 1)} (${round(s / bs, 2)}x)`,
+      );
+    }
     if (portkey) {
       notes.push(
         `Pixel embedded vs Portkey (which stores nothing): added p50 at c=1 ${ms(a)} vs ${ms(added(portkey, 1))} ms; images/s at c=32 ${round(s, 1)} vs ${round(rate(portkey, 32), 1)} (${round(s / rate(portkey, 32), 2)}x)`,

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   createTestDatabase,
   findPostgresBin,
@@ -26,6 +28,8 @@ export interface PixelInfo {
   profile: 'embedded' | 'postgres+s3';
   dataDir: string;
   databaseUrl?: string;
+  /** Set when this server is the earlier commit named by PIXEL_BENCH_BASELINE. */
+  baseline?: string;
 }
 
 export interface Bench {
@@ -100,29 +104,35 @@ export async function setUp(): Promise<Bench> {
       },
     });
 
-    const startPixel = async (profile: PixelInfo['profile'], extra: Record<string, string>) => {
+    const startPixel = async (
+      profile: PixelInfo['profile'],
+      extra: Record<string, string>,
+      variant: { entry: URL | string; label: string; formats: readonly ('b64_json' | 'url')[] } = {
+        entry: new URL('./pixel-main.ts', import.meta.url),
+        label: '',
+        formats: ['b64_json', 'url'],
+      },
+    ) => {
       const dataDir = benchDataDir('pixel-service-');
       dirs.push(dataDir);
-      const child: ChildService<{ url: string }> = await forkService(
-        new URL('./pixel-main.ts', import.meta.url),
-        {
-          env: { ...pixelEnv(fake.info.baseUrl, dataDir, adminKey), ...extra },
-          // The V8 flags `npm start` runs the server with (see src/server/node-flags.ts).
-          execArgv: [...SERVER_NODE_FLAGS, ...profileArgs()],
-        },
-      );
+      const child: ChildService<{ url: string }> = await forkService(variant.entry, {
+        env: { ...pixelEnv(fake.info.baseUrl, dataDir, adminKey), ...extra },
+        // The V8 flags `npm start` runs the server with (see src/server/node-flags.ts).
+        execArgv: [...SERVER_NODE_FLAGS, ...profileArgs()],
+      });
       stops.push(() => child.stop());
       const pixel: PixelInfo = {
         profile,
         dataDir,
         ...(extra.DATABASE_URL && { databaseUrl: extra.DATABASE_URL }),
+        ...(variant.label && { baseline: variant.label }),
       };
-      for (const format of ['b64_json', 'url'] as const) {
+      for (const format of variant.formats) {
         slots.push({
           pixel,
           usage: child.usage,
           target: {
-            name: `Pixel ${profile}, ${format}`,
+            name: `Pixel ${profile}, ${format}${variant.label ? ` (baseline ${variant.label})` : ''}`,
             url: `${child.info.url}/v1/images/generations`,
             headers: pixelHeaders,
             body: requestBody(PIXEL_MODEL, format),
@@ -135,6 +145,26 @@ export async function setUp(): Promise<Bench> {
       await startPixel('embedded', {});
     } catch (error) {
       slots.push({ name: 'Pixel embedded', unavailable: reason(error) });
+    }
+
+    // PIXEL_BENCH_BASELINE=<checkout> runs an earlier commit's server beside this one (a `git worktree` of
+    // it, with node_modules), so a change is measured against what it replaces in the same run.
+    const baseline = process.env.PIXEL_BENCH_BASELINE;
+    if (baseline) {
+      const label = baselineLabel(baseline);
+      try {
+        await startPixel(
+          'embedded',
+          {},
+          {
+            entry: join(baseline, 'bench/service/pixel-main.ts'),
+            label,
+            formats: ['b64_json'],
+          },
+        );
+      } catch (error) {
+        slots.push({ name: `Pixel embedded (baseline ${label})`, unavailable: reason(error) });
+      }
     }
 
     try {
@@ -188,5 +218,14 @@ export async function setUp(): Promise<Bench> {
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** The baseline checkout's commit (short hash), or its folder when git cannot tell. */
+function baselineLabel(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return dir;
   }
 }
