@@ -66,6 +66,17 @@ describe('fal queue', () => {
     ]);
   });
 
+  it('LoRA endpoints take loras (FLUX.2 at most 3, answered with a 422 like fal)', async () => {
+    const loras = [{ path: 'https://v3.fal.media/files/x/lora.safetensors', scale: 0.8 }];
+    const ok = await adapter().generate(call('fal-ai/flux-lora', { prompt: 'x', loras }));
+    expect(ok.images).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({ path: '/fal-ai/flux-lora', body: { loras } });
+    const four = Array.from({ length: 4 }, () => loras[0]!);
+    const error = await failure(adapter().generate(call('fal-ai/flux-2/lora', { prompt: 'x', loras: four })));
+    expect(error).toMatchObject({ code: 'invalid_argument', providerStatus: 422 });
+    expect(error.message).toContain('loras');
+  });
+
   it('the fake, like fal, has no request URLs under the endpoint sub-path', async () => {
     const { requestId } = await adapter().generate(call('fal-ai/flux/dev', { prompt: 'x' }));
     const wrong = await fetch(`${fake.url}/fal-ai/flux/dev/requests/${requestId}/status`, {
