@@ -458,6 +458,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await poll(() => page.getByText('No datasets yet: create one below.').isVisible()).toBe(true);
     await page.getByLabel('Dataset name').fill('ube-cakes');
     await page.getByLabel('Category').fill('bakery');
+    // From the catalogue: the history test accepted one image with this prompt, and a dataset needs three.
+    await page.getByLabel('Accepted catalogue images').check();
+    await page.getByLabel('Prompt contains').fill(marker);
+    await page.getByRole('button', { name: 'Create dataset' }).click();
+    await poll(() => page.getByRole('alert').textContent()).toContain(
+      'the catalogue has 1 accepted image(s) of team local',
+    );
+    expect(await page.getByRole('alert').textContent()).toContain('a dataset needs at least 3');
+    await page.getByLabel('Uploaded files').check();
     const photos = await Promise.all(
       [0, 1, 2, 3, 4].map(async (variant) => ({
         name: `ube-${variant + 1}.png`,
@@ -535,6 +544,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     await poll(() => v3row.locator('.badge').textContent(), { timeout: 60_000 }).toBe('cancelled');
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('fine-tunes');
+
+    // A trained version opens in the playground, ready to generate with.
+    await v1.getByRole('link', { name: 'Try ft/ube-cakes/v1 in the playground' }).click();
+    await poll(() => page.getByLabel('Model', { exact: true }).inputValue()).toBe('ft/ube-cakes/v1');
   });
 
   it('every page passes axe at 1280×800 and 390×844', async () => {
