@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetRepo } from '../catalog/datasets.ts';
 import { UsageRepo } from '../catalog/usage.ts';
 import { parseDataset } from '../datasets/parse.ts';
+import { ReviewService } from '../quality/review/service.ts';
 import type { Caller } from '../server/image-service.ts';
 import { CELL_QUEUE } from './boss.ts';
 import { cellKey } from './cell-runner.ts';
@@ -93,6 +94,30 @@ describe('batches on PGlite in-process', () => {
     expect(report.candidates.every((c) => c.n === 3 && c.accepted === 3)).toBe(true);
     expect(report.recommended).not.toBeNull();
     expect(report.recommended!.uncertainty).toMatch(/n = 3 items/);
+    expect(report.candidates.every((c) => c.pairwisePreference === null)).toBe(true);
+
+    // Two reviewers compare the candidates' images of the same items (SubmitPreference's use case): the
+    // report's pairwise column and its ranking follow (everything else is equal between the two).
+    const reviews = new ReviewService(env.platform.db);
+    for (const c of cells) {
+      await reviews.enqueue(c.imageIds[0]!, { app: 'produce', team: 'grocery', reason: 'all' });
+    }
+    const image = (item: number, candidate: number) =>
+      cells.find((c) => c.item === item && c.candidate === candidate)!.imageIds[0]!;
+    const ann = { team: 'grocery', role: 'member', name: 'ann' } as const;
+    const bob = { team: 'grocery', role: 'member', name: 'bob' } as const;
+    await reviews.prefer(ann, { imageA: image(0, 0), imageB: image(0, 1), preferred: 'b' });
+    await reviews.prefer(ann, { imageA: image(1, 1), imageB: image(1, 0), preferred: 'a' });
+    await reviews.prefer(bob, { imageA: image(2, 0), imageB: image(2, 1), preferred: 'tie' });
+    // Not a comparison of two candidates on one item: left out.
+    await reviews.prefer(bob, { imageA: image(0, 0), imageB: image(1, 1), preferred: 'a' });
+    const judged = await jobs.batches.report(run.id, caller);
+    expect(judged.candidates.map((c) => [c.candidate, c.pairwisePreference, c.pairwiseComparisons])).toEqual([
+      [1, 2.5 / 3, 3],
+      [0, 0.5 / 3, 3],
+    ]);
+    expect(judged.recommended!.candidate).toBe(1);
+    expect(judged.notes.join('\n')).toMatch(/3 comparisons .* by 2 reviewers or judges/);
 
     // A duplicated job for a finished cell neither generates nor stores again.
     await jobs.boss.insert(CELL_QUEUE, [{ data: { runId: run.id, item: 0, candidate: 0 } }]);

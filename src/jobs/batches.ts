@@ -23,7 +23,7 @@ import type { Clock } from '../providers/reliability/clock.ts';
 import { systemClock } from '../providers/reliability/clock.ts';
 import { type Caller, requireRole } from '../server/image-service.ts';
 import { CELL_QUEUE, ECONOMY_QUEUE } from './boss.ts';
-import { buildReport, type ExperimentReport, type Review } from './report.ts';
+import { buildReport, type ExperimentReport, type Preference, type Review } from './report.ts';
 import { sampleIndexes } from './sample.ts';
 
 export interface BatchServiceDeps {
@@ -361,14 +361,33 @@ export class BatchService {
     const cells = await this.runs.cells(id);
     const ids = cells.flatMap((c) => c.imageIds);
     const reviews = new Map<string, Review>();
+    let preferences: Preference[] = [];
     if (ids.length > 0) {
       const rows = await this.#deps.db.query<{ id: string; review: unknown }>(
         'SELECT id, review FROM images WHERE id = ANY($1::text[]) AND review IS NOT NULL',
         [ids],
       );
       for (const row of rows) reviews.set(row.id, reviewOf(row.review));
+      // Reviewers' and judges' pairwise choices between two of this run's images (the report keeps those
+      // of one item from two candidates).
+      const chosen = await this.#deps.db.query<{
+        image_a: string;
+        image_b: string;
+        preferred: Preference['preferred'];
+        reviewer: string;
+      }>(
+        `SELECT image_a, image_b, preferred, reviewer FROM quality_preferences
+         WHERE team = $2 AND image_a = ANY($1::text[]) AND image_b = ANY($1::text[])`,
+        [ids, run.team],
+      );
+      preferences = chosen.map((r) => ({
+        imageA: r.image_a,
+        imageB: r.image_b,
+        preferred: r.preferred,
+        reviewer: r.reviewer,
+      }));
     }
-    return buildReport(run, cells, reviews);
+    return buildReport(run, cells, reviews, preferences);
   }
 }
 

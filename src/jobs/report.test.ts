@@ -109,4 +109,50 @@ describe('buildReport', () => {
     expect(csv[0]).toMatch(/^rank,candidate,model,overrides,n,accepted,pass_rate/);
     expect(csv[1]).toMatch(/^1,1,pixel\/sketch,"{""style"":""flat-vector""}",4,4,1,/);
   });
+
+  it('pairwise preference: share of comparisons won against another candidate on the same item, a tie half', () => {
+    const r = run(
+      [
+        { model: 'pixel/sketch', overrides: {} },
+        { model: 'pixel/sketch', overrides: { style: 'line-art' } },
+        { model: 'pixel/sketch', overrides: { style: 'flat-vector' } },
+      ],
+      3,
+    );
+    const cells: CellRecord[] = [];
+    for (let i = 0; i < 3; i++) for (let c = 0; c < 3; c++) cells.push(cell(i, c, {}));
+    const prefs = [
+      // item 0: 1 beats 0 (two reviewers), 0 and 2 tie
+      { imageA: 'img_0_0', imageB: 'img_0_1', preferred: 'b', reviewer: 'ann' },
+      { imageA: 'img_0_1', imageB: 'img_0_0', preferred: 'a', reviewer: 'judge:pixel/inspect' },
+      { imageA: 'img_0_0', imageB: 'img_0_2', preferred: 'tie', reviewer: 'ann' },
+      // item 1: 1 beats 2
+      { imageA: 'img_1_2', imageB: 'img_1_1', preferred: 'b', reviewer: 'bob' },
+      // left out: two items, one candidate with itself, an image outside the run
+      { imageA: 'img_0_0', imageB: 'img_1_1', preferred: 'a', reviewer: 'ann' },
+      { imageA: 'img_2_0', imageB: 'img_2_0b', preferred: 'a', reviewer: 'ann' },
+      { imageA: 'img_2_2', imageB: 'img_other', preferred: 'a', reviewer: 'ann' },
+    ] as const;
+    const withSecond = cells.map((c) =>
+      c.item === 2 && c.candidate === 0 ? { ...c, imageIds: ['img_2_0', 'img_2_0b'] } : c,
+    );
+    const report = buildReport(r, withSecond, new Map(), prefs);
+    const by = (c: number) => report.candidates.find((x) => x.candidate === c)!;
+    // candidate 0: lost 2, tied 1 → 0.5/3; candidate 1: won 3 of 3; candidate 2: tied 1, lost 1 → 0.5/2
+    expect([by(0).pairwisePreference, by(0).pairwiseComparisons]).toEqual([0.5 / 3, 3]);
+    expect([by(1).pairwisePreference, by(1).pairwiseComparisons]).toEqual([1, 3]);
+    expect([by(2).pairwisePreference, by(2).pairwiseComparisons]).toEqual([0.25, 2]);
+    // Everything else equal, pairwise preference decides the ranking.
+    expect(report.candidates.map((c) => c.candidate)).toEqual([1, 2, 0]);
+    expect(report.notes.join('\n')).toMatch(/pairwise preference: 4 comparisons .* by 3 reviewers or judges/);
+    const csv = reportCsv(report).trim().split('\n');
+    expect(csv[0]).toContain('pairwise_preference,pairwise_comparisons');
+    expect(csv[1]).toMatch(/,1,3,/);
+    // Nobody compared anything: the column stays empty and the note says why.
+    const none = buildReport(r, cells, new Map());
+    expect(none.candidates.every((c) => c.pairwisePreference === null && c.pairwiseComparisons === 0)).toBe(
+      true,
+    );
+    expect(none.notes.join('\n')).toMatch(/nobody \(reviewer or judge\) compared/);
+  });
 });

@@ -18,8 +18,13 @@ export interface CandidateReport {
   /** Share of reviewed images a human approved, and how many were reviewed. */
   humanApproval: number | null;
   reviewed: number;
-  /** Share of pairwise comparisons won, where a pairwise judge compared candidates (none do yet). */
+  /**
+   * Share of the pairwise comparisons this candidate's image won against another candidate's image of the
+   * same item (a tie counts half), from every reviewer's and judge's recorded choices; null when none.
+   */
   pairwisePreference: number | null;
+  /** How many such comparisons it was in. */
+  pairwiseComparisons: number;
   costUsd: number;
   costPerAcceptedUsd: number | null;
   latencyP50Ms: number | null;
@@ -37,6 +42,14 @@ export interface ExperimentReport {
 }
 
 export type Review = { approved: boolean } | null;
+
+/** One recorded pairwise choice between two images (a reviewer's or a judge's): `a`, `b` or a tie. */
+export interface Preference {
+  imageA: string;
+  imageB: string;
+  preferred: 'a' | 'b' | 'tie';
+  reviewer: string;
+}
 
 const Z95 = 1.959963984540054;
 
@@ -59,16 +72,18 @@ export function percentile(sorted: number[], q: number): number | null {
 }
 
 /**
- * Ranks an experiment's candidates: by pass rate, then human approval, then cost per accepted image, then
- * latency p50; names the first as recommended with the evidence and how sure that is (n, the interval,
- * and whether the runner-up's interval overlaps).
+ * Ranks an experiment's candidates: by pass rate, then human approval, then pairwise preference, then cost
+ * per accepted image, then latency p50; names the first as recommended with the evidence and how sure that
+ * is (n, the interval, and whether the runner-up's interval overlaps).
  */
 export function buildReport(
   run: RunRecord,
   cells: CellRecord[],
   reviews: ReadonlyMap<string, Review>,
+  preferences: readonly Preference[] = [],
 ): ExperimentReport {
   const acceptedBy = run.gate ? 'judge' : 'stored';
+  const pairwise = tallyPairwise(cells, preferences);
   const rows: CandidateReport[] = run.candidates.map((candidate: Candidate, index) => {
     const mine = cells.filter((c) => c.candidate === index && (c.state === 'done' || c.state === 'failed'));
     const done = mine.filter((c) => c.state === 'done');
@@ -103,7 +118,8 @@ export function buildReport(
       passRateCi: n > 0 ? wilson(accepted, n) : null,
       humanApproval: reviewed > 0 ? approved / reviewed : null,
       reviewed,
-      pairwisePreference: null,
+      pairwisePreference: pairwise.score(index),
+      pairwiseComparisons: pairwise.comparisons(index),
       costUsd: round(cost),
       costPerAcceptedUsd: accepted > 0 ? round(cost / accepted) : null,
       latencyP50Ms: percentile(latencies, 0.5),
@@ -118,7 +134,15 @@ export function buildReport(
   if (!run.gate) {
     notes.push('no quality gate ran: "accepted" means an image was generated and stored, not judged');
   }
-  notes.push('pairwise preference: no pairwise judge compared these candidates');
+  if (pairwise.total === 0) {
+    notes.push('pairwise preference: nobody (reviewer or judge) compared these candidates pairwise');
+  } else {
+    notes.push(
+      `pairwise preference: ${pairwise.total} comparisons of two candidates' images of the same item by ` +
+        `${pairwise.reviewers} reviewer${pairwise.reviewers === 1 ? '' : 's'} or judge${pairwise.reviewers === 1 ? '' : 's'} ` +
+        '(share won, a tie counting half)',
+    );
+  }
   const best = ranked[0];
   const second = ranked[1];
   let recommended: ExperimentReport['recommended'] = null;
@@ -152,10 +176,49 @@ function compare(a: CandidateReport, b: CandidateReport): number {
   return (
     desc(a.passRate, b.passRate) ||
     desc(a.humanApproval, b.humanApproval) ||
+    desc(a.pairwisePreference, b.pairwisePreference) ||
     asc(a.costPerAcceptedUsd, b.costPerAcceptedUsd) ||
     asc(a.latencyP50Ms, b.latencyP50Ms) ||
     a.candidate - b.candidate
   );
+}
+
+/**
+ * Pairwise choices between two candidates' images of the same item: each comparison scores 1 for the
+ * preferred image's candidate, ½ each for a tie. Choices between images of one candidate, of different
+ * items, or of images outside the run are left out.
+ */
+function tallyPairwise(cells: readonly CellRecord[], preferences: readonly Preference[]) {
+  const owner = new Map<string, { item: number; candidate: number }>();
+  for (const cell of cells) for (const id of cell.imageIds) owner.set(id, cell);
+  const won = new Map<number, number>();
+  const seen = new Map<number, number>();
+  const reviewers = new Set<string>();
+  let total = 0;
+  for (const p of preferences) {
+    const a = owner.get(p.imageA);
+    const b = owner.get(p.imageB);
+    if (!a || !b || a.item !== b.item || a.candidate === b.candidate) continue;
+    total++;
+    reviewers.add(p.reviewer);
+    for (const c of [a.candidate, b.candidate]) seen.set(c, (seen.get(c) ?? 0) + 1);
+    if (p.preferred === 'tie') {
+      won.set(a.candidate, (won.get(a.candidate) ?? 0) + 0.5);
+      won.set(b.candidate, (won.get(b.candidate) ?? 0) + 0.5);
+    } else {
+      const winner = p.preferred === 'a' ? a.candidate : b.candidate;
+      won.set(winner, (won.get(winner) ?? 0) + 1);
+    }
+  }
+  return {
+    total,
+    reviewers: reviewers.size,
+    comparisons: (candidate: number) => seen.get(candidate) ?? 0,
+    score: (candidate: number) => {
+      const n = seen.get(candidate) ?? 0;
+      return n === 0 ? null : (won.get(candidate) ?? 0) / n;
+    },
+  };
 }
 
 const desc = (a: number | null, b: number | null) => (b ?? -1) - (a ?? -1);
@@ -183,6 +246,7 @@ export function reportCsv(report: ExperimentReport): string {
     'human_approval',
     'reviewed',
     'pairwise_preference',
+    'pairwise_comparisons',
     'cost_usd',
     'cost_per_accepted_usd',
     'latency_p50_ms',
@@ -204,6 +268,7 @@ export function reportCsv(report: ExperimentReport): string {
         r.humanApproval,
         r.reviewed,
         r.pairwisePreference,
+        r.pairwiseComparisons,
         r.costUsd,
         r.costPerAcceptedUsd,
         r.latencyP50Ms,

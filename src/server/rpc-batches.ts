@@ -251,6 +251,7 @@ export function batchServiceImpl(deps: {
           ...opt('passRateCiHigh', c.passRateCi?.[1] ?? null),
           ...opt('humanApproval', c.humanApproval),
           ...opt('pairwisePreference', c.pairwisePreference),
+          pairwiseComparisons: c.pairwiseComparisons,
           ...opt('costPerAcceptedUsd', c.costPerAcceptedUsd),
           ...opt('latencyP50Ms', c.latencyP50Ms),
           ...opt('latencyP95Ms', c.latencyP95Ms),

@@ -122,7 +122,7 @@ function printReport(report: ExperimentReport): void {
     `experiment ${report.runId} (${report.state}), application ${report.application}, ${report.items} items`,
   );
   console.log(
-    'rank  candidate                                  n  accepted  pass    95% CI          approval  $/accepted  p50 ms  p95 ms',
+    'rank  candidate                                  n  accepted  pass    95% CI          approval  pairwise      $/accepted  p50 ms  p95 ms',
   );
   for (const c of report.candidates) {
     const name = `${c.model}${Object.entries(c.overrides)
@@ -130,7 +130,7 @@ function printReport(report: ExperimentReport): void {
       .join('')}`;
     const ci = c.passRateCi ? `${pct(c.passRateCi[0])}–${pct(c.passRateCi[1])}` : '–';
     console.log(
-      `${String(c.rank).padEnd(4)}  ${name.slice(0, 40).padEnd(40)}  ${String(c.n).padStart(3)}  ${String(c.accepted).padStart(8)}  ${pct(c.passRate).padEnd(6)}  ${ci.padEnd(14)}  ${pct(c.humanApproval).padEnd(8)}  ${(c.costPerAcceptedUsd === null ? '–' : c.costPerAcceptedUsd.toFixed(4)).padStart(10)}  ${String(c.latencyP50Ms ?? '–').padStart(6)}  ${String(c.latencyP95Ms ?? '–').padStart(6)}`,
+      `${String(c.rank).padEnd(4)}  ${name.slice(0, 40).padEnd(40)}  ${String(c.n).padStart(3)}  ${String(c.accepted).padStart(8)}  ${pct(c.passRate).padEnd(6)}  ${ci.padEnd(14)}  ${pct(c.humanApproval).padEnd(8)}  ${(c.pairwiseComparisons > 0 ? `${pct(c.pairwisePreference)} (${c.pairwiseComparisons})` : '–').padEnd(12)}  ${(c.costPerAcceptedUsd === null ? '–' : c.costPerAcceptedUsd.toFixed(4)).padStart(10)}  ${String(c.latencyP50Ms ?? '–').padStart(6)}  ${String(c.latencyP95Ms ?? '–').padStart(6)}`,
     );
   }
   if (report.recommended) {
