@@ -29,7 +29,7 @@ const finished = (service: { get(id: string): Promise<Finetune> }, id: string) =
       const job = await service.get(id);
       return ['succeeded', 'failed', 'cancelled'].includes(job.state) ? job : undefined;
     },
-    { timeoutMs: 90_000, everyMs: 100 },
+    { timeoutMs: 150_000, everyMs: 100 },
   );
 
 async function withDataset(platform: Awaited<ReturnType<typeof tempPlatform>>['platform'], name: string) {

@@ -3,8 +3,15 @@ import { newId } from '../catalog/ids.ts';
 import { ImageRepo } from '../catalog/images.ts';
 import { PixelError } from '../protocol/errors.ts';
 import type { BlobStore } from '../storage/types.ts';
+import { CAPTION_MODES, type Captioner, captionImages, createInspectCaptioner } from './captions.ts';
 import { packZip } from './pack.ts';
-import { type DatasetFile, type DatasetRules, DEFAULT_RULES, validateDataset } from './validate.ts';
+import {
+  type CheckedImage,
+  type DatasetFile,
+  type DatasetRules,
+  DEFAULT_RULES,
+  validateDataset,
+} from './validate.ts';
 
 /** One image of a training dataset: a catalogue image (an upload row, or an approved image) and its caption. */
 export interface DatasetImage {
@@ -17,6 +24,8 @@ export interface DatasetImage {
   height: number;
   hash: string;
   caption?: string;
+  /** Who wrote the caption when a model did (`pixel/inspect`, `anthropic/claude-haiku-4-5`); absent for a person's. */
+  captionBy?: string;
 }
 
 export interface FinetuneDataset {
@@ -71,12 +80,41 @@ export class FinetuneDatasets {
   readonly #store: BlobStore;
   readonly #rules: DatasetRules;
   readonly #now: () => number;
+  readonly #captioner: () => Captioner;
 
-  constructor(deps: { db: Db; store: BlobStore; rules?: DatasetRules; now?: () => number }) {
+  constructor(deps: {
+    db: Db;
+    store: BlobStore;
+    rules?: DatasetRules;
+    now?: () => number;
+    /** Who writes captions when a dataset asks for `vlm` ones (default the pixel/inspect stand-in). */
+    captioner?: () => Captioner;
+  }) {
     this.#db = deps.db;
     this.#store = deps.store;
     this.#rules = deps.rules ?? DEFAULT_RULES;
     this.#now = deps.now ?? Date.now;
+    this.#captioner = deps.captioner ?? createInspectCaptioner;
+  }
+
+  /**
+   * With `captions: 'vlm'`, every image without a caption a person wrote gets one from the captioner
+   * (a catalogue image's prompt is replaced: it says what was asked for, not what is in the picture).
+   */
+  async #caption<T extends CheckedImage>(
+    images: T[],
+    captions: string | undefined,
+    category: string,
+  ): Promise<Array<T & { captionBy?: string }>> {
+    if (captions === undefined) return images;
+    if (!(CAPTION_MODES as readonly string[]).includes(captions)) {
+      throw new PixelError({
+        code: 'invalid_argument',
+        field: 'captions',
+        message: `captions must be one of ${CAPTION_MODES.join(', ')} (or absent: captions from the files), got ${JSON.stringify(captions)}`,
+      });
+    }
+    return captionImages(images, this.#captioner(), category);
   }
 
   /** A dataset from uploaded files (a folder's images with their `.txt` captions). */
@@ -86,11 +124,17 @@ export class FinetuneDatasets {
     category: string;
     source: string;
     files: readonly DatasetFile[];
+    /** `vlm`: images without a caption file get one from a vision model (see #caption). */
+    captions?: string;
   }): Promise<FinetuneDataset> {
     checkName('name', input.name);
     checkName('category', input.category);
     await this.#refuseTaken(input.team, input.name);
-    const checked = await validateDataset(input.files, this.#rules);
+    const checked = await this.#caption(
+      await validateDataset(input.files, this.#rules),
+      input.captions,
+      input.category,
+    );
     const repo = new ImageRepo(this.#db);
     const images: DatasetImage[] = [];
     for (const image of checked) {
@@ -119,6 +163,7 @@ export class FinetuneDatasets {
         height: image.height,
         hash: image.hash,
         ...(image.caption && { caption: image.caption }),
+        ...(image.captionBy && { captionBy: image.captionBy }),
       });
     }
     return this.#insert(input, images);
@@ -134,6 +179,7 @@ export class FinetuneDatasets {
     category: string;
     query: string;
     application?: string;
+    captions?: string;
   }): Promise<FinetuneDataset> {
     checkName('name', input.name);
     checkName('category', input.category);
@@ -159,7 +205,14 @@ export class FinetuneDatasets {
         message: `the catalogue has ${files.length} accepted image(s) of team ${input.team} whose prompt contains ${JSON.stringify(input.query)}; a dataset needs at least ${this.#rules.minImages}`,
       });
     }
-    const checked = await validateDataset(files, this.#rules);
+    const validated = await validateDataset(files, this.#rules);
+    const checked = await this.#caption<CheckedImage>(
+      input.captions === undefined
+        ? validated
+        : validated.map(({ caption: _prompt, ...image }): CheckedImage => image),
+      input.captions,
+      input.category,
+    );
     const images = checked.map((image, i): DatasetImage => {
       const record = files[i]!.record;
       return {
@@ -172,6 +225,7 @@ export class FinetuneDatasets {
         height: image.height,
         hash: image.hash,
         ...(image.caption && { caption: image.caption }),
+        ...(image.captionBy && { captionBy: image.captionBy }),
       };
     });
     return this.#insert({ ...input, source: `catalog:${input.query}` }, images);

@@ -15,9 +15,9 @@ afterEach(async () => {
 
 async function platformWithDataset(name = 'ube-cakes', category = 'bakery') {
   const env = await tempPlatform();
+  cleanups.push(() => env.close());
   const queue = await startTestQueue(env.platform);
   cleanups.push(() => queue.stop());
-  cleanups.push(() => env.close());
   const dir = await datasetFolder(5);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const { datasets, service } = env.platform.finetunes;
@@ -39,7 +39,7 @@ const finished = (service: { get(id: string): Promise<Finetune> }, id: string) =
       const job = await service.get(id);
       return ['succeeded', 'failed', 'cancelled'].includes(job.state) ? job : undefined;
     },
-    { timeoutMs: 60_000, everyMs: 100 },
+    { timeoutMs: 150_000, everyMs: 100 },
   );
 
 describe('fine-tune lifecycle on pixel/sketch-tune', () => {
@@ -93,6 +93,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
     expect(done.evaluation?.passed).toBe(true);
     expect(done.evaluation!.finetuneScore).toBeGreaterThan(done.evaluation!.baseScore + 0.2);
     expect(done.evaluation!.wins.finetune).toBeGreaterThan(done.evaluation!.wins.base);
+    expect(done.evaluation!.pairwise!.winRate).toBeGreaterThan(0.5);
     expect(done.evaluation!.questions).toEqual([
       'Is the subject mostly purple?',
       'Is the background light grey?',
@@ -116,7 +117,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
     });
     expect(result.notes).toContain(SKETCH_TUNE_NOTE);
     expect(result.images[0]!.nativeRequest).toMatchObject({ prompt: 'a TOK ube cake on a plate' });
-  });
+  }, 180_000);
 
   it('keeps a fine-tune that does not beat its base by the margin unpromoted, and promote refuses it', async () => {
     const { env, service } = await platformWithDataset();
@@ -134,6 +135,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
     expect(done.state).toBe('succeeded');
     expect(done.evaluation?.passed).toBe(false);
     expect(done.evaluation?.verdict).toMatch(/does not beat it by 20%, so it is not promoted/);
+    expect(done.evaluation?.pairwise).toMatchObject({ judge: 'pixel/inspect', minWinRate: 0.5 });
     expect(done.promoted).toBe(false);
     expect(env.platform.catalog.get('ft/ube-cakes')).toBeUndefined();
     expect(env.platform.catalog.get('ft/ube-cakes/v1')).toBeDefined();
@@ -142,7 +144,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
     const forced = await service.promote(job.id, { force: true });
     expect(forced.promoted).toBe(true);
     expect(env.platform.catalog.get('ft/ube-cakes')).toBeDefined();
-  });
+  }, 180_000);
 
   it('cancels a queued job at once; a job started where no queue was is queued by the next worker', async () => {
     const env = await tempPlatform();
@@ -178,7 +180,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
     expect(await finished(service, kept.id)).toMatchObject({ state: 'succeeded', version: 2 });
     expect(queue.steps).not.toContain(dropped.id);
     expect(await service.get(dropped.id)).toMatchObject({ state: 'cancelled', progress: 0, external: null });
-  }, 60_000);
+  }, 180_000);
 
   it('application routing uses the promoted fine-tune for the item category, else falls back with a report line', async () => {
     const { env, service } = await platformWithDataset('beef-cuts', 'beef');
@@ -212,7 +214,7 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
       caller,
     );
     expect(pork.model).not.toMatch(/^ft\//);
-  });
+  }, 180_000);
 
   it('refuses a start with an unknown backend, a bad trigger, a base the backend cannot tune, or no dataset', async () => {
     const { service } = await platformWithDataset();
@@ -235,5 +237,5 @@ describe('fine-tune lifecycle on pixel/sketch-tune', () => {
       'the sketch backend cannot fine-tune openai/gpt-image-1.5',
     );
     await expect(service.start({ ...base, dataset: 'nope' })).rejects.toMatchObject({ code: 'not_found' });
-  });
+  }, 180_000);
 });

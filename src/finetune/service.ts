@@ -6,6 +6,7 @@ import { PixelError } from '../protocol/errors.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import { systemClock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
+import type { PairJudge } from '../quality/judges/pairwise.ts';
 import type { Judge } from '../quality/types.ts';
 import type { TrainingBackend, TrainingContext, TrainingStatus } from './backends/types.ts';
 import { checkName, type FinetuneDatasets } from './datasets.ts';
@@ -24,9 +25,13 @@ export interface FinetuneServiceDeps {
   adapter: (provider: ProviderName) => ProviderAdapter | undefined;
   backends: ReadonlyMap<BackendName, TrainingBackend>;
   judge: Judge;
+  /** Compares each pair of evaluation images (default: the judge's own, or pixel/inspect's measurements). */
+  pairJudge?: PairJudge;
   clock?: Clock;
   /** The fine-tune must beat its base by this share of matched questions to be promoted (default 0.2). */
   margin?: number;
+  /** And win this share of the pairwise comparisons with its base, a tie counting half (default 0.5). */
+  minWinRate?: number;
   /** Promote a version that passes its evaluation (default true). */
   autoPromote?: boolean;
   /** Wait between looks at a running training, by backend (default 15 s; the offline sketch backend 0). */
@@ -380,8 +385,17 @@ export class FinetuneService {
     const evaluation = await evaluateFinetune(
       job,
       await this.#look(job, signal),
-      { catalog: this.#deps.catalog, adapter: this.#deps.adapter, judge: this.#deps.judge },
-      { margin: this.#deps.margin ?? 0.2, ...(signal && { signal }) },
+      {
+        catalog: this.#deps.catalog,
+        adapter: this.#deps.adapter,
+        judge: this.#deps.judge,
+        ...(this.#deps.pairJudge && { pairJudge: this.#deps.pairJudge }),
+      },
+      {
+        margin: this.#deps.margin ?? 0.2,
+        ...(this.#deps.minWinRate !== undefined && { minWinRate: this.#deps.minWinRate }),
+        ...(signal && { signal }),
+      },
     );
     const done = await this.#repo.advance(
       job.id,

@@ -58,6 +58,30 @@ export interface TrainingParams {
   [key: string]: unknown;
 }
 
+/** One pairwise comparison: the fine-tune's image against the base's for the same prompt and seed. */
+export interface PairwiseComparison {
+  /** P(the fine-tune's image is the better one), averaged over both presentation orders. */
+  pFinetune: number;
+  winner: 'finetune' | 'base' | 'tie';
+  /** Both orders chose the same image. */
+  consistent: boolean;
+  /** How much the judge favoured whichever image it saw first (mean P(first) − 0.5). */
+  positionBias: number;
+}
+
+/** The pairwise part of an evaluation: the judge compared each pair of images, in both orders. */
+export interface PairwiseReport {
+  judge: string;
+  /** What "better" meant: the evaluation's questions. */
+  criteria: string[];
+  wins: { finetune: number; base: number; tie: number };
+  /** (fine-tune wins + ties / 2) / comparisons. */
+  winRate: number;
+  /** The win rate promotion needs. */
+  minWinRate: number;
+  costUsd: number;
+}
+
 /** The kept report of fine-tune vs base on held-out prompts. */
 export interface EvaluationReport {
   judge: string;
@@ -69,13 +93,20 @@ export interface EvaluationReport {
     seed: number;
     base: number;
     finetune: number;
-    /** Pairwise: which one matched more questions on this prompt. */
+    /** By score: which one matched more questions on this prompt. */
     winner: 'finetune' | 'base' | 'tie';
+    /** The pairwise judge's comparison of the two images (absent when pairwise was not run). */
+    pair?: PairwiseComparison;
   }>;
   questions: string[];
   baseScore: number;
   finetuneScore: number;
+  /** Per-prompt winners by score. */
   wins: { finetune: number; base: number; tie: number };
+  /** Absent when no judge here can compare pairs (the rule is then the margin alone). */
+  pairwise?: PairwiseReport;
+  /** Judge spend of the whole evaluation (USD; 0 offline). */
+  costUsd?: number;
   passed: boolean;
   verdict: string;
 }

@@ -4,6 +4,7 @@ import type { ProviderName } from '../models/schema.ts';
 import { createPixelAdapter } from '../providers/pixel/adapter.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
+import { buildJudge, envConnections } from '../quality/gate/judge-factory.ts';
 import { createInspectJudge } from '../quality/inspect/inspect.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { falTrainingFromEnv } from './backends/fal.ts';
@@ -11,6 +12,7 @@ import { replicateTrainingFromEnv } from './backends/replicate.ts';
 import { selfHostedTrainingFromEnv } from './backends/self-hosted.ts';
 import { createSketchTuneBackend } from './backends/sketch.ts';
 import type { TrainingBackend } from './backends/types.ts';
+import { captionerFromEnv } from './captions.ts';
 import { FinetuneDatasets } from './datasets.ts';
 import type { FinetuneRegistry } from './registry.ts';
 import { FinetuneRepo } from './repo.ts';
@@ -67,8 +69,13 @@ export async function composeFinetunes(deps: {
   backends?: ReadonlyMap<BackendName, TrainingBackend>;
 }): Promise<FinetunePlatform> {
   await deps.registry.refresh(new FinetuneRepo(deps.db));
-  const datasets = new FinetuneDatasets({ db: deps.db, store: deps.store });
+  const datasets = new FinetuneDatasets({
+    db: deps.db,
+    store: deps.store,
+    captioner: () => captionerFromEnv(deps.env),
+  });
   const margin = Number(deps.env.PIXEL_FINETUNE_MARGIN);
+  const minWinRate = Number(deps.env.PIXEL_FINETUNE_MIN_WIN_RATE);
   // How often a running training is looked at (ms; the offline sketch backend is looked at at once).
   const pollMs = Number(deps.env.PIXEL_FINETUNE_POLL_MS);
   const service = new FinetuneService({
@@ -78,9 +85,16 @@ export async function composeFinetunes(deps: {
     catalog: deps.catalog,
     adapter: deps.adapter,
     backends: deps.backends ?? finetuneBackendsFromEnv(deps.env),
-    judge: createInspectJudge(),
+    // The evaluation's judge (default pixel/inspect); it also compares each pair of images where it can.
+    judge: deps.env.PIXEL_FINETUNE_JUDGE?.trim()
+      ? buildJudge(deps.env.PIXEL_FINETUNE_JUDGE, envConnections(deps.env), 'PIXEL_FINETUNE_JUDGE')
+      : createInspectJudge(),
     ...(deps.clock && { clock: deps.clock }),
     ...(Number.isFinite(margin) && deps.env.PIXEL_FINETUNE_MARGIN?.trim() && { margin }),
+    ...(Number.isFinite(minWinRate) &&
+      minWinRate >= 0 &&
+      minWinRate <= 1 &&
+      deps.env.PIXEL_FINETUNE_MIN_WIN_RATE?.trim() && { minWinRate }),
     ...(Number.isFinite(pollMs) &&
       pollMs >= 0 &&
       deps.env.PIXEL_FINETUNE_POLL_MS?.trim() && {

@@ -48,3 +48,21 @@ export function pairMessages(
     },
   ];
 }
+
+export const CAPTION_MARKER = 'Caption for training (JSON field "caption"):';
+
+/** Asks for a training caption of one product image: what is plainly visible, one sentence. */
+export function captionMessages(image: JudgeImage, category: string): ModelMessage[] {
+  return [
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'text',
+          text: `Write one plain sentence describing this ${category} product photo for a fine-tuning dataset: the product, its colours, the backdrop and the framing, only what is visible. ${CAPTION_MARKER}`,
+        },
+        { type: 'file', mediaType: image.mediaType, data: Buffer.from(image.bytes).toString('base64') },
+      ],
+    },
+  ];
+}

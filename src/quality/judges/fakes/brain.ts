@@ -1,5 +1,5 @@
 import type { RecordedRequest } from '../../../providers/testing/types.ts';
-import { PAIR_MARKER, QUESTIONS_MARKER } from '../messages.ts';
+import { CAPTION_MARKER, PAIR_MARKER, QUESTIONS_MARKER } from '../messages.ts';
 
 /**
  * The "model" behind the fake judge servers: what it believes about each question, and how it
@@ -12,6 +12,8 @@ export interface FakeBrain {
   pYes: (id: string, text: string) => number;
   /** P(the first shown image is better) for pairwise calls, given the two images (base64). */
   pFirst: (first: string, second: string) => number;
+  /** The caption for a captioning call, given the image (base64); default a fixed sentence. */
+  caption?: (image: string) => string;
 }
 
 export interface FakeJudgeServer {
@@ -32,7 +34,11 @@ export interface AskedQuestion {
 }
 
 /** Finds the question list (or pairwise criteria) in any text of a request body. */
-export function findAsked(body: unknown): { questions?: AskedQuestion[]; pair?: string[] } {
+export function findAsked(body: unknown): {
+  questions?: AskedQuestion[];
+  pair?: string[];
+  caption?: true;
+} {
   const texts: string[] = [];
   const walk = (v: unknown) => {
     if (typeof v === 'string') texts.push(v);
@@ -45,6 +51,7 @@ export function findAsked(body: unknown): { questions?: AskedQuestion[]; pair?: 
     if (qi >= 0) return { questions: JSON.parse(t.slice(qi + QUESTIONS_MARKER.length)) as AskedQuestion[] };
     const pi = t.indexOf(PAIR_MARKER);
     if (pi >= 0) return { pair: JSON.parse(t.slice(pi + PAIR_MARKER.length)) as string[] };
+    if (t.includes(CAPTION_MARKER)) return { caption: true };
   }
   return {};
 }
@@ -61,6 +68,10 @@ export function answerText(
 ): { text: string; answers: Array<{ id: string; p: number }> } {
   if (behaviour === 'malformed') return { text: 'Sure! Here are my answers: yes, no, yes.', answers: [] };
   const asked = findAsked(body);
+  if (asked.caption) {
+    const caption = brain.caption?.(images[0] ?? '') ?? 'a product photo on a plain backdrop';
+    return { text: JSON.stringify({ caption }), answers: [] };
+  }
   if (asked.pair) {
     const p = brain.pFirst(images[0] ?? '', images[1] ?? '');
     return {
