@@ -3,7 +3,6 @@ import { createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateRequest } from '../gen/pixel/v1/common_pb.ts';
 import { type GenerateEvent, ImageService } from '../gen/pixel/v1/images_pb.ts';
 import { startOpenAIFake } from '../providers/openai/fake.ts';
 import { startTestServer, type TestServer } from './test-support.ts';
@@ -90,7 +89,7 @@ describe('GenerateStream: partial images', () => {
       status: 'dropped',
       note: expect.stringContaining('GenerateStream'),
     });
-    const bad: Partial<GenerateRequest> = { model: 'pixel/sketch', prompt: 'x', partialImages: 4 };
+    const bad = { model: 'pixel/sketch', prompt: 'x', partialImages: 4 };
     await expect(collect(client.generateStream(bad))).rejects.toThrow(/partial_images/);
   }, 60_000);
 });
