@@ -17,7 +17,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-describe('pixel.v1.FinetuneService on the embedded server (background runner)', () => {
+describe('pixel.v1.FinetuneService on the embedded server (queue worker)', () => {
   it('uploads a dataset, trains on sketch in the background, promotes, and ImageService serves ft/<name>', async () => {
     const c = createClient(FinetuneService, transport());
     const images = await Promise.all(
@@ -27,7 +27,16 @@ describe('pixel.v1.FinetuneService on the embedded server (background runner)', 
         ...(i === 0 && { caption: 'a ube cake' }),
       })),
     );
-    const dataset = await c.createDataset({ name: 'ube-cakes', category: 'bakery', images });
+    const dataset = await c.createDataset({ name: 'ube-cakes', category: 'bakery', images, captions: 'vlm' });
+    expect(dataset.images.map((i) => i.captionBy ?? null)).toEqual([
+      null,
+      'pixel/inspect',
+      'pixel/inspect',
+      'pixel/inspect',
+    ]);
+    expect(dataset.images[1]!.caption).toMatch(
+      /^a purple bakery product on a light grey backdrop \(pixel\/inspect stand-in/,
+    );
     expect(dataset.images.map((i) => i.file)).toEqual([
       'cake-0.png',
       'cake-1.png',
@@ -68,6 +77,7 @@ describe('pixel.v1.FinetuneService on the embedded server (background runner)', 
     expect(done.state).toBe('succeeded');
     expect(done.promoted).toBe(true);
     expect(done.evaluation?.passed).toBe(true);
+    expect((done.evaluation?.pairwise as { winRate: number } | undefined)?.winRate).toBeGreaterThan(0.5);
     expect((await c.listFinetunes({})).finetunes.map((f) => f.id)).toContain(started.id);
 
     const generated = await createClient(ImageService, transport()).generate({

@@ -80,6 +80,7 @@ export function finetuneServiceImpl(deps: {
             category: req.category,
             query: req.fromCatalogQuery,
             ...(req.application !== undefined && { application: req.application }),
+            ...(req.captions !== undefined && { captions: req.captions }),
           }),
         );
       }
@@ -92,6 +93,7 @@ export function finetuneServiceImpl(deps: {
           name: req.name,
           category: req.category,
           source: 'upload',
+          ...(req.captions !== undefined && { captions: req.captions }),
           files: req.images.map((image) => ({
             file: image.file || 'unnamed',
             bytes: image.content,
@@ -167,6 +169,7 @@ function toDataset(d: DatasetRecord) {
       width: i.width,
       height: i.height,
       ...(i.caption !== undefined && { caption: i.caption }),
+      ...(i.captionBy !== undefined && { captionBy: i.captionBy }),
     })),
     createdAt: timestampFromMs(d.createdMs),
   });

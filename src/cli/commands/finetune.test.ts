@@ -26,10 +26,20 @@ describe('pixel finetune', () => {
       'ube-cakes',
       '--category',
       'bakery',
+      '--captions',
+      'vlm',
       '--json',
     ]);
     expect(created.stderr).toBe('');
-    expect(JSON.parse(created.stdout).dataset).toMatchObject({ name: 'ube-cakes', category: 'bakery' });
+    const dataset = JSON.parse(created.stdout).dataset;
+    expect(dataset).toMatchObject({ name: 'ube-cakes', category: 'bakery' });
+    // Offline, the pixel/inspect stand-in captions the images that have no caption file.
+    expect(dataset.images.map((i: { captionBy?: string }) => i.captionBy ?? null)).toEqual([
+      null,
+      'pixel/inspect',
+      'pixel/inspect',
+      'pixel/inspect',
+    ]);
 
     const started = await runCli(
       env,
@@ -61,6 +71,21 @@ describe('pixel finetune', () => {
     expect(status.stdout).toMatch(
       /evaluation \(pixel\/inspect\): ft\/ube-cakes\/v1 scored \d+% against pixel\/sketch's \d+%/,
     );
+    expect(status.stdout).toMatch(
+      /pairwise \(pixel\/inspect\): win rate \d+% \(needs 50%\); \d+ won, \d+ tied, \d+ lost/,
+    );
+    expect(status.stdout).toMatch(
+      /: fine-tune \d+%, base \d+% \((finetune|base|tie)\); pairwise (finetune|base|tie), P\(fine-tune better\) /,
+    );
+
+    const json = JSON.parse((await runCli(env, ['finetune', 'status', job.id, '--json'])).stdout).finetune;
+    expect(json.progress).toBe(1);
+    expect(json.evaluation.pairwise).toMatchObject({ judge: 'pixel/inspect', minWinRate: 0.5 });
+    expect(json.evaluation.pairwise.winRate).toBeGreaterThan(0.5);
+    expect(json.evaluation.prompts[0].pair).toMatchObject({
+      winner: expect.any(String),
+      pFinetune: expect.any(Number),
+    });
 
     // A folder with a file that is not an image: exit 2, one line naming the file.
     const bad = await datasetFolder(3);

@@ -21,12 +21,21 @@ function describe(job: Finetune): string {
   if (job.cancelRequested && job.state !== 'cancelled') parts.push('  cancel requested');
   if (job.error) parts.push(`  error: ${job.error}`);
   if (job.evaluation) parts.push(`  evaluation (${job.evaluation.judge}): ${job.evaluation.verdict}`);
+  const pairwise = job.evaluation?.pairwise;
+  if (pairwise) {
+    parts.push(
+      `  pairwise (${pairwise.judge}): win rate ${pct(pairwise.winRate)} (needs ${pct(pairwise.minWinRate)}); ${pairwise.wins.finetune} won, ${pairwise.wins.tie} tied, ${pairwise.wins.base} lost`,
+    );
+  }
   if (job.promoted) parts.push(`  promoted: serves ${finetuneModelId(job.name)}`);
   return parts.join('\n');
 }
 
-const describeDataset = (d: FinetuneDataset) =>
-  `${d.name} (${d.id}): ${d.images.length} images, category ${d.category}, from ${d.source}`;
+const describeDataset = (d: FinetuneDataset) => {
+  const byModel = d.images.filter((i) => i.captionBy).length;
+  const captioned = d.images.filter((i) => i.caption).length;
+  return `${d.name} (${d.id}): ${d.images.length} images (${captioned} captioned${byModel ? `, ${byModel} by ${d.images.find((i) => i.captionBy)!.captionBy}` : ''}), category ${d.category}, from ${d.source}`;
+};
 
 /**
  * `pixel finetune datasets create | list`, `start`, `list`, `status`, `cancel`, `promote`, `run`: fine-tuned
@@ -47,6 +56,10 @@ export function registerFinetune(program: Command): void {
     .requiredOption('--category <category>', 'the product category it trains (beef, produce, …)')
     .option('--from-catalog <query>', "the team's accepted images whose prompt contains this text")
     .option('--app <app>', 'with --from-catalog: only images of this application')
+    .option(
+      '--captions <mode>',
+      'vlm: caption every image that has no caption file with a vision model (PIXEL_FINETUNE_CAPTION_MODEL, else PIXEL_FINETUNE_JUDGE; offline a pixel/inspect stand-in)',
+    )
     .option('--team <team>', 'the team that owns it', LOCAL_TEAM)
     .option('--json', 'machine-readable output')
     .action(
@@ -57,6 +70,7 @@ export function registerFinetune(program: Command): void {
           category: string;
           fromCatalog?: string;
           app?: string;
+          captions?: string;
           team: string;
           json?: boolean;
         },
@@ -74,6 +88,7 @@ export function registerFinetune(program: Command): void {
                 category: flags.category,
                 query: flags.fromCatalog,
                 ...(flags.app !== undefined && { application: flags.app }),
+                ...(flags.captions !== undefined && { captions: flags.captions }),
               });
             }
             return service.createFromFiles({
@@ -82,6 +97,7 @@ export function registerFinetune(program: Command): void {
               category: flags.category,
               source: `folder:${dir}`,
               files: await readDatasetFolder(dir!),
+              ...(flags.captions !== undefined && { captions: flags.captions }),
             });
           });
           if (flags.json) printJson({ dataset });
@@ -197,8 +213,11 @@ export function registerFinetune(program: Command): void {
         else {
           console.log(describe(job));
           for (const row of job.evaluation?.prompts ?? []) {
+            const pair = row.pair
+              ? `; pairwise ${row.pair.winner}, P(fine-tune better) ${row.pair.pFinetune.toFixed(2)}`
+              : '';
             console.log(
-              `    ${row.prompt}: fine-tune ${pct(row.finetune)}, base ${pct(row.base)} (${row.winner})`,
+              `    ${row.prompt}: fine-tune ${pct(row.finetune)}, base ${pct(row.base)} (${row.winner})${pair}`,
             );
           }
         }
