@@ -176,6 +176,7 @@ export function Finetunes() {
                     </td>
                     <td>
                       <progress
+                        className="job-progress"
                         max={1}
                         value={j.state === 'succeeded' ? 1 : j.progress}
                         aria-label={`Progress of ${j.model}`}
