@@ -1,40 +1,154 @@
 import type { Queryable } from '../catalog/db.ts';
 import { teamOverBudget, UsageRepo } from '../catalog/usage.ts';
+import { PixelError } from '../protocol/errors.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { Caller } from '../server/image-service.ts';
 
-/** How long a team's budget and spend are trusted before they are read again. */
+/** How long a team's budget and spend are trusted before they are read again, far from the budget. */
 export const BUDGET_CACHE_MS = 5_000;
+/** Within this share of its budget, a team's spend is read again before every generation. */
+export const BUDGET_NEAR_SHARE = 0.2;
 
-/**
- * Refuses a generation for a team that has spent its monthly budget, with resource_exhausted naming the
- * budget. Teams without a budget cost one cached lookup; the spend of a team with one is re-read at most
- * every BUDGET_CACHE_MS (so a burst may pass the line by what it generates in that time).
- */
-export function createBudgetCheck(db: Queryable, clock: Pick<Clock, 'now'> = Date) {
-  const usage = new UsageRepo(db);
-  const cache = new Map<string, { at: number; budget: number | null; spent: number }>();
-  return async (team: string): Promise<void> => {
-    const now = clock.now();
-    let entry = cache.get(team);
-    if (!entry || now - entry.at > BUDGET_CACHE_MS) {
-      const budget = await usage.teamBudget(team);
-      entry = { at: now, budget, spent: budget === null ? 0 : await usage.spentThisMonth(team, now) };
-      cache.set(team, entry);
-      if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
-    }
-    if (entry.budget !== null && entry.spent >= entry.budget)
-      throw teamOverBudget(team, entry.budget, entry.spent);
-  };
+/** Settles a held generation: its cost (null or 0 when it failed or replayed an earlier answer). */
+export type BudgetRelease = (costUsd: number | null) => void;
+
+export interface BudgetCheck {
+  /** Throws resource_exhausted naming the budget when the team may not generate now. */
+  (team: string): Promise<void>;
+  /**
+   * Checks, then counts one generation as in flight until the returned release is called with its cost:
+   * a team is refused when its spend plus what its generations in flight may cost (each at the last cost
+   * seen) would pass the budget, so a burst stops before the line instead of after it.
+   */
+  hold(team: string): Promise<BudgetRelease>;
 }
 
-/** The image service with the team budget checked before every generation. */
+interface Entry {
+  at: number;
+  budget: number | null;
+  /** As read, plus the cost of every generation settled here since. */
+  spent: number;
+  /** Generations of this team in flight in this process. */
+  inflight: number;
+  /** Cost of this team's last generation here (the estimate for the ones in flight). */
+  lastCost: number;
+}
+
+/**
+ * The monthly team budget gate. Teams without a budget cost one cached lookup. For a team with one, the
+ * generations settled in this process add their cost at once, and the ones in flight count at the last
+ * cost seen; the spend is read again every BUDGET_CACHE_MS, and before every generation once the team is
+ * within BUDGET_NEAR_SHARE of its budget (so other processes' spend is seen at once where it matters).
+ * What is left: generations in flight in other processes when the line is crossed.
+ */
+export function createBudgetCheck(db: Queryable, clock: Pick<Clock, 'now'> = Date): BudgetCheck {
+  const usage = new UsageRepo(db);
+  const cache = new Map<string, Entry>();
+
+  const current = async (team: string): Promise<Entry> => {
+    const now = clock.now();
+    const entry = cache.get(team);
+    const near =
+      entry !== undefined &&
+      entry.budget !== null &&
+      entry.budget - entry.spent <= entry.budget * BUDGET_NEAR_SHARE;
+    if (entry && now - entry.at <= BUDGET_CACHE_MS && !near) return entry;
+    const budget = await usage.teamBudget(team);
+    const spent = budget === null ? 0 : await usage.spentThisMonth(team, now);
+    // Read again: in-flight counts and the last cost carry over (the in-flight ones are not in `spent` yet).
+    const fresh: Entry = {
+      at: now,
+      budget,
+      spent,
+      inflight: entry?.inflight ?? 0,
+      lastCost: entry?.lastCost ?? 0,
+    };
+    cache.set(team, fresh);
+    if (cache.size > 10_000) {
+      for (const [key, old] of cache) {
+        if (old.inflight === 0) {
+          cache.delete(key);
+          break;
+        }
+      }
+    }
+    return fresh;
+  };
+
+  const refuse = (team: string, entry: Entry): void => {
+    if (entry.budget === null) return;
+    if (entry.spent >= entry.budget) throw teamOverBudget(team, entry.budget, entry.spent);
+    const committed = entry.spent + (entry.inflight + 1) * entry.lastCost;
+    if (committed > entry.budget + 1e-9) {
+      throw new PixelError({
+        code: 'resource_exhausted',
+        reason: 'budget_exhausted',
+        field: 'team_budget',
+        message:
+          `team ${team} has spent $${entry.spent.toFixed(4)} of its monthly budget of $${entry.budget.toFixed(2)} ` +
+          `with ${entry.inflight} generation${entry.inflight === 1 ? '' : 's'} in flight; one more could pass it (team_budget)`,
+      });
+    }
+  };
+
+  const check = (async (team: string) => {
+    refuse(team, await current(team));
+  }) as BudgetCheck;
+
+  check.hold = async (team: string) => {
+    const entry = await current(team);
+    refuse(team, entry);
+    if (entry.budget === null) return () => {};
+    entry.inflight++;
+    let settled = false;
+    return (costUsd) => {
+      if (settled) return;
+      settled = true;
+      // The entry may have been read again meanwhile: settle on the one in the cache now.
+      const now = cache.get(team) ?? entry;
+      now.inflight = Math.max(0, now.inflight - 1);
+      if (costUsd !== null && costUsd > 0) {
+        now.spent += costUsd;
+        now.lastCost = costUsd;
+      }
+    };
+  };
+  return check;
+}
+
+/** The cost a generate-and-store answer added to the catalogue (0 for a replay of an earlier answer). */
+export function costOf(result: unknown): number | null {
+  const r = result as {
+    replayed?: boolean;
+    images?: Array<{ costUsd: number | null }>;
+    gate?: { spentUsd: number };
+  };
+  if (r.replayed) return 0;
+  if (r.gate) return r.gate.spentUsd;
+  return (r.images ?? []).reduce<number | null>(
+    (sum, image) => (image.costUsd === null ? sum : (sum ?? 0) + image.costUsd),
+    null,
+  );
+}
+
+/** The image service with the team budget checked (and each generation held) before every generation. */
 export function withTeamBudget<
   T extends { generateAndStore(input: never, caller: Caller, ...rest: never[]): Promise<unknown> },
->(images: T, check: (team: string) => Promise<void>): T {
+>(images: T, check: BudgetCheck | ((team: string) => Promise<void>)): T {
   const generateAndStore = async (input: never, caller: Caller, ...rest: never[]) => {
-    await check(caller.team);
-    return images.generateAndStore(input, caller, ...rest);
+    if (!('hold' in check)) {
+      await check(caller.team);
+      return images.generateAndStore(input, caller, ...rest);
+    }
+    const release = await check.hold(caller.team);
+    let cost: number | null = null;
+    try {
+      const result = await images.generateAndStore(input, caller, ...rest);
+      cost = costOf(result);
+      return result;
+    } finally {
+      release(cost);
+    }
   };
   return new Proxy(images, {
     get(target, property) {

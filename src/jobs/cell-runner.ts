@@ -7,7 +7,7 @@ import { PixelError, redactSecrets, toPixelError } from '../protocol/errors.ts';
 import { parseGenerateRequest } from '../protocol/request.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import { hashRequest, type ImageService } from '../server/image-service.ts';
-import { createBudgetCheck } from './budget-gate.ts';
+import { type BudgetCheck, type BudgetRelease, createBudgetCheck } from './budget-gate.ts';
 import { type BucketLimit, ProviderBucket } from './provider-bucket.ts';
 import { ProviderSlots } from './provider-slots.ts';
 
@@ -90,7 +90,7 @@ export class CellRunner {
   readonly #deps: CellRunnerDeps;
   readonly runs: BatchRunRepo;
   readonly #datasets: DatasetRepo;
-  readonly #teamBudget: (team: string) => Promise<void>;
+  readonly #teamBudget: BudgetCheck;
   /** Runs as last read, for RUN_CACHE_MS: a pause or cancel reaches every worker within that time. */
   readonly #runCache = new Map<string, { at: number; run: RunRecord }>();
   readonly bucket: ProviderBucket;
@@ -132,7 +132,7 @@ export class CellRunner {
       await this.runs.release(key, owner, 'pending', null, clock.now());
       return { kind: 'busy' };
     }
-    if (budget) {
+    if (typeof budget === 'string') {
       await this.runs.release(key, owner, 'pending', null, clock.now());
       this.#runCache.delete(run.id);
       if (budget !== 'paused' && budget !== 'cancelled' && budget !== 'done' && budget !== 'budget_stopped') {
@@ -140,6 +140,29 @@ export class CellRunner {
       }
       return { kind: 'held', why: budget };
     }
+    // The team's budget counts this cell as in flight until its cost is known.
+    const settleBudget = budget;
+    let spent: number | null = null;
+    try {
+      return await this.#generate(job, attempt, run, key, claimed.provider, signal, (cost) => {
+        spent = cost;
+      });
+    } finally {
+      settleBudget(spent);
+    }
+  }
+
+  /** The claimed cell's generation, recorded on the cell; `onCost` hears what it added to the catalogue. */
+  async #generate(
+    job: CellJob,
+    attempt: { final: boolean },
+    run: RunRecord,
+    key: CellKey,
+    provider: string,
+    signal: AbortSignal | undefined,
+    onCost: (costUsd: number | null) => void,
+  ): Promise<CellOutcome> {
+    const { clock, owner } = this.#deps;
     const candidate = run.candidates[job.candidate];
     const [item] = await this.#datasets.itemsAt(run.datasetId, [job.item]);
     if (!candidate || !item) {
@@ -149,11 +172,11 @@ export class CellRunner {
     }
     try {
       // A slot of the provider's concurrency (shared by every worker) for the call, then a token of its rate.
-      const slots = this.#deps.concurrency?.(claimed.provider);
+      const slots = this.#deps.concurrency?.(provider);
       const slot =
         slots === undefined
           ? undefined
-          : await this.slots.acquire(claimed.provider, slots, cellKey(key), {
+          : await this.slots.acquire(provider, slots, cellKey(key), {
               maxWaitMs: this.#deps.slotWaitMs ?? 300_000,
               ...(signal && { signal }),
             });
@@ -161,19 +184,19 @@ export class CellRunner {
         throw new PixelError({
           code: 'resource_exhausted',
           reason: 'rate_limited',
-          message: `all ${slots} ${claimed.provider} slots stayed taken; the job will be retried`,
+          message: `all ${slots} ${provider} slots stayed taken; the job will be retried`,
         });
       }
       const started = clock.now();
       let outcome: CellResult;
       try {
-        const limit = this.#deps.limit(claimed.provider);
-        const got = await this.bucket.take(claimed.provider, limit, { maxWaits: 200, signal });
+        const limit = this.#deps.limit(provider);
+        const got = await this.bucket.take(provider, limit, { maxWaits: 200, signal });
         if (!got) {
           throw new PixelError({
             code: 'resource_exhausted',
             reason: 'rate_limited',
-            message: `no ${claimed.provider} request slot came free; the job will be retried`,
+            message: `no ${provider} request slot came free; the job will be retried`,
           });
         }
         const request = cellRequest(run, candidate, item);
@@ -183,6 +206,7 @@ export class CellRunner {
       } finally {
         await slot?.release().catch(() => {});
       }
+      onCost(outcome.replayed ? 0 : outcome.result.costUsd);
       await this.runs.complete(key, owner, { ...outcome.result, via: 'direct' }, clock.now());
       await this.runs.finishIfComplete(run.id, clock.now());
       return { kind: 'done', replayed: outcome.replayed };
@@ -193,7 +217,7 @@ export class CellRunner {
         error.retryAfterMs !== undefined &&
         error.provider !== undefined
       ) {
-        await this.bucket.block(claimed.provider, clock.now() + error.retryAfterMs);
+        await this.bucket.block(provider, clock.now() + error.retryAfterMs);
       }
       const retry = error.retryable && !attempt.final;
       await this.runs.release(key, owner, retry ? 'pending' : 'failed', errorJson(error), clock.now());
@@ -309,11 +333,12 @@ export class CellRunner {
 
   /**
    * Why the run must stop before this cell (its own budget, or its team's monthly one), if it must; `wait`
-   * while the first cell of a budgeted run is still out (its cost is not known yet). A run's budget counts
+   * while the first cell of a budgeted run is still out (its cost is not known yet); else the team budget's
+   * hold on this cell, to settle with its cost. A run's budget counts
    * what is spent plus, for every cell in flight (this one included), the average cost so far: the run stops
    * before a cell that could take it over, never after.
    */
-  async #budgetCheck(cachedRun: RunRecord): Promise<string | 'wait' | undefined> {
+  async #budgetCheck(cachedRun: RunRecord): Promise<string | 'wait' | BudgetRelease> {
     // A budgeted run is read fresh: a resume may have raised its budget since it was cached.
     const run = cachedRun.budgetUsd === null ? cachedRun : await this.runs.get(cachedRun.id);
     if (run.state !== 'running') return run.state;
@@ -326,12 +351,11 @@ export class CellRunner {
       }
     }
     try {
-      await this.#teamBudget(run.team);
+      return await this.#teamBudget.hold(run.team);
     } catch (error) {
       if (PixelError.isInstance(error) && error.reason === 'budget_exhausted') return error.message;
       throw error;
     }
-    return undefined;
   }
 }
 
