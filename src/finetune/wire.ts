@@ -1,6 +1,7 @@
 import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
+import { invalidArgument } from '../protocol/errors.ts';
 import { createPixelAdapter } from '../providers/pixel/adapter.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
@@ -74,10 +75,10 @@ export async function composeFinetunes(deps: {
     store: deps.store,
     captioner: () => captionerFromEnv(deps.env),
   });
-  const margin = Number(deps.env.PIXEL_FINETUNE_MARGIN);
-  const minWinRate = Number(deps.env.PIXEL_FINETUNE_MIN_WIN_RATE);
+  const margin = envNumber(deps.env, 'PIXEL_FINETUNE_MARGIN', 0, 1);
+  const minWinRate = envNumber(deps.env, 'PIXEL_FINETUNE_MIN_WIN_RATE', 0, 1);
   // How often a running training is looked at (ms; the offline sketch backend is looked at at once).
-  const pollMs = Number(deps.env.PIXEL_FINETUNE_POLL_MS);
+  const pollMs = envNumber(deps.env, 'PIXEL_FINETUNE_POLL_MS', 0, 3_600_000);
   const service = new FinetuneService({
     db: deps.db,
     datasets,
@@ -90,16 +91,22 @@ export async function composeFinetunes(deps: {
       ? buildJudge(deps.env.PIXEL_FINETUNE_JUDGE, envConnections(deps.env), 'PIXEL_FINETUNE_JUDGE')
       : createInspectJudge(),
     ...(deps.clock && { clock: deps.clock }),
-    ...(Number.isFinite(margin) && deps.env.PIXEL_FINETUNE_MARGIN?.trim() && { margin }),
-    ...(Number.isFinite(minWinRate) &&
-      minWinRate >= 0 &&
-      minWinRate <= 1 &&
-      deps.env.PIXEL_FINETUNE_MIN_WIN_RATE?.trim() && { minWinRate }),
-    ...(Number.isFinite(pollMs) &&
-      pollMs >= 0 &&
-      deps.env.PIXEL_FINETUNE_POLL_MS?.trim() && {
-        pollMs: (backend: BackendName) => (backend === 'sketch' ? 0 : pollMs),
-      }),
+    ...(margin !== undefined && { margin }),
+    ...(minWinRate !== undefined && { minWinRate }),
+    ...(pollMs !== undefined && {
+      pollMs: (backend: BackendName) => (backend === 'sketch' ? 0 : pollMs),
+    }),
   });
   return { registry: deps.registry, datasets, service };
+}
+
+/** A numeric setting from the environment: undefined when unset, refused naming the variable when out of range. */
+function envNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw invalidArgument(name, `${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
 }

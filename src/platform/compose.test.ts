@@ -49,4 +49,17 @@ describe('composePlatform', () => {
     expect(second.synced.loaded.every((l) => !l.created)).toBe(true);
     await second.close();
   });
+
+  it('refuses a fine-tune setting out of range naming the variable, and leaves the folder free', async () => {
+    const env = { PIXEL_DATA_DIR: dataDir(), PIXEL_FINETUNE_MIN_WIN_RATE: '1.5' };
+    const config = platformConfigFromEnv(env);
+    await expect(composePlatform(config, { env })).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'PIXEL_FINETUNE_MIN_WIN_RATE',
+      message: expect.stringContaining('from 0 to 1, got "1.5"'),
+    });
+    const fixed = { ...env, PIXEL_FINETUNE_MIN_WIN_RATE: '0.6' };
+    const platform = await composePlatform(platformConfigFromEnv(fixed), { env: fixed });
+    await platform.close();
+  });
 });
