@@ -3,6 +3,8 @@ import { unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generate } from '../../generate/generate.ts';
 import { tempPlatform } from '../../jobs/testing.ts';
+import { composePlatform } from '../../platform/compose.ts';
+import { platformConfigFromEnv } from '../../platform/config.ts';
 import { createFalAdapter } from '../../providers/fal/adapter.ts';
 import { startFalFake } from '../../providers/fal/fake.ts';
 import { startFalTrainingsFake } from '../../providers/fal/fake-trainings.ts';
@@ -34,11 +36,12 @@ const TRAINERS = [
 async function setup(base: string, fakeKey = 'fal-test-key:secret') {
   const fake = await startFalTrainingsFake({ apiKey: fakeKey });
   cleanups.push(() => fake.close());
-  const env = await tempPlatform({
+  const vars = {
     FAL_KEY: 'fal-test-key:secret',
     FAL_QUEUE_BASE_URL: fake.url,
     FAL_REST_BASE_URL: fake.url,
-  });
+  };
+  const env = await tempPlatform(vars);
   cleanups.push(() => env.close());
   const dir = await datasetFolder(4);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,7 +71,7 @@ async function setup(base: string, fakeKey = 'fal-test-key:secret') {
     }
     return current;
   };
-  return { fake, env, service, start, until };
+  return { fake, env, vars, service, start, until };
 }
 
 describe.each(TRAINERS)(
@@ -151,6 +154,27 @@ describe.each(TRAINERS)(
       expect(line.note).toBe(
         `fine-tune ft/beef-cuts/v1: trigger phrase "TOK ribeye steak" inserted; served by ${trainer.lora} with loras [{ path: ${weightsUrl}, scale: 1 }]`,
       );
+    }, 120_000);
+
+    it('a restart mid-training carries on from the stored request: one submission, progress goes on', async () => {
+      const { fake, env, vars, start, until } = await setup(trainer.base);
+      const training = await until(await start(), ['training']);
+      const first = (await env.platform.finetunes.service.step(training))!;
+      expect(first.state).toBe('training');
+      await env.platform.close();
+
+      const fullEnv = { ...vars, PIXEL_DATA_DIR: env.dir };
+      const again = await composePlatform(platformConfigFromEnv(fullEnv), { env: fullEnv });
+      cleanups.push(() => again.close());
+      const service = again.finetunes.service;
+      const reread = await service.get(training.id);
+      expect(reread).toMatchObject({ state: 'training', external: training.external });
+      let current = reread;
+      for (let i = 0; i < 10 && current.state === 'training'; i++) current = (await service.step(current))!;
+      expect(current.state).toBe('evaluating');
+      expect(current.weights).toMatchObject({ kind: 'fal-lora', endpoint: trainer.lora });
+      expect(fake.trainings.size).toBe(1);
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.path === `/${trainer.app}`)).toHaveLength(1);
     }, 120_000);
 
     it('a failed training ends failed with fal’s error detail', async () => {
