@@ -174,7 +174,8 @@ describe.each(TRAINERS)(
       expect(current.state).toBe('evaluating');
       expect(current.weights).toMatchObject({ kind: 'fal-lora', endpoint: trainer.lora });
       expect(fake.trainings.size).toBe(1);
-      expect(fake.requests.filter((r) => r.method === 'POST' && r.path === `/${trainer.app}`)).toHaveLength(1);
+      const submits = fake.requests.filter((r) => r.method === 'POST' && r.path === `/${trainer.app}`);
+      expect(submits).toHaveLength(1);
     }, 120_000);
 
     it('a failed training ends failed with fal’s error detail', async () => {
