@@ -345,6 +345,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     expect(await page.getByRole('heading', { name: `A: ${pickedA}` }).isVisible()).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('compare');
+
+    // A bigger grid comes a page at a time (`?cells=N` sets the page; 300 by default).
+    await page.goto(`${server.url}/compare?cells=3`);
+    const paged = page.getByRole('region', { name: 'Experiment grid' });
+    await poll(() => paged.locator('tbody img').count()).toBe(3);
+    expect(await page.getByText('The first 3 of 4 cells.').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Show 1 more cell' }).click();
+    await poll(() => paged.locator('tbody img').count()).toBe(4);
+    expect(await page.getByText(/The first \d+ of 4 cells/).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /more cell/ }).count()).toBe(0);
   });
 
   it('reviews the queue with the keyboard: reason tag, rating, approve, reject', async () => {

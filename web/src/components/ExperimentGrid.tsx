@@ -1,11 +1,15 @@
+import { useEffect, useState } from 'react';
 import type { CandidateReport, RunCell } from '../../../src/gen/pixel/v1/batches_pb.ts';
+import { errorText } from '../api.ts';
 import { formatCost } from '../format.ts';
 import { useApp, useLoad } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { ScrollBox } from './Scroll.tsx';
 
-/** At most this many cells are shown (the first items of a bigger run, in item order). */
-const MAX_CELLS = 300;
+/** Cells fetched per page (in item order); "Show more" fetches the next page. */
+const PAGE_CELLS = 300;
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export type PickSide = (side: 'a' | 'b', imageId: string) => void;
 
@@ -19,16 +23,44 @@ export function ExperimentGrid({
   runId,
   candidates,
   onPick,
+  pageSize = PAGE_CELLS,
 }: {
   runId: string;
   candidates: CandidateReport[];
-  onPick?: PickSide;
+  onPick?: PickSide | undefined;
+  /** Cells per page (default PAGE_CELLS). */
+  pageSize?: number | undefined;
 }) {
   const { clients } = useApp();
   const cells = useLoad(
-    (signal) => clients.batches.listRunCells({ id: runId, pageSize: MAX_CELLS }, { signal }),
-    [clients, runId],
+    (signal) => clients.batches.listRunCells({ id: runId, pageSize }, { signal }),
+    [clients, runId, pageSize],
   );
+  // Pages after the first, fetched on request.
+  const [more, setMore] = useState<{ cells: RunCell[]; next?: string; loading: boolean; error?: string }>({
+    cells: [],
+    loading: false,
+  });
+  useEffect(() => {
+    setMore({
+      cells: [],
+      loading: false,
+      ...(cells.data?.nextPageToken && { next: cells.data.nextPageToken }),
+    });
+  }, [cells.data]);
+  const showMore = () => {
+    if (!more.next || more.loading) return;
+    setMore((m) => ({ ...m, loading: true, error: undefined }));
+    clients.batches.listRunCells({ id: runId, pageSize, pageToken: more.next }).then(
+      (page) =>
+        setMore((m) => ({
+          cells: [...m.cells, ...page.cells],
+          loading: false,
+          ...(page.nextPageToken && { next: page.nextPageToken }),
+        })),
+      (error: unknown) => setMore((m) => ({ ...m, loading: false, error: errorText(error) })),
+    );
+  };
   if (cells.error)
     return (
       <p className="error" role="alert">
@@ -38,13 +70,14 @@ export function ExperimentGrid({
   if (!cells.data) return <p className="muted">Loading the grid…</p>;
   const columns = [...candidates].sort((x, y) => x.candidate - y.candidate);
   const rows = new Map<number, RunCell[]>();
-  for (const c of cells.data.cells) rows.set(c.item, [...(rows.get(c.item) ?? []), c]);
+  const shown = [...cells.data.cells, ...more.cells];
+  for (const c of shown) rows.set(c.item, [...(rows.get(c.item) ?? []), c]);
   return (
     <>
       <h3 id={`grid-h-${runId}`}>Items × candidates</h3>
-      {cells.data.total > cells.data.cells.length && (
-        <p className="muted small-text">
-          The first {cells.data.cells.length} of {cells.data.total} cells.
+      {cells.data.total > shown.length && (
+        <p className="muted small-text" aria-live="polite">
+          The first {shown.length} of {cells.data.total} cells.
         </p>
       )}
       <ScrollBox className="table-wrap" label="Experiment grid">
@@ -85,6 +118,20 @@ export function ExperimentGrid({
           </tbody>
         </table>
       </ScrollBox>
+      {more.next && (
+        <p>
+          <button type="button" className="secondary" onClick={showMore} disabled={more.loading}>
+            {more.loading
+              ? 'Loading cells…'
+              : `Show ${plural(Math.min(pageSize, cells.data.total - shown.length), 'more cell')}`}
+          </button>
+        </p>
+      )}
+      {more.error && (
+        <p className="error" role="alert">
+          {more.error}
+        </p>
+      )}
     </>
   );
 }

@@ -13,7 +13,7 @@ const ms = (v: number | undefined) => (v === undefined ? '—' : `${v} ms`);
  * An experiment's candidates side by side (pass rate, approval, cost, latency), the recommendation, and its
  * items × candidates grid (any two of its images go to the A/B comparison through `onPick`).
  */
-export function Experiments({ onPick }: { onPick?: PickSide }) {
+export function Experiments({ onPick, gridPage }: { onPick?: PickSide; gridPage?: number }) {
   const { clients } = useApp();
   const runs = useLoad((signal) => clients.batches.listRuns({ kind: 'experiment' }, { signal }), [clients]);
   const [chosen, setChosen] = useState('');
@@ -70,12 +70,20 @@ export function Experiments({ onPick }: { onPick?: PickSide }) {
           {report.error}
         </p>
       )}
-      {report.data && <ReportView report={report.data} onPick={onPick} />}
+      {report.data && <ReportView report={report.data} onPick={onPick} gridPage={gridPage} />}
     </section>
   );
 }
 
-function ReportView({ report, onPick }: { report: ExperimentReport; onPick?: PickSide }) {
+function ReportView({
+  report,
+  onPick,
+  gridPage,
+}: {
+  report: ExperimentReport;
+  onPick?: PickSide;
+  gridPage?: number | undefined;
+}) {
   const rec = report.recommended;
   return (
     <div className="experiment">
@@ -167,7 +175,12 @@ function ReportView({ report, onPick }: { report: ExperimentReport; onPick?: Pic
           ))}
         </ul>
       )}
-      <ExperimentGrid runId={report.runId} candidates={report.candidates} onPick={onPick} />
+      <ExperimentGrid
+        runId={report.runId}
+        candidates={report.candidates}
+        onPick={onPick}
+        pageSize={gridPage}
+      />
     </div>
   );
 }

@@ -11,6 +11,9 @@ export function Compare() {
   const location = useLocation();
   const a = location.searchParams.get('a') ?? '';
   const b = location.searchParams.get('b') ?? '';
+  // `?cells=N`: grid cells per page (1–1000, default 300).
+  const cells = Number(location.searchParams.get('cells'));
+  const gridPage = Number.isInteger(cells) && cells >= 1 && cells <= 1000 ? cells : undefined;
   const [draft, setDraft] = useState({ a, b });
   const [split, setSplit] = useState(50);
   const left = useLoad(
@@ -104,6 +107,7 @@ export function Compare() {
       )}
       {(!a || !b) && <p className="muted">Enter two image IDs (the list suggests your latest images).</p>}
       <Experiments
+        {...(gridPage !== undefined && { gridPage })}
         onPick={(side, id) => {
           const next = { a, b, [side]: id };
           setDraft(next);
