@@ -1,4 +1,6 @@
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
+import { startFetchLoop } from '../jobs/fetch-loop.ts';
+import { attemptOf } from '../jobs/worker.ts';
 import { ensureFinetuneQueue, FINETUNE_QUEUE, FinetuneQueue, type FinetuneStepJob } from './queue.ts';
 import type { FinetuneService } from './service.ts';
 
@@ -41,72 +43,40 @@ export async function startFinetuneJobs(options: FinetuneJobsOptions): Promise<F
   }
   for (const job of await service.repo.unfinished()) await queue.schedule(job.id, 0);
 
-  const concurrency = options.concurrency ?? 4;
-  const pollMs = options.pollMs ?? 500;
   const abort = new AbortController();
-  const inflight = new Set<Promise<void>>();
-  let stopping = false;
-  let wake: (() => void) | undefined;
-
   const runOne = async (job: JobWithMetadata<FinetuneStepJob>) => {
     const id = job.data.finetuneId;
-    const heartbeat = setInterval(() => void boss.touch(FINETUNE_QUEUE, [job.id]).catch(() => {}), 10_000);
+    const heartbeat = setInterval(
+      () => void boss.touch(FINETUNE_QUEUE, [attemptOf(job)]).catch(() => {}),
+      10_000,
+    );
     heartbeat.unref();
     try {
       const nextMs = await service.advance(id, abort.signal);
       await options.onStep?.(id);
       if (nextMs !== undefined) await queue.schedule(id, nextMs);
-      await boss.complete(FINETUNE_QUEUE, job.id);
+      await boss.complete(FINETUNE_QUEUE, attemptOf(job));
     } catch (error) {
       // The database failed, or this worker is stopping mid-step: pg-boss retries the step.
       await boss
-        .fail(FINETUNE_QUEUE, job.id, { reason: String((error as Error).message).slice(0, 300) })
+        .fail(FINETUNE_QUEUE, attemptOf(job), { reason: String((error as Error).message).slice(0, 300) })
         .catch(() => {});
     } finally {
       clearInterval(heartbeat);
     }
   };
 
-  const loop = async () => {
-    while (!stopping) {
-      const free = concurrency - inflight.size;
-      if (free <= 0) {
-        await Promise.race(inflight);
-        continue;
-      }
-      let jobs: JobWithMetadata<FinetuneStepJob>[] = [];
-      try {
-        jobs = await boss.fetch<FinetuneStepJob>(FINETUNE_QUEUE, { batchSize: free, includeMetadata: true });
-      } catch {
-        jobs = [];
-      }
-      for (const job of jobs) {
-        const p: Promise<void> = runOne(job).finally(() => inflight.delete(p));
-        inflight.add(p);
-      }
-      if (jobs.length === 0 && !stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    }
-  };
-  const looping = loop();
+  const pollMs = options.pollMs ?? 500;
+  const loop = startFetchLoop({
+    concurrency: options.concurrency ?? 4,
+    fetch: (max) => boss.fetch<FinetuneStepJob>(FINETUNE_QUEUE, { batchSize: max, includeMetadata: true }),
+    run: runOne,
+    idleMs: () => pollMs,
+  });
 
   return {
     async stop(graceMs = 30_000) {
-      stopping = true;
-      wake?.();
-      await looping;
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([Promise.allSettled([...inflight]), grace]);
-      abort.abort();
-      await Promise.allSettled([...inflight]);
+      await loop.stop(graceMs, () => abort.abort());
       if (service.scheduler === queue) service.attachScheduler(undefined);
     },
   };

@@ -8,6 +8,7 @@ import type { ImageService } from '../server/image-service.ts';
 import { CELL_QUEUE, DEAD_QUEUE, ECONOMY_QUEUE } from './boss.ts';
 import { type CellJob, type CellOutcome, CellRunner, errorJson } from './cell-runner.ts';
 import type { EconomyJob, EconomyRunner } from './economy.ts';
+import { startFetchLoop } from './fetch-loop.ts';
 import type { BucketLimit } from './provider-bucket.ts';
 
 export interface WorkerOptions {
@@ -75,11 +76,8 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     concurrency: (provider) => limits(provider).concurrency,
   });
   const boss = options.boss;
-  const inflight = new Set<Promise<void>>();
   const abort = new AbortController();
-  let stopping = false;
   let processed = 0;
-  let wake: (() => void) | undefined;
 
   // Jobs in flight, touched (pg-boss heartbeats) with the cells' and provider slots' lease renewals. Every
   // settle and touch names the attempt it fetched ({ id, retryCount }): pg-boss fences it to that attempt,
@@ -164,78 +162,40 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     await settle(job, outcome).catch(() => {});
   };
 
-  const loop = async () => {
-    // Bounded by `stopping`: each pass either starts jobs, waits for one to finish, or sleeps pollMs.
-    while (!stopping) {
-      const free = concurrency - inflight.size;
-      if (free <= 0) {
-        await Promise.race(inflight);
-        continue;
-      }
-      let jobs: JobWithMetadata<CellJob>[] = [];
-      try {
-        jobs = await boss.fetch<CellJob>(CELL_QUEUE, {
-          batchSize: free,
-          includeMetadata: true,
-          groupConcurrency: { default: 8, tiers },
-        });
-      } catch {
-        jobs = [];
-      }
-      for (const job of jobs) {
-        const p: Promise<void> = runOne(job).finally(() => inflight.delete(p));
-        inflight.add(p);
-      }
-      if (jobs.length === 0 && !stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, inflight.size > 0 ? Math.min(pollMs, 50) : pollMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    }
-  };
+  const cells = startFetchLoop({
+    concurrency,
+    fetch: (max) =>
+      boss.fetch<CellJob>(CELL_QUEUE, {
+        batchSize: max,
+        includeMetadata: true,
+        groupConcurrency: { default: 8, tiers },
+      }),
+    run: runOne,
+    // With cells still running, look again soon: a finished one frees room for the next.
+    idleMs: (running) => (running > 0 ? Math.min(pollMs, 50) : pollMs),
+  });
   // Economy runs: one step at a time (submit, or one poll of a provider batch), rescheduled through the queue.
-  const economyLoop = async () => {
-    const economy = options.economy;
-    if (!economy) return;
-    while (!stopping) {
-      let jobs: JobWithMetadata<EconomyJob>[] = [];
-      try {
-        jobs = await boss.fetch<EconomyJob>(ECONOMY_QUEUE, { batchSize: 1, includeMetadata: true });
-      } catch {
-        jobs = [];
-      }
-      for (const job of jobs) {
+  const economy = options.economy;
+  const economySteps =
+    economy &&
+    startFetchLoop({
+      concurrency: 1,
+      fetch: (max) => boss.fetch<EconomyJob>(ECONOMY_QUEUE, { batchSize: max, includeMetadata: true }),
+      run: async (job: JobWithMetadata<EconomyJob>) => {
         try {
           const next = await economy.step(job.data);
           if (next) {
             await boss.sendAfter(ECONOMY_QUEUE, next.next, null, Math.max(1, Math.ceil(next.afterMs / 1000)));
           }
-          await boss.complete(ECONOMY_QUEUE, job.id);
+          await boss.complete(ECONOMY_QUEUE, attemptOf(job));
         } catch (error) {
           await boss
-            .fail(ECONOMY_QUEUE, job.id, { reason: String((error as Error).message).slice(0, 300) })
+            .fail(ECONOMY_QUEUE, attemptOf(job), { reason: String((error as Error).message).slice(0, 300) })
             .catch(() => {});
         }
-      }
-      if (jobs.length === 0 && !stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs);
-          economyWake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        economyWake = undefined;
-      }
-    }
-  };
-  let economyWake: (() => void) | undefined;
-  const looping = Promise.all([loop(), economyLoop()]);
+      },
+      idleMs: () => pollMs,
+    });
 
   return {
     owner,
@@ -243,21 +203,21 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
       return processed;
     },
     async stop(graceMs = 30_000) {
-      stopping = true;
-      wake?.();
-      economyWake?.();
-      await looping;
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([Promise.allSettled([...inflight]), grace]);
-      abort.abort();
-      await Promise.allSettled([...inflight]);
+      await Promise.all([
+        cells.stop(graceMs, () => abort.abort()),
+        economySteps?.stop(graceMs, () => abort.abort()),
+      ]);
       await flushCompletes();
       clearInterval(renewTimer);
     },
   };
 }
 
-const attemptOf = (job: JobWithMetadata<unknown>): JobAttempt => ({ id: job.id, retryCount: job.retryCount });
+/** The attempt a fetched job is (pg-boss fences a settle or heartbeat naming it to that attempt). */
+export const attemptOf = (job: JobWithMetadata<unknown>): JobAttempt => ({
+  id: job.id,
+  retryCount: job.retryCount,
+});
 
 const COMPLETE_BATCH = 50;
 const COMPLETE_DELAY_MS = 25;

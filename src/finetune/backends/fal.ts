@@ -10,6 +10,7 @@ import {
 import { QueueStatusSchema, QueueSubmitSchema } from '../../providers/fal/wire.ts';
 import { insertTrigger } from '../registry.ts';
 import type { Finetune } from '../types.ts';
+import { trainingHttpError } from './http-error.ts';
 import type { TrainingBackend, TrainingContext, TrainingStatus } from './types.ts';
 
 export const DEFAULT_FAL_REST_BASE_URL = 'https://rest.fal.ai';
@@ -114,21 +115,7 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
   const detail = (data: unknown) =>
     fastApiMessage(data) ?? (typeof data === 'string' ? data.slice(0, 300) : 'no detail');
   const fail = (what: string, r: { status: number; data: unknown }) =>
-    new PixelError({
-      code:
-        r.status === 401 || r.status === 403
-          ? 'unauthenticated'
-          : r.status === 404
-            ? 'not_found'
-            : r.status === 429
-              ? 'resource_exhausted'
-              : r.status >= 500
-                ? 'unavailable'
-                : 'failed_precondition',
-      provider: PROVIDER,
-      retryable: r.status === 429 || r.status >= 500,
-      message: `fal ${what} answered ${r.status}: ${detail(r.data)}`,
-    });
+    trainingHttpError(r.status, `fal ${what} answered ${r.status}: ${detail(r.data)}`, PROVIDER);
   const trainerFor = (base: string) => FAL_TRAINERS.find((t) => t.base === base);
 
   /** The zip on fal's storage: initiate (keyed), then PUT the bytes to the signed URL (no key). */

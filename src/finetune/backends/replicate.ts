@@ -1,4 +1,5 @@
 import { PixelError } from '../../protocol/errors.ts';
+import { trainingHttpError } from './http-error.ts';
 import type { TrainingBackend, TrainingContext, TrainingStatus } from './types.ts';
 
 export interface ReplicateTrainingConfig {
@@ -54,21 +55,11 @@ export function createReplicateTrainingBackend(config: ReplicateTrainingConfig):
     return { status: res.status, data };
   };
   const fail = (what: string, r: { status: number; data: Record<string, unknown> }) =>
-    new PixelError({
-      code:
-        r.status === 401
-          ? 'unauthenticated'
-          : r.status === 404
-            ? 'not_found'
-            : r.status === 429
-              ? 'resource_exhausted'
-              : r.status >= 500
-                ? 'unavailable'
-                : 'failed_precondition',
-      provider: 'replicate',
-      retryable: r.status === 429 || r.status >= 500,
-      message: `Replicate ${what} answered ${r.status}: ${String(r.data.detail ?? r.data.title ?? 'no detail')}`,
-    });
+    trainingHttpError(
+      r.status,
+      `Replicate ${what} answered ${r.status}: ${String(r.data.detail ?? r.data.title ?? 'no detail')}`,
+      'replicate',
+    );
 
   return {
     name: 'replicate',

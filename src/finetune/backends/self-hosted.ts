@@ -1,4 +1,5 @@
 import { PixelError } from '../../protocol/errors.ts';
+import { trainingHttpError } from './http-error.ts';
 import type { TrainingBackend, TrainingContext, TrainingStatus } from './types.ts';
 
 /**
@@ -43,16 +44,10 @@ export function createSelfHostedTrainingBackend(config: SelfHostedTrainingConfig
     }
     const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (!res.ok) {
-      throw new PixelError({
-        code:
-          res.status === 401 || res.status === 403
-            ? 'unauthenticated'
-            : res.status >= 500
-              ? 'unavailable'
-              : 'failed_precondition',
-        retryable: res.status === 429 || res.status >= 500,
-        message: `the self-hosted trainer answered ${res.status} to ${method} ${path}: ${String(data.error ?? 'no error given')}`,
-      });
+      throw trainingHttpError(
+        res.status,
+        `the self-hosted trainer answered ${res.status} to ${method} ${path}: ${String(data.error ?? 'no error given')}`,
+      );
     }
     return data;
   };
