@@ -14,7 +14,14 @@ import { evaluateFinetune } from './evaluate.ts';
 import { learnTune, measureLook } from './learn.ts';
 import type { FinetuneRegistry } from './registry.ts';
 import { FinetuneRepo } from './repo.ts';
-import { BACKENDS, type BackendName, type DatasetLook, type Finetune, TERMINAL_STATES } from './types.ts';
+import {
+  BACKENDS,
+  type BackendName,
+  type DatasetLook,
+  type Finetune,
+  INSTANT_BACKENDS,
+  TERMINAL_STATES,
+} from './types.ts';
 
 export interface FinetuneServiceDeps {
   db: Db;
@@ -62,6 +69,8 @@ export interface StartInput {
   /** The class noun next to the trigger ("TOK ribeye steak"); default the dataset's category. */
   classNoun?: string;
   steps?: number;
+  /** With the `import` backend: the LoRA to register (a file name on the base's host, or a URL on fal). */
+  lora?: string;
   params?: Record<string, unknown>;
 }
 
@@ -99,7 +108,7 @@ export class FinetuneService {
   }
 
   #pollMs(backend: BackendName): number {
-    return this.#deps.pollMs?.(backend) ?? (backend === 'sketch' ? 0 : 15_000);
+    return this.#deps.pollMs?.(backend) ?? (INSTANT_BACKENDS.has(backend) ? 0 : 15_000);
   }
 
   get repo(): FinetuneRepo {
@@ -145,14 +154,17 @@ export class FinetuneService {
         message: `the ${backend.name} backend cannot fine-tune ${base.id}`,
       });
     }
-    const steps = input.steps ?? 1000;
-    if (!Number.isInteger(steps) || steps < 1 || steps > 100_000) {
+    // An imported LoRA is not trained here: no steps.
+    const steps = backend.name === 'import' ? 0 : (input.steps ?? 1000);
+    if (backend.name !== 'import' && (!Number.isInteger(steps) || steps < 1 || steps > 100_000)) {
       throw new PixelError({
         code: 'invalid_argument',
         field: 'steps',
         message: `steps must be an integer from 1 to 100000, got ${steps}`,
       });
     }
+    const params = { ...input.params, ...(input.lora !== undefined && { lora: input.lora }), steps };
+    backend.checkParams?.(base.id, params);
     const dataset = await this.#deps.datasets.get(input.team, input.dataset);
     const name = checkName('name', input.name ?? dataset.name);
     const classNoun = (input.classNoun ?? dataset.category).trim();
@@ -173,7 +185,7 @@ export class FinetuneService {
         backend: backend.name,
         trigger: input.trigger,
         classNoun,
-        params: { ...input.params, steps },
+        params,
       },
       this.#clock.now(),
     );

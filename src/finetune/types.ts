@@ -11,8 +11,10 @@ export const FINETUNE_STATES = [
 export type FinetuneState = (typeof FINETUNE_STATES)[number];
 export const TERMINAL_STATES: ReadonlySet<FinetuneState> = new Set(['succeeded', 'failed', 'cancelled']);
 
-export const BACKENDS = ['sketch', 'replicate', 'fal', 'self-hosted'] as const;
+export const BACKENDS = ['sketch', 'replicate', 'fal', 'self-hosted', 'import'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+/** Backends that answer at once (nothing trains at a provider): their jobs are looked at again without waiting. */
+export const INSTANT_BACKENDS: ReadonlySet<BackendName> = new Set(['sketch', 'import']);
 
 /** What inference needs from a finished training, by backend. */
 export type Weights =

@@ -9,6 +9,7 @@ import { buildJudge, envConnections } from '../quality/gate/judge-factory.ts';
 import { createInspectJudge } from '../quality/inspect/inspect.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { falTrainingFromEnv } from './backends/fal.ts';
+import { createImportBackend } from './backends/import.ts';
 import { replicateTrainingFromEnv } from './backends/replicate.ts';
 import { selfHostedTrainingFromEnv } from './backends/self-hosted.ts';
 import { createSketchTuneBackend } from './backends/sketch.ts';
@@ -18,7 +19,7 @@ import { FinetuneDatasets } from './datasets.ts';
 import type { FinetuneRegistry } from './registry.ts';
 import { FinetuneRepo } from './repo.ts';
 import { FinetuneService } from './service.ts';
-import type { BackendName } from './types.ts';
+import { type BackendName, INSTANT_BACKENDS } from './types.ts';
 
 /**
  * The adapters with fine-tune inference routes added: `pixel/sketch-tune` models are drawn by pixel/sketch
@@ -40,9 +41,12 @@ export function withFinetuneAdapters(
   return out;
 }
 
-/** The training backends this host has: the offline one always; Replicate when its token and owner are set; fal when FAL_KEY is set; the self-hosted contract when its URL is set. */
+/** The training backends this host has: the offline one and `import` always; Replicate when its token and owner are set; fal when FAL_KEY is set; the self-hosted contract when its URL is set. */
 export function finetuneBackendsFromEnv(env: NodeJS.ProcessEnv): Map<BackendName, TrainingBackend> {
-  const backends = new Map<BackendName, TrainingBackend>([['sketch', createSketchTuneBackend()]]);
+  const backends = new Map<BackendName, TrainingBackend>([
+    ['sketch', createSketchTuneBackend()],
+    ['import', createImportBackend()],
+  ]);
   const replicate = replicateTrainingFromEnv(env);
   if (replicate) backends.set('replicate', replicate);
   const fal = falTrainingFromEnv(env);
@@ -94,7 +98,7 @@ export async function composeFinetunes(deps: {
     ...(margin !== undefined && { margin }),
     ...(minWinRate !== undefined && { minWinRate }),
     ...(pollMs !== undefined && {
-      pollMs: (backend: BackendName) => (backend === 'sketch' ? 0 : pollMs),
+      pollMs: (backend: BackendName) => (INSTANT_BACKENDS.has(backend) ? 0 : pollMs),
     }),
   });
   return { registry: deps.registry, datasets, service };

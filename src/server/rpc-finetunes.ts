@@ -123,6 +123,7 @@ export function finetuneServiceImpl(deps: {
           ...(req.classNoun !== undefined && { classNoun: req.classNoun }),
           ...(req.name !== undefined && { name: req.name }),
           ...(req.steps !== undefined && { steps: req.steps }),
+          ...(req.lora !== undefined && { lora: req.lora }),
         }),
       );
     },

@@ -564,6 +564,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`web UI in Chromium (${CHROMIUM})`, { tim
     expect(await seriousViolations(page)).toEqual([]);
     await shoot('fine-tunes');
 
+    // Importing a LoRA trained elsewhere asks for the LoRA instead of steps; the server's refusal is shown.
+    await page.getByLabel('Backend').selectOption('import');
+    expect(await page.getByLabel(/^Steps/).count()).toBe(0);
+    await page.getByLabel('Base model').fill('fal/fal-ai/flux/dev');
+    await page.getByLabel(/^LoRA/).fill('not-a-url');
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    await poll(() =>
+      page.getByRole('alert').filter({ hasText: 'the URL of its safetensors file' }).count(),
+    ).toBe(1);
+
     // A trained version opens in the playground, ready to generate with.
     await v1.getByRole('link', { name: 'Try ft/ube-cakes/v1 in the playground' }).click();
     await poll(() => page.getByLabel('Model', { exact: true }).inputValue()).toBe('ft/ube-cakes/v1');

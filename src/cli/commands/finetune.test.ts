@@ -105,5 +105,45 @@ describe('pixel finetune', () => {
     expect(refused.stderr).toMatch(
       /^pixel: menu\.png is not an image sharp can read .*\[images\.menu\.png\] \(invalid_argument\)\n$/,
     );
+
+    // A LoRA trained elsewhere: registered with --backend import; without --lora, refused naming the field.
+    const noLora = await runCli(env, [
+      'finetune',
+      'start',
+      '--dataset',
+      'ube-cakes',
+      '--backend',
+      'import',
+      '--base',
+      'comfyui/sdxl',
+      '--trigger',
+      'TOK',
+    ]);
+    expect(noLora.code).toBe(2);
+    expect(noLora.stderr).toMatch(/needs the LoRA to register.*\[lora\] \(invalid_argument\)/);
+    const imported = await runCli(env, [
+      'finetune',
+      'start',
+      '--dataset',
+      'ube-cakes',
+      '--backend',
+      'import',
+      '--base',
+      'comfyui/sdxl',
+      '--trigger',
+      'TOK',
+      '--name',
+      'ube-lora',
+      '--lora',
+      'ube_cake_v3.safetensors',
+      '--json',
+    ]);
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout).finetune).toMatchObject({
+      name: 'ube-lora',
+      backend: 'import',
+      state: 'queued',
+      params: { lora: 'ube_cake_v3.safetensors' },
+    });
   }, 400_000);
 });

@@ -129,12 +129,19 @@ export function registerFinetune(program: Command): void {
       'queue a training job; a succeeded job is served as ft/<name>/vN, and as ft/<name> once promoted',
     )
     .requiredOption('--dataset <name>', 'the training dataset')
-    .requiredOption('--backend <backend>', 'sketch (offline placeholder), replicate, fal or self-hosted')
+    .requiredOption(
+      '--backend <backend>',
+      'sketch (offline placeholder), replicate, fal, self-hosted, or import (a LoRA trained elsewhere: --lora)',
+    )
     .requiredOption('--base <model>', 'the base model (pixel/sketch for the sketch backend)')
     .requiredOption('--trigger <token>', 'the rare token that names the product (TOK)')
     .option('--class <noun>', 'the class noun after the token (default: the dataset category)')
     .option('--name <name>', 'served as ft/<name> (default: the dataset name)')
     .option('--steps <n>', 'training steps', (v) => Number(v))
+    .option(
+      '--lora <name-or-url>',
+      'with --backend import: the LoRA file name on the a1111/comfyui host, or its safetensors URL on fal',
+    )
     .option(
       '--wait',
       'wait until it finishes (on embedded PGlite this process works it; otherwise a server or `pixel worker` does)',
@@ -150,6 +157,7 @@ export function registerFinetune(program: Command): void {
         class?: string;
         name?: string;
         steps?: number;
+        lora?: string;
         wait?: boolean;
         team: string;
         json?: boolean;
@@ -168,6 +176,7 @@ export function registerFinetune(program: Command): void {
                 ...(flags.class !== undefined && { classNoun: flags.class }),
                 ...(flags.name !== undefined && { name: flags.name }),
                 ...(flags.steps !== undefined && { steps: flags.steps }),
+                ...(flags.lora !== undefined && { lora: flags.lora }),
               });
               if (!flags.wait) return started;
               await untilFinished(service, [started.id]);

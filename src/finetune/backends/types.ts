@@ -27,6 +27,8 @@ export interface TrainingBackend {
   readonly name: Finetune['backend'];
   /** Base models this backend can fine-tune; a start with another base is refused naming it. */
   supportsBase(modelId: string): boolean;
+  /** Refuses a start's parameters this backend cannot use, naming the field (checked before the job exists). */
+  checkParams?(modelId: string, params: Record<string, unknown>): void;
   submit(context: TrainingContext): Promise<Record<string, unknown>>;
   poll(context: TrainingContext, external: Record<string, unknown>): Promise<TrainingStatus>;
   cancel(context: TrainingContext, external: Record<string, unknown>): Promise<void>;

@@ -14,6 +14,7 @@ const BACKENDS = [
   { value: 'replicate', label: 'replicate' },
   { value: 'fal', label: 'fal' },
   { value: 'self-hosted', label: 'self-hosted GPU box' },
+  { value: 'import', label: 'import (a LoRA trained elsewhere)' },
 ];
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** How often the page asks again while a job is queued, training or evaluating. */
@@ -288,6 +289,7 @@ function StartForm(props: {
   const [classNoun, setClassNoun] = useState('');
   const [name, setName] = useState('');
   const [steps, setSteps] = useState('');
+  const [lora, setLora] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const chosen = dataset || props.datasets[0] || '';
@@ -304,7 +306,7 @@ function StartForm(props: {
         trigger,
         ...(classNoun && { classNoun }),
         ...(name && { name }),
-        ...(steps && { steps: Number(steps) }),
+        ...(backend === 'import' ? { lora } : steps && { steps: Number(steps) }),
       });
       props.onStarted(job);
     } catch (e) {
@@ -371,19 +373,28 @@ function StartForm(props: {
           </label>
           <input id="ft-name" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="ft-steps">
-            Steps <span className="required">(default 1000)</span>
-          </label>
-          <input
-            id="ft-steps"
-            type="number"
-            min={1}
-            max={100000}
-            value={steps}
-            onChange={(e) => setSteps(e.target.value)}
-          />
-        </div>
+        {backend === 'import' ? (
+          <div className="field">
+            <label htmlFor="ft-lora">
+              LoRA <span className="required">(file name on the a1111/comfyui host, or its URL on fal)</span>
+            </label>
+            <input id="ft-lora" required value={lora} onChange={(e) => setLora(e.target.value)} />
+          </div>
+        ) : (
+          <div className="field">
+            <label htmlFor="ft-steps">
+              Steps <span className="required">(default 1000)</span>
+            </label>
+            <input
+              id="ft-steps"
+              type="number"
+              min={1}
+              max={100000}
+              value={steps}
+              onChange={(e) => setSteps(e.target.value)}
+            />
+          </div>
+        )}
       </div>
       {error && (
         <p className="error" role="alert">
