@@ -88,6 +88,7 @@ export class FinetuneService {
   readonly #repo: FinetuneRepo;
   readonly #clock: Clock;
   readonly #owner = `ftw_${randomUUID()}`;
+
   readonly #retryMs: number;
   #scheduler: FinetuneScheduler | undefined;
 
@@ -222,11 +223,31 @@ export class FinetuneService {
     }
     const requested = await this.#repo.requestCancel(id, this.#clock.now());
     if (requested) {
-      const outcome = await this.#stepOnce(requested, signal);
-      // A provider hiccup: the job's next queue step cancels it.
-      if (outcome.retry) await this.#scheduler?.schedule(id, 0).catch(() => {});
+      if (requested.state === 'training' && !this.#deps.backends.has(requested.backend) && this.#scheduler) {
+        // This process cannot reach the provider: a queue worker that can stops the training.
+        await this.#scheduler.schedule(id, 0);
+      } else {
+        const outcome = await this.#stepOnce(requested, signal);
+        // A provider hiccup: the job's next queue step cancels it.
+        if (outcome.retry) await this.#scheduler?.schedule(id, 0).catch(() => {});
+      }
     }
     return this.#repo.mustGet(id);
+  }
+
+  /**
+   * Fails a job whose step kept failing for a reason that is not the provider's (the queue's last attempt):
+   * the error says what happened, so the job does not sit in its state for ever.
+   */
+  async giveUp(id: string, reason: string): Promise<void> {
+    const job = await this.#repo.get(id);
+    if (!job || TERMINAL_STATES.has(job.state)) return;
+    await this.#repo.advance(
+      id,
+      job.state,
+      { state: 'failed', error: `gave up after repeated errors: ${reason}` },
+      this.#clock.now(),
+    );
   }
 
   /**
@@ -267,11 +288,14 @@ export class FinetuneService {
     let outcome: StepOutcome;
     if (leased) {
       const now = this.#clock.now();
-      const lease = await this.#repo.takeLease(id, job.state, this.#owner, now, now + LEASE_MS);
+      // One holder per step, not per process: a copy of this step handed out again (its heartbeat lapsed)
+      // to this same process must not share the lease.
+      const holder = `${this.#owner}:${randomUUID()}`;
+      const lease = await this.#repo.takeLease(id, job.state, holder, now, now + LEASE_MS);
       // Another worker is on it: look again when its lease would lapse (it schedules the next step itself).
       if (!lease.taken) return Math.max(1000, lease.untilMs - now);
       const renew = setInterval(
-        () => void this.#repo.renewLease(id, this.#owner, this.#clock.now() + LEASE_MS).catch(() => {}),
+        () => void this.#repo.renewLease(id, holder, this.#clock.now() + LEASE_MS).catch(() => {}),
         LEASE_MS / 4,
       );
       renew.unref();
@@ -279,7 +303,7 @@ export class FinetuneService {
         outcome = await this.#stepOnce(job, signal);
       } finally {
         clearInterval(renew);
-        await this.#repo.releaseLease(id, this.#owner).catch(() => {});
+        await this.#repo.releaseLease(id, holder).catch(() => {});
       }
     } else {
       outcome = await this.#stepOnce(job, signal);
@@ -302,31 +326,54 @@ export class FinetuneService {
     const now = () => this.#clock.now();
     const backend = this.#deps.backends.get(job.backend);
     if (!backend) {
-      return {
-        job: await this.#repo.advance(
-          job.id,
-          job.state,
-          { state: 'failed', error: `the ${job.backend} backend is not available on this server` },
-          now(),
-        ),
-      };
+      // Asked to stop where nothing can reach the provider: stopped here, saying what may still run there.
+      const patch = job.cancelRequested
+        ? {
+            state: 'cancelled' as const,
+            ...(job.state === 'training' && {
+              error: `cancelled on a server without the ${job.backend} backend: the training there was not stopped`,
+            }),
+          }
+        : { state: 'failed' as const, error: `the ${job.backend} backend is not available on this server` };
+      return { job: await this.#repo.advance(job.id, job.state, patch, now()) };
     }
     try {
       const context = await this.#context(job, signal);
       if (job.cancelRequested) {
-        if (job.state === 'training' && job.external) await backend.cancel(context, job.external);
-        const cancelled = await this.#repo.advance(job.id, job.state, { state: 'cancelled' }, now());
+        let refused: string | undefined;
+        if (job.state === 'training' && job.external) {
+          try {
+            await backend.cancel(context, job.external);
+          } catch (error) {
+            // A provider that refuses for good (not a hiccup): the job is stopped here all the same, saying so.
+            if (!PixelError.isInstance(error) || error.retryable || signal?.aborted) throw error;
+            refused = `cancelled here, but ${job.backend} refused to stop the training: ${error.message}`;
+          }
+        }
+        const cancelled = await this.#repo.advance(
+          job.id,
+          job.state,
+          { state: 'cancelled', ...(refused && { error: refused }) },
+          now(),
+        );
         if (cancelled) await this.#deps.registry.refresh(this.#repo);
         return { job: cancelled };
       }
       if (job.state === 'queued') {
         const external = await backend.submit(context);
-        const next = await this.#repo.advance(
-          job.id,
-          'queued',
-          { state: 'training', external, progress: 0 },
-          now(),
-        );
+        let next: Finetune | undefined;
+        try {
+          next = await this.#repo.advance(
+            job.id,
+            'queued',
+            { state: 'training', external, progress: 0 },
+            now(),
+          );
+        } catch (error) {
+          // The training started but its handle could not be saved: stop it, so the retried step's is the only one.
+          await backend.cancel(context, external).catch(() => {});
+          throw error;
+        }
         // Cancelled while the submission was on its way: stop the training it started.
         if (!next) await backend.cancel(context, external).catch(() => {});
         return { job: next };
@@ -378,7 +425,10 @@ export class FinetuneService {
       if (signal?.aborted) throw error;
       // A provider hiccup (network, 429, 5xx): the next step tries again.
       if (PixelError.isInstance(error) && error.retryable) return { retry: true };
-      const message = error instanceof Error ? error.message : String(error);
+      // Not an answer from a provider or a refusal of the job (the database, the blob store): the queue
+      // retries the step with backoff, and its last attempt gives the job up (giveUp).
+      if (!PixelError.isInstance(error)) throw error;
+      const message = error.message;
       return { job: await this.#repo.advance(job.id, job.state, { state: 'failed', error: message }, now()) };
     }
   }

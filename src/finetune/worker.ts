@@ -57,10 +57,13 @@ export async function startFinetuneJobs(options: FinetuneJobsOptions): Promise<F
       if (nextMs !== undefined) await queue.schedule(id, nextMs);
       await boss.complete(FINETUNE_QUEUE, attemptOf(job));
     } catch (error) {
-      // The database failed, or this worker is stopping mid-step: pg-boss retries the step.
-      await boss
-        .fail(FINETUNE_QUEUE, attemptOf(job), { reason: String((error as Error).message).slice(0, 300) })
-        .catch(() => {});
+      // The database failed, or this worker is stopping mid-step: pg-boss retries the step. Its last
+      // attempt gives the job up, so it does not stay unfinished with no step left on the queue.
+      const reason = String((error as Error).message).slice(0, 300);
+      if (job.retryCount >= job.retryLimit && !abort.signal.aborted) {
+        await service.giveUp(id, reason).catch(() => {});
+      }
+      await boss.fail(FINETUNE_QUEUE, attemptOf(job), { reason }).catch(() => {});
     } finally {
       clearInterval(heartbeat);
     }

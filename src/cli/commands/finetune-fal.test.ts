@@ -67,7 +67,15 @@ describe('pixel finetune start --backend fal', () => {
       ],
       240_000,
     );
-    expect(started.stderr).toBe('');
+    // Only progress lines on stderr (no warning, no key): the states it was seen in, in lifecycle order.
+    const order = ['queued', 'training', 'evaluating', 'succeeded'];
+    const seen = started.stderr
+      .trim()
+      .split('\n')
+      .map((l) => order.indexOf(l.split(' ').at(-1)!));
+    expect(seen.at(-1)).toBe(3);
+    expect(seen.every((state, i) => state >= 0 && (i === 0 || state > seen[i - 1]!))).toBe(true);
+    expect(started.stderr).not.toContain('fal-cli-key');
     const job = JSON.parse(started.stdout).finetune;
     expect(job).toMatchObject({ state: 'succeeded', backend: 'fal', baseModel: 'fal/fal-ai/flux/dev' });
     expect(job.evaluation.baseModel).toBe('fal/fal-ai/flux/dev');

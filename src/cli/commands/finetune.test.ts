@@ -64,6 +64,10 @@ describe('pixel finetune', () => {
     const job = JSON.parse(started.stdout).finetune;
     expect(job).toMatchObject({ state: 'succeeded', promoted: true, trigger: 'TOK', classNoun: 'ube cake' });
     expect(job.evaluation.passed).toBe(true);
+    // Off a terminal, --wait says each state the job passes through on stderr, ending with the finished one.
+    const states = started.stderr.trim().split('\n');
+    expect(states.at(-1)).toBe('ft/ube-cakes/v1 [####################] 100% succeeded');
+    expect(states.every((l) => /^ft\/ube-cakes\/v1 \[[#.]{20}\] \d+% [a-z]+$/.test(l))).toBe(true);
 
     const status = await runCli(env, ['finetune', 'status', job.id]);
     expect(status.code).toBe(0);

@@ -179,6 +179,11 @@ export function registerFinetune(program: Command): void {
                 ...(flags.lora !== undefined && { lora: flags.lora }),
               });
               if (!flags.wait) return started;
+              if (platform.db.kind !== 'pglite') {
+                process.stderr.write(
+                  'pixel: waiting for a server or `pixel worker` on this database to run it (Ctrl-C stops waiting, not the job)\n',
+                );
+              }
               await untilFinished(service, [started.id]);
               return service.get(started.id);
             }),
@@ -299,10 +304,33 @@ async function withJobs<T>(platform: Platform, worker: boolean, fn: () => Promis
 }
 
 /** Waits (watching the table every 500 ms) until every job named is succeeded, failed or cancelled. */
+/**
+ * Waits until every job is finished, showing each one's state and progress on stderr: a bar redrawn in place
+ * on a terminal, otherwise a line whenever a job's state changes.
+ */
 async function untilFinished(service: FinetuneService, ids: readonly string[]): Promise<void> {
+  const tty = process.stderr.isTTY === true;
+  const shown = new Map<string, string>();
   for (;;) {
     const jobs = await Promise.all(ids.map((id) => service.get(id)));
-    if (jobs.every((job) => TERMINAL_STATES.has(job.state))) return;
+    const line = jobs.map(jobProgress).join('  ');
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else {
+      for (const job of jobs) {
+        if (shown.get(job.id) !== job.state) process.stderr.write(`${jobProgress(job)}\n`);
+        shown.set(job.id, job.state);
+      }
+    }
+    if (jobs.every((job) => TERMINAL_STATES.has(job.state))) {
+      if (tty) process.stderr.write('\n');
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** `ft/<name>/v<N> [######....] 60% training`. */
+export function jobProgress(job: Finetune, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, job.progress)) * width);
+  return `${finetuneModelId(job.name, job.version)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(job.progress * 100)}% ${job.state}`;
 }

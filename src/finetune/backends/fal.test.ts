@@ -178,6 +178,49 @@ describe.each(TRAINERS)(
       expect(submits).toHaveLength(1);
     }, 120_000);
 
+    it('a completed training whose result keeps answering 5xx fails after three looks, not polled for ever', async () => {
+      const { fake, service, start, until } = await setup(trainer.base);
+      const training = await until(await start(), ['training']);
+      const id = String(training.external!.requestId);
+      // fal answers a request that failed on its side with the endpoint's 5xx, every time it is asked.
+      fake.trainings.get(id)!.result = { status: 503, body: { detail: 'Worker exited unexpectedly' } };
+      const done = await until(await service.get(training.id), ['failed', 'evaluating']);
+      expect(done.state).toBe('failed');
+      expect(done.error).toBe(
+        'fal training failed: its result answered 503 3 times: Worker exited unexpectedly',
+      );
+      const resultReads = fake.requests.filter(
+        (r) => r.method === 'GET' && r.path === `/${trainer.app}/requests/${id}`,
+      );
+      expect(resultReads).toHaveLength(3);
+    }, 120_000);
+
+    it('two copies of the submit step in one process make one submission (the row lease is per step)', async () => {
+      const { fake, service, start } = await setup(trainer.base);
+      const job = await start();
+      const waits = await Promise.all([service.advance(job.id), service.advance(job.id)]);
+      expect(fake.trainings.size).toBe(1);
+      expect(fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/cancel'))).toHaveLength(0);
+      expect((await service.get(job.id)).state).toBe('training');
+      // The copy that found the lease taken is told to look again later, not to go on at once.
+      expect(waits.some((ms) => ms !== undefined && ms >= 1000)).toBe(true);
+    }, 120_000);
+
+    it('cancelled on a server without FAL_KEY: the job ends cancelled, saying the training was not stopped', async () => {
+      const { fake, env, start, until } = await setup(trainer.base);
+      const training = await until(await start(), ['training']);
+      await env.platform.close();
+      const keyless = { PIXEL_DATA_DIR: env.dir };
+      const again = await composePlatform(platformConfigFromEnv(keyless), { env: keyless });
+      cleanups.push(() => again.close());
+      const done = await again.finetunes.service.cancel(training.id);
+      expect(done.state).toBe('cancelled');
+      expect(done.error).toBe(
+        'cancelled on a server without the fal backend: the training there was not stopped',
+      );
+      expect(fake.trainings.get(String(training.external!.requestId))!.cancelled).toBe(false);
+    }, 120_000);
+
     it('a failed training ends failed with fal’s error detail', async () => {
       const { fake, start, until } = await setup(trainer.base);
       fake.failNext('The archive holds no images');

@@ -26,6 +26,9 @@ export interface FalTrainer {
 }
 
 /** The two trainers: FLUX.1 [dev] fast LoRA training, and the FLUX.2 [dev] trainer (priced per step). */
+/** Looks at a completed training's result that answer 5xx before the job fails. */
+const RESULT_LOOKS = 3;
+
 export const FAL_TRAINERS: readonly FalTrainer[] = [
   {
     app: 'fal-ai/flux-lora-fast-training',
@@ -175,9 +178,21 @@ export function createFalTrainingBackend(config: FalTrainingConfig): TrainingBac
       }
       const url = parsed.data.response_url ?? String(external.responseUrl);
       const result = await call(url, { method: 'GET' });
-      if (result.status === 401 || result.status === 403 || result.status === 429 || result.status >= 500) {
-        throw fail('training result', result);
+      if (result.status === 429) throw fail('training result', result);
+      // fal answers a request that failed on its side with the endpoint's own 5xx, for good; a gateway
+      // hiccup looks the same, so a few looks are allowed (counted in the row) before the job fails.
+      if (result.status >= 500) {
+        const errors = Number(external.resultErrors ?? 0) + 1;
+        if (errors < RESULT_LOOKS) {
+          return { state: 'running', progress: 0.99, external: { ...external, resultErrors: errors } };
+        }
+        return {
+          state: 'failed',
+          error: `fal training failed: its result answered ${result.status} ${errors} times: ${detail(result.data)}`,
+          external,
+        };
       }
+      if (result.status === 401 || result.status === 403) throw fail('training result', result);
       if (result.status !== 200) {
         return { state: 'failed', error: `fal training failed: ${detail(result.data)}`, external };
       }
