@@ -122,18 +122,20 @@ export class ImageWriter {
     const committed = this.#db.transaction(async (tx) => {
       inserting = new ImageRepo(tx).insertMany(records);
       inserting.catch(() => {}); // judged once the transaction is over
-      // The fences queue behind the insert on the transaction's connection; a refused one rolls it all back.
+      const failed = (await Promise.allSettled(gates)).find((r) => r.status === 'rejected');
+      if (failed) {
+        await inserting.catch(() => {}); // no rollback while the insert runs
+        throw failed.reason;
+      }
+      // The fences last, once the blobs are stored: a fence locks its idempotency row until COMMIT, and
+      // holding it through a slow upload would stall that key's lease renewals. They queue behind the insert
+      // on the transaction's connection; a refused one rolls it all back.
       const fenced = (await Promise.allSettled(fences.map((f) => f(tx)))).find(
         (r) => r.status === 'rejected',
       );
       if (fenced) {
         await inserting.catch(() => {});
         throw fenced.reason;
-      }
-      const failed = (await Promise.allSettled(gates)).find((r) => r.status === 'rejected');
-      if (failed) {
-        await inserting.catch(() => {}); // no rollback while the insert runs
-        throw failed.reason;
       }
       // Not waiting for the insert's answer: COMMIT is queued right behind it (one round trip less).
       // If the insert failed, the database turns that COMMIT into a rollback.

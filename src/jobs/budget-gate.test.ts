@@ -63,6 +63,32 @@ describe('the team budget gate on PGlite', () => {
     fourth(0);
   });
 
+  it('holds at the same moment near the line count each other: only as many pass as the budget allows', async () => {
+    const clock = new ManualClock(NOW);
+    const gate = createBudgetCheck(db, clock);
+    await usage.setTeamBudget('rush', 10, NOW);
+    await spend('rush', 8, NOW);
+    const first = await gate.hold('rush');
+    await spend('rush', 0.5, NOW);
+    first(0.5);
+    // $8.50 spent, within 20 % of $10: every hold reads the spend again, and ten arrive at once.
+    clock.advance(1);
+    const holds = await Promise.allSettled(Array.from({ length: 10 }, () => gate.hold('rush')));
+    const passed = holds.filter((h) => h.status === 'fulfilled');
+    // $8.50 + 3 × $0.50 = $10: three fit, the fourth could pass the line.
+    expect(passed).toHaveLength(3);
+    for (const h of passed) (h as PromiseFulfilledResult<(cost: number | null) => void>).value(null);
+    // Released at no cost: three fit again.
+    const again = await Promise.allSettled(Array.from({ length: 5 }, () => gate.hold('rush')));
+    expect(again.filter((h) => h.status === 'fulfilled')).toHaveLength(3);
+  });
+
+  it('one gate per database and clock: every surface of a process shares its count', () => {
+    const clock = new ManualClock(NOW);
+    expect(createBudgetCheck(db, clock)).toBe(createBudgetCheck(db, clock));
+    expect(createBudgetCheck(db, new ManualClock(NOW))).not.toBe(createBudgetCheck(db, clock));
+  });
+
   it('a settled cost counts at once, without waiting for the spend to be read again', async () => {
     const clock = new ManualClock(NOW);
     const gate = createBudgetCheck(db, clock);

@@ -24,6 +24,7 @@ export interface BudgetCheck {
 }
 
 interface Entry {
+  /** When the spend was last read (ms; -Infinity before the first read). */
   at: number;
   budget: number | null;
   /** As read, plus the cost of every generation settled here since. */
@@ -32,47 +33,76 @@ interface Entry {
   inflight: number;
   /** Cost of this team's last generation here (the estimate for the ones in flight). */
   lastCost: number;
+  /** The read under way, shared by every check that needs it. */
+  reading?: Promise<void>;
+  /** Costs settled while `reading` was out (the read may not have seen them: counted on top, to be safe). */
+  settledDuringRead: number;
 }
+
+/** One gate per database and clock, so every surface of a process (RPC, REST, its batch worker) shares one count. */
+const gates = new WeakMap<object, WeakMap<object, BudgetCheck>>();
 
 /**
  * The monthly team budget gate. Teams without a budget cost one cached lookup. For a team with one, the
  * generations settled in this process add their cost at once, and the ones in flight count at the last
  * cost seen; the spend is read again every BUDGET_CACHE_MS, and before every generation once the team is
  * within BUDGET_NEAR_SHARE of its budget (so other processes' spend is seen at once where it matters).
- * What is left: generations in flight in other processes when the line is crossed.
+ * One entry per team is updated in place and one read runs at a time, so checks at the same moment all
+ * count each other. What is left: generations in flight in other processes when the line is crossed.
  */
 export function createBudgetCheck(db: Queryable, clock: Pick<Clock, 'now'> = Date): BudgetCheck {
+  const byClock = gates.get(db) ?? new WeakMap<object, BudgetCheck>();
+  gates.set(db, byClock);
+  const existing = byClock.get(clock);
+  if (existing) return existing;
+  const check = newBudgetCheck(db, clock);
+  byClock.set(clock, check);
+  return check;
+}
+
+function newBudgetCheck(db: Queryable, clock: Pick<Clock, 'now'>): BudgetCheck {
   const usage = new UsageRepo(db);
   const cache = new Map<string, Entry>();
 
-  const current = async (team: string): Promise<Entry> => {
+  const read = async (team: string, entry: Entry): Promise<void> => {
+    entry.settledDuringRead = 0;
     const now = clock.now();
-    const entry = cache.get(team);
-    const near =
-      entry !== undefined &&
-      entry.budget !== null &&
-      entry.budget - entry.spent <= entry.budget * BUDGET_NEAR_SHARE;
-    if (entry && now - entry.at <= BUDGET_CACHE_MS && !near) return entry;
     const budget = await usage.teamBudget(team);
     const spent = budget === null ? 0 : await usage.spentThisMonth(team, now);
-    // Read again: in-flight counts and the last cost carry over (the in-flight ones are not in `spent` yet).
-    const fresh: Entry = {
-      at: now,
-      budget,
-      spent,
-      inflight: entry?.inflight ?? 0,
-      lastCost: entry?.lastCost ?? 0,
-    };
-    cache.set(team, fresh);
-    if (cache.size > 10_000) {
-      for (const [key, old] of cache) {
-        if (old.inflight === 0) {
-          cache.delete(key);
-          break;
+    entry.budget = budget;
+    entry.spent = spent + entry.settledDuringRead;
+    entry.at = now;
+  };
+
+  const current = async (team: string): Promise<Entry> => {
+    let entry = cache.get(team);
+    if (!entry) {
+      entry = {
+        at: Number.NEGATIVE_INFINITY,
+        budget: null,
+        spent: 0,
+        inflight: 0,
+        lastCost: 0,
+        settledDuringRead: 0,
+      };
+      cache.set(team, entry);
+      if (cache.size > 10_000) {
+        for (const [key, old] of cache) {
+          if (old.inflight === 0 && !old.reading) {
+            cache.delete(key);
+            break;
+          }
         }
       }
     }
-    return fresh;
+    const near = entry.budget !== null && entry.budget - entry.spent <= entry.budget * BUDGET_NEAR_SHARE;
+    if (clock.now() - entry.at <= BUDGET_CACHE_MS && !near && !entry.reading) return entry;
+    const mine = entry;
+    mine.reading ??= read(team, mine).finally(() => {
+      mine.reading = undefined;
+    });
+    await mine.reading;
+    return mine;
   };
 
   const refuse = (team: string, entry: Entry): void => {
@@ -104,12 +134,11 @@ export function createBudgetCheck(db: Queryable, clock: Pick<Clock, 'now'> = Dat
     return (costUsd) => {
       if (settled) return;
       settled = true;
-      // The entry may have been read again meanwhile: settle on the one in the cache now.
-      const now = cache.get(team) ?? entry;
-      now.inflight = Math.max(0, now.inflight - 1);
+      entry.inflight = Math.max(0, entry.inflight - 1);
       if (costUsd !== null && costUsd > 0) {
-        now.spent += costUsd;
-        now.lastCost = costUsd;
+        entry.spent += costUsd;
+        entry.lastCost = costUsd;
+        if (entry.reading) entry.settledDuringRead += costUsd;
       }
     };
   };

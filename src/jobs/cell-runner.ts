@@ -127,6 +127,26 @@ export class CellRunner {
       if (cell.state === 'running') return { kind: 'busy' };
       return { kind: 'done', replayed: true };
     }
+    try {
+      return await this.#runClaimed(job, attempt, run, key, claimed.provider, signal);
+    } catch (error) {
+      // The database failed around the generation (the budget's reads, the item's): give the cell back, so
+      // the retry claims it rather than finding it `running` under this live worker until it runs out.
+      await this.runs.release(key, owner, 'pending', null, clock.now()).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** A claimed cell: the budgets, then the generation. */
+  async #runClaimed(
+    job: CellJob,
+    attempt: { final: boolean },
+    run: RunRecord,
+    key: CellKey,
+    provider: string,
+    signal: AbortSignal | undefined,
+  ): Promise<CellOutcome> {
+    const { clock, owner } = this.#deps;
     const budget = await this.#budgetCheck(run);
     if (budget === 'wait') {
       await this.runs.release(key, owner, 'pending', null, clock.now());
@@ -140,15 +160,13 @@ export class CellRunner {
       }
       return { kind: 'held', why: budget };
     }
-    // The team's budget counts this cell as in flight until its cost is known.
+    // The team's budget counts this cell as in flight until its cost is known (settled as soon as the
+    // generation returns; a cell that fails settles at no cost).
     const settleBudget = budget;
-    let spent: number | null = null;
     try {
-      return await this.#generate(job, attempt, run, key, claimed.provider, signal, (cost) => {
-        spent = cost;
-      });
+      return await this.#generate(job, attempt, run, key, provider, signal, settleBudget);
     } finally {
-      settleBudget(spent);
+      settleBudget(null);
     }
   }
 

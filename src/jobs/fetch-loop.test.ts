@@ -95,4 +95,38 @@ describe('startFetchLoop', () => {
     expect(graceOver).toBe(true);
     expect(finished).toBe(true);
   });
+
+  it('stop starts the grace at once even when every slot is taken by a job that does not end', async () => {
+    const q = queue(3);
+    const aborted = new AbortController();
+    let started = 0;
+    const allStarted = Promise.withResolvers<void>();
+    const loop = startFetchLoop({
+      concurrency: 2,
+      fetch: q.fetch,
+      run: async () => {
+        if (++started === 2) allStarted.resolve();
+        await new Promise<void>((resolve) => aborted.signal.addEventListener('abort', () => resolve()));
+      },
+      idleMs: () => 60_000,
+    });
+    await allStarted.promise;
+    // Both slots are held by jobs that only end when aborted: stop must still reach afterGrace.
+    await loop.stop(0, () => aborted.abort());
+    expect(started).toBe(2);
+    expect(q.left).toBe(1);
+  });
+
+  it('stop wakes a loop sleeping on an empty queue', async () => {
+    const q = queue(0);
+    const loop = startFetchLoop({
+      concurrency: 1,
+      fetch: q.fetch,
+      run: async () => {},
+      idleMs: () => 3_600_000,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(q.asked.length).toBeGreaterThan(0);
+    await loop.stop(0, () => {});
+  });
 });

@@ -22,14 +22,15 @@ export interface FetchLoop {
 export function startFetchLoop<T>(options: FetchLoopOptions<T>): FetchLoop {
   const running = new Set<Promise<void>>();
   let stopping = false;
-  let wake: (() => void) | undefined;
+  // Resolved by stop(): ends a wait for room or an idle sleep at once.
+  const stopped = Promise.withResolvers<void>();
 
   const loop = async () => {
     // Bounded by `stopping`: each pass either starts jobs, waits for one to finish, or sleeps.
     while (!stopping) {
       const free = options.concurrency - running.size;
       if (free <= 0) {
-        await Promise.race(running);
+        await Promise.race([...running, stopped.promise]);
         continue;
       }
       const jobs = await options.fetch(free).catch((): T[] => []);
@@ -41,14 +42,14 @@ export function startFetchLoop<T>(options: FetchLoopOptions<T>): FetchLoop {
         running.add(p);
       }
       if (jobs.length === 0 && !stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options.idleMs(running.size));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, options.idleMs(running.size));
+          }),
+          stopped.promise,
+        ]);
+        clearTimeout(timer);
       }
     }
   };
@@ -57,7 +58,7 @@ export function startFetchLoop<T>(options: FetchLoopOptions<T>): FetchLoop {
   return {
     async stop(graceMs, afterGrace) {
       stopping = true;
-      wake?.();
+      stopped.resolve();
       await looping;
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {

@@ -54,6 +54,45 @@ describe('ProviderSlots on PGlite', () => {
     expect(await live.inUse('p3')).toBe(2);
   });
 
+  it("a hold's release frees only its own row, not a later hold of the same slot by this worker", async () => {
+    const clock = new ManualClock(4_000_000);
+    const slots = new ProviderSlots(db, clock, { owner: 'stalled', leaseMs: 3_000 });
+    const first = await slots.tryAcquire('p6', 1, 'cell-1');
+    // The first hold stalls past its lease (no renewal); the same worker takes the slot for another cell.
+    clock.advance(3_500);
+    const second = await slots.tryAcquire('p6', 1, 'cell-2');
+    expect(second?.slot).toBe(first!.slot);
+    await first!.release();
+    expect(await slots.inUse('p6')).toBe(1);
+    expect(await slots.tryAcquire('p6', 1, 'cell-3')).toBeUndefined();
+    await second!.release();
+    expect(await slots.inUse('p6')).toBe(0);
+  });
+
+  it('a release the database failed is given back on the next renewal', async () => {
+    const clock = new ManualClock(5_000_000);
+    let failNextRelease = false;
+    // The real database, with one statement made to fail as a dropped connection would.
+    const flaky = {
+      query: async <T>(sql: string, params?: unknown[]) => {
+        if (failNextRelease && sql.includes('SET owner = NULL')) {
+          failNextRelease = false;
+          throw new Error('connection terminated');
+        }
+        return db.query<T>(sql, params);
+      },
+      exec: (sql: string) => db.exec(sql),
+    };
+    const slots = new ProviderSlots(flaky, clock, { owner: 'flaky', leaseMs: 60_000 });
+    const held = await slots.tryAcquire('p7', 1, 'cell-1');
+    failNextRelease = true;
+    await expect(held!.release()).rejects.toThrow('connection terminated');
+    expect(await slots.inUse('p7')).toBe(1);
+    await slots.renew();
+    expect(await slots.inUse('p7')).toBe(0);
+    expect(await slots.tryAcquire('p7', 1, 'cell-2')).toBeDefined();
+  });
+
   it('acquire() waits for a slot: a release in this process wakes the first waiter at once', async () => {
     const slots = new ProviderSlots(db, systemClock, { owner: 'w', leaseMs: 60_000, maxPollMs: 10_000 });
     const held = await slots.tryAcquire('p4', 1, 'cell-1');

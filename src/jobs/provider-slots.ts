@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../catalog/db.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 
@@ -35,8 +36,10 @@ export class ProviderSlots {
   readonly #ensured = new Map<string, number>();
   /** Waiters in this process, woken when a slot of their provider is given back here. */
   readonly #waiters = new Map<string, Set<() => void>>();
-  /** Slots held by this process (provider\0slot), for renewals and diagnosis. */
-  readonly #held = new Set<string>();
+  /** Slots held by this process, by hold tag (the `holder` written on the row, unique per hold). */
+  readonly #held = new Map<string, { provider: string; slot: number }>();
+  /** Slots given back whose UPDATE failed (the database away): given back again on the next renewal. */
+  readonly #unreleased = new Map<string, { provider: string; slot: number }>();
 
   constructor(db: Queryable, clock: Pick<Clock, 'now' | 'sleep'>, options: ProviderSlotsOptions) {
     this.#db = db;
@@ -57,6 +60,9 @@ export class ProviderSlots {
       throw new Error(`a slot limit must be a positive integer, got ${limit}`);
     await this.#ensure(provider, limit);
     const now = this.#clock.now();
+    // Unique per hold: renewals and the release touch only this hold's row, never a later hold of the same
+    // slot by this worker (its own lapsed slot taken again for another cell).
+    const tag = `${holder}#${randomUUID()}`;
     const rows = await this.#db.query<{ slot: number }>(
       `UPDATE provider_slots s SET owner = $3, holder = $4, lease_until_ms = $5
        WHERE s.provider = $1 AND s.slot = (
@@ -65,13 +71,12 @@ export class ProviderSlots {
          ORDER BY f.slot LIMIT 1
          FOR UPDATE SKIP LOCKED)
        RETURNING s.slot`,
-      [provider, limit, this.#owner, holder, now + this.#leaseMs, now],
+      [provider, limit, this.#owner, tag, now + this.#leaseMs, now],
     );
     const row = rows[0];
     if (!row) return undefined;
     const slot = Number(row.slot);
-    const id = `${provider}\u0000${slot}`;
-    this.#held.add(id);
+    this.#held.set(tag, { provider, slot });
     let released = false;
     return {
       provider,
@@ -79,18 +84,25 @@ export class ProviderSlots {
       release: async () => {
         if (released) return;
         released = true;
-        this.#held.delete(id);
+        this.#held.delete(tag);
         try {
-          await this.#db.query(
-            `UPDATE provider_slots SET owner = NULL, holder = NULL, lease_until_ms = 0
-             WHERE provider = $1 AND slot = $2 AND owner = $3`,
-            [provider, slot, this.#owner],
-          );
+          await this.#giveBack(tag, provider, slot);
+        } catch (error) {
+          this.#unreleased.set(tag, { provider, slot });
+          throw error;
         } finally {
           this.#wakeOne(provider);
         }
       },
     };
+  }
+
+  async #giveBack(tag: string, provider: string, slot: number): Promise<void> {
+    await this.#db.query(
+      `UPDATE provider_slots SET owner = NULL, holder = NULL, lease_until_ms = 0
+       WHERE provider = $1 AND slot = $2 AND owner = $3 AND holder = $4`,
+      [provider, slot, this.#owner, tag],
+    );
   }
 
   /**
@@ -116,13 +128,21 @@ export class ProviderSlots {
     }
   }
 
-  /** Extends the lease of every slot this worker holds (a lapsed one still unclaimed is kept too). */
+  /**
+   * Gives back again the slots whose release failed, then extends the lease of every slot this worker holds
+   * (a lapsed one still unclaimed is kept too).
+   */
   async renew(): Promise<void> {
+    for (const [tag, { provider, slot }] of this.#unreleased) {
+      await this.#giveBack(tag, provider, slot);
+      this.#unreleased.delete(tag);
+      this.#wakeOne(provider);
+    }
     if (this.#held.size === 0) return;
-    await this.#db.query('UPDATE provider_slots SET lease_until_ms = $2 WHERE owner = $1', [
-      this.#owner,
-      this.#clock.now() + this.#leaseMs,
-    ]);
+    await this.#db.query(
+      'UPDATE provider_slots SET lease_until_ms = $2 WHERE owner = $1 AND holder = ANY($3::text[])',
+      [this.#owner, this.#clock.now() + this.#leaseMs, [...this.#held.keys()]],
+    );
   }
 
   /** Slots of `provider` held now (by a live lease), across every worker. */

@@ -205,7 +205,8 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     async stop(graceMs = 30_000) {
       await Promise.all([
         cells.stop(graceMs, () => abort.abort()),
-        economySteps?.stop(graceMs, () => abort.abort()),
+        // Economy steps take no signal: the cells' grace alone decides when running cells are aborted.
+        economySteps?.stop(graceMs, () => {}),
       ]);
       await flushCompletes();
       clearInterval(renewTimer);
