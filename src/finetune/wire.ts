@@ -1,7 +1,7 @@
 import type { Db } from '../catalog/db.ts';
 import type { Catalog } from '../models/catalog.ts';
 import type { ProviderName } from '../models/schema.ts';
-import { invalidArgument } from '../protocol/errors.ts';
+import { configError, isSet } from '../platform/config.ts';
 import { createPixelAdapter } from '../providers/pixel/adapter.ts';
 import type { Clock } from '../providers/reliability/clock.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
@@ -106,11 +106,10 @@ export async function composeFinetunes(deps: {
 
 /** A numeric setting from the environment: undefined when unset, refused naming the variable when out of range. */
 function envNumber(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw invalidArgument(name, `${name} must be a number from ${min} to ${max}, got "${raw}"`);
-  }
+  const raw = env[name];
+  if (!isSet(raw)) return undefined;
+  const value = Number(raw.trim());
+  if (!(value >= min && value <= max))
+    throw configError(name, `must be a number from ${min} to ${max}, got "${raw}"`);
   return value;
 }

@@ -163,12 +163,8 @@ export function costOf(result: unknown): number | null {
 /** The image service with the team budget checked (and each generation held) before every generation. */
 export function withTeamBudget<
   T extends { generateAndStore(input: never, caller: Caller, ...rest: never[]): Promise<unknown> },
->(images: T, check: BudgetCheck | ((team: string) => Promise<void>)): T {
+>(images: T, check: BudgetCheck): T {
   const generateAndStore = async (input: never, caller: Caller, ...rest: never[]) => {
-    if (!('hold' in check)) {
-      await check(caller.team);
-      return images.generateAndStore(input, caller, ...rest);
-    }
     const release = await check.hold(caller.team);
     let cost: number | null = null;
     try {

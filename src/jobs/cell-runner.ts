@@ -86,6 +86,17 @@ export const cellKey = (k: CellKey) => `batch:${k.runId}:${k.item}:${k.candidate
  * bucket, generates and stores through the image service (idempotent per run, item and candidate), and
  * records the result on the cell. A provider's wait (429 Retry-After) blocks the bucket for every worker.
  */
+/** A cell this worker has claimed, with what its steps need. */
+interface ClaimedCell {
+  job: CellJob;
+  attempt: { final: boolean };
+  run: RunRecord;
+  key: CellKey;
+  /** The provider the candidate's model runs on (its concurrency slot and rate). */
+  provider: string;
+  signal: AbortSignal | undefined;
+}
+
 export class CellRunner {
   readonly #deps: CellRunnerDeps;
   readonly runs: BatchRunRepo;
@@ -128,7 +139,7 @@ export class CellRunner {
       return { kind: 'done', replayed: true };
     }
     try {
-      return await this.#runClaimed(job, attempt, run, key, claimed.provider, signal);
+      return await this.#runClaimed({ job, attempt, run, key, provider: claimed.provider, signal });
     } catch (error) {
       // The database failed around the generation (the budget's reads, the item's): give the cell back, so
       // the retry claims it rather than finding it `running` under this live worker until it runs out.
@@ -138,14 +149,8 @@ export class CellRunner {
   }
 
   /** A claimed cell: the budgets, then the generation. */
-  async #runClaimed(
-    job: CellJob,
-    attempt: { final: boolean },
-    run: RunRecord,
-    key: CellKey,
-    provider: string,
-    signal: AbortSignal | undefined,
-  ): Promise<CellOutcome> {
+  async #runClaimed(cell: ClaimedCell): Promise<CellOutcome> {
+    const { run, key } = cell;
     const { clock, owner } = this.#deps;
     const budget = await this.#budgetCheck(run);
     if (budget === 'wait') {
@@ -164,22 +169,15 @@ export class CellRunner {
     // generation returns; a cell that fails settles at no cost).
     const settleBudget = budget;
     try {
-      return await this.#generate(job, attempt, run, key, provider, signal, settleBudget);
+      return await this.#generate(cell, settleBudget);
     } finally {
       settleBudget(null);
     }
   }
 
   /** The claimed cell's generation, recorded on the cell; `onCost` hears what it added to the catalogue. */
-  async #generate(
-    job: CellJob,
-    attempt: { final: boolean },
-    run: RunRecord,
-    key: CellKey,
-    provider: string,
-    signal: AbortSignal | undefined,
-    onCost: (costUsd: number | null) => void,
-  ): Promise<CellOutcome> {
+  async #generate(cell: ClaimedCell, onCost: (costUsd: number | null) => void): Promise<CellOutcome> {
+    const { job, attempt, run, key, provider, signal } = cell;
     const { clock, owner } = this.#deps;
     const candidate = run.candidates[job.candidate];
     const [item] = await this.#datasets.itemsAt(run.datasetId, [job.item]);

@@ -111,37 +111,24 @@ describe('pixel finetune', () => {
     );
 
     // A LoRA trained elsewhere: registered with --backend import; without --lora, refused naming the field.
-    const noLora = await runCli(env, [
-      'finetune',
-      'start',
-      '--dataset',
-      'ube-cakes',
-      '--backend',
-      'import',
-      '--base',
-      'comfyui/sdxl',
-      '--trigger',
-      'TOK',
-    ]);
+    const importStart = (...extra: string[]) =>
+      runCli(env, [
+        'finetune',
+        'start',
+        '--dataset',
+        'ube-cakes',
+        '--backend',
+        'import',
+        '--base',
+        'comfyui/sdxl',
+        '--trigger',
+        'TOK',
+        ...extra,
+      ]);
+    const noLora = await importStart();
     expect(noLora.code).toBe(2);
     expect(noLora.stderr).toMatch(/needs the LoRA to register.*\[lora\] \(invalid_argument\)/);
-    const imported = await runCli(env, [
-      'finetune',
-      'start',
-      '--dataset',
-      'ube-cakes',
-      '--backend',
-      'import',
-      '--base',
-      'comfyui/sdxl',
-      '--trigger',
-      'TOK',
-      '--name',
-      'ube-lora',
-      '--lora',
-      'ube_cake_v3.safetensors',
-      '--json',
-    ]);
+    const imported = await importStart('--name', 'ube-lora', '--lora', 'ube_cake_v3.safetensors', '--json');
     expect(imported.code).toBe(0);
     expect(JSON.parse(imported.stdout).finetune).toMatchObject({
       name: 'ube-lora',
